@@ -1,0 +1,55 @@
+# sellerkit — the developer contract: setup, generate, test (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+export npm_config_loglevel := error
+export npm_config_fund := false
+export npm_config_audit := false
+
+.PHONY: setup generate check gates lint typecheck pytest test bench clean
+
+# Idempotent: reinstalls only when pyproject.toml / package-lock.json changed since the last install.
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sellerkit needs Python >= 3.11 (set PYTHON=python3.11)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-fund --no-audit --loglevel=error
+	@touch $@
+
+generate: setup
+	$(PY) -m generator
+
+check: setup
+	$(PY) -m generator --check
+
+gates: setup
+	$(PY) -m generator.gates
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy -p sellerkit
+	$(VENV)/bin/mypy generator tests
+
+# pytest exits 5 when it collects nothing; make treats that (like any non-zero code) as a failure
+pytest: setup
+	$(VENV)/bin/pytest -q
+
+test: setup check gates lint typecheck pytest
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Regenerates generated/ from specs/ (see `python -m generator --help`)."""

@@ -1,0 +1,1 @@
+"""Shared overlay runtime for every vendor: auth, retries, quotas, polling, downloads, typed errors."""
