@@ -16,7 +16,6 @@ from typing import TypeVar
 from .config import GENERATED, NAMESPACE, ConfigError, Table, Vendor, load_table, tool_versions
 from .pipeline import GenerationError, build, inputs_digest, relative_root, up_to_date
 
-
 T = TypeVar("T")
 
 
@@ -31,9 +30,7 @@ def _stale_packages(table: Table) -> list[Path]:
     ns = GENERATED / NAMESPACE
     if not ns.is_dir():
         return []
-    return sorted(
-        p for p in ns.iterdir() if p.is_dir() and p.name not in known and p.name != "__pycache__"
-    )
+    return sorted(p for p in ns.iterdir() if p.is_dir() and p.name not in known and p.name != "__pycache__")
 
 
 def _diff_trees(expected: Path, actual: Path) -> list[str]:
@@ -80,12 +77,11 @@ def generate(table: Table, vendors: list[Vendor], force: bool, prune: bool) -> i
         for stale in _stale_packages(table):
             shutil.rmtree(stale)
             print(f"removed {relative_root(stale)} (no vendor in generator/vendors.toml)")
-    print(
-        f"{'vendor':<16}{'package':<28}{'operations':>11}{'files':>7}  {'status':<10}{'seconds':>8}"
-    )
+    print(f"{'vendor':<16}{'package':<28}{'operations':>11}{'files':>7}  {'status':<10}{'seconds':>8}")
     for vendor, status, ops, files, secs in rows:
         print(
-            f"{vendor.name:<16}{'sellerkit.' + vendor.package:<28}{ops:>11}{files:>7}  {status:<10}{secs:>8.2f}"
+            f"{vendor.name:<16}{'sellerkit.' + vendor.package:<28}{ops:>11}{files:>7}"
+            f"  {status:<10}{secs:>8.2f}"
         )
     written = sum(r[3] for r in rows if r[1] == "written")
     print(f"{len(rows)} vendor(s), {sum(r[2] for r in rows)} operations, {written} files written")
@@ -114,11 +110,11 @@ def check(table: Table, vendors: list[Vendor], whole_tree: bool) -> int:
     stale = _stale_packages(table) if whole_tree else []
     for vendor, changes in drift:
         print(
-            f"DRIFT {vendor.name}: generated/{NAMESPACE}/{vendor.package} differs from {vendor.rel(vendor.spec)}"
+            f"DRIFT {vendor.name}: generated/{NAMESPACE}/{vendor.package}"
+            f" differs from what {vendor.rel(vendor.spec)} produces"
         )
         print(
-            "\n".join(changes[:40])
-            + (f"\n  ... and {len(changes) - 40} more" if len(changes) > 40 else "")
+            "\n".join(changes[:40]) + (f"\n  ... and {len(changes) - 40} more" if len(changes) > 40 else "")
         )
     for path in stale:
         print(f"DRIFT {relative_root(path)}: no vendor in generator/vendors.toml produces it")
@@ -134,12 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="fail if generated/ differs from what specs/ produce"
     )
-    parser.add_argument(
-        "--force", action="store_true", help="regenerate even when the inputs are unchanged"
-    )
-    parser.add_argument(
-        "--vendor", action="append", metavar="NAME", help="only this vendor (repeatable)"
-    )
+    parser.add_argument("--force", action="store_true", help="regenerate even when the inputs are unchanged")
+    parser.add_argument("--vendor", action="append", metavar="NAME", help="only this vendor (repeatable)")
     args = parser.parse_args(argv)
     try:
         table = load_table()

@@ -67,20 +67,14 @@ class Table:
         known = {v.name: v for v in self.vendors}
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise ConfigError(
-                f"unknown vendor {', '.join(unknown)}; choose from {', '.join(sorted(known))}"
-            )
+            raise ConfigError(f"unknown vendor {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
         return [known[n] for n in names]
 
 
 def _override_values(name: str, raw: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, entry in raw.items():
-        if (
-            not isinstance(entry, dict)
-            or "value" not in entry
-            or not str(entry.get("why", "")).strip()
-        ):
+        if not isinstance(entry, dict) or "value" not in entry or not str(entry.get("why", "")).strip():
             raise ConfigError(f"vendor {name}: override {key!r} needs {{value = ..., why = '...'}}")
         values[key] = entry["value"]
     return values
@@ -97,8 +91,7 @@ def load_table(path: Path = TABLE) -> Table:
                 spec=ROOT / v["spec"],
                 package=v["package"],
                 payloads=tuple(
-                    Payload(schema=ROOT / p["schema"], module=p["module"])
-                    for p in v.get("payloads", [])
+                    Payload(schema=ROOT / p["schema"], module=p["module"]) for p in v.get("payloads", [])
                 ),
                 overrides=_override_values(name, v.get("overrides", {})),
             )
@@ -122,9 +115,7 @@ def sha256_file(path: Path) -> str:
 def tree_sha256(folder: Path, pattern: str = "*") -> str:
     """Hash of every file's relative path and bytes below `folder` (sorted, so order-independent)."""
     digest = hashlib.sha256()
-    for path in sorted(
-        p for p in folder.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts
-    ):
+    for path in sorted(p for p in folder.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

@@ -80,7 +80,7 @@ def openapi_findings(path: Path) -> list[Finding]:
     return [
         Finding(
             "openapi-spec-validator",
-            err.validator or "schema",
+            str(err.validator or "schema"),
             _rel(path),
             _pointer(err.absolute_path),
             err.message,
@@ -113,8 +113,7 @@ def spectral_findings(paths: list[Path]) -> list[Finding]:
                 "run",
                 "-",
                 "-",
-                f"spectral failed (rc {proc.returncode}): "
-                f"{(proc.stderr or proc.stdout).strip()[:2000]}",
+                f"spectral failed (rc {proc.returncode}): {(proc.stderr or proc.stdout).strip()[:2000]}",
             )
         ]
     return [
@@ -167,8 +166,7 @@ def redocly_findings(paths: list[Path]) -> list[Finding]:
                 "run",
                 "-",
                 "-",
-                f"redocly failed (rc {proc.returncode}): "
-                f"{(proc.stderr or proc.stdout).strip()[-2000:]}",
+                f"redocly failed (rc {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-2000:]}",
             )
         ]
     findings = []
@@ -192,9 +190,7 @@ def redocly_findings(paths: list[Path]) -> list[Finding]:
 # --- examples -----------------------------------------------------------------------------------
 
 
-def _walk(
-    node: Any, path: tuple[Any, ...] = ()
-) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+def _walk(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
     if isinstance(node, dict):
         yield path, node
         for key, value in node.items():
@@ -217,9 +213,7 @@ def _spec_examples(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict
                 ex = _resolve(spec, ex)
                 if isinstance(ex, dict) and "value" in ex:
                     yield (*path, "examples", name, "value"), schema, ex["value"]
-        elif (
-            "example" in node and SCHEMA_KEYS & node.keys()
-        ):  # a schema object with its own example
+        elif "example" in node and SCHEMA_KEYS & node.keys():  # a schema object with its own example
             yield (
                 (*path, "example"),
                 {k: v for k, v in node.items() if k != "example"},
@@ -228,11 +222,7 @@ def _spec_examples(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict
 
 
 def _resolve(spec: dict[str, Any], node: Any) -> Any:
-    while (
-        isinstance(node, dict)
-        and isinstance(node.get("$ref"), str)
-        and node["$ref"].startswith("#/")
-    ):
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
         target: Any = spec
         for part in node["$ref"][2:].split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
@@ -254,9 +244,7 @@ def spec_example_findings(path: Path) -> list[Finding]:
     for where, schema, value in _spec_examples(spec):
         wrapped = {**schema} if "$ref" not in schema else schema
         rebased = json.loads(json.dumps(wrapped).replace('"#/', '"urn:spec#/'))
-        errors: list[ValidationError] = list(
-            OAS30Validator(rebased, registry=registry).iter_errors(value)
-        )
+        errors: list[ValidationError] = list(OAS30Validator(rebased, registry=registry).iter_errors(value))
         findings += [
             Finding(
                 "examples",
@@ -277,9 +265,7 @@ def payload_example_findings(path: Path) -> list[Finding]:
     schema = json.loads(path.read_text(encoding="utf-8"))
     cls = validator_for(schema, default=Draft202012Validator)
     findings = [
-        Finding(
-            "examples", "schema-is-valid", _rel(path), _pointer(e.absolute_path), e.message[:300]
-        )
+        Finding("examples", "schema-is-valid", _rel(path), _pointer(e.absolute_path), e.message[:300])
         for e in cls(cls.META_SCHEMA).iter_errors(schema)
     ]
     if not schema.get("examples"):

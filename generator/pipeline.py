@@ -24,7 +24,6 @@ from .config import (
     Vendor,
     canonical_json,
     sha256_file,
-    tool_versions,
     tree_sha256,
 )
 
@@ -57,9 +56,7 @@ def _run(cmd: list[str], cwd: Path | None = None) -> None:
     proc = subprocess.run(cmd, cwd=cwd, env=_bin_env(), capture_output=True, text=True)
     if proc.returncode != 0:
         shown = " ".join(Path(c).name if c == cmd[0] else c for c in cmd)
-        raise GenerationError(
-            f"`{shown}` failed (rc {proc.returncode}):\n{proc.stdout}{proc.stderr}"
-        )
+        raise GenerationError(f"`{shown}` failed (rc {proc.returncode}):\n{proc.stdout}{proc.stderr}")
 
 
 def _tool(name: str) -> str:
@@ -146,9 +143,7 @@ def _generate_payloads(table: Table, vendor: Vendor, out: Path, versions: dict[s
         )
         modules.append(payload.module)
     doc = f'"""Models of the files {vendor.name} lets you download (from specs/payloads/)."""\n'
-    (pkg / "__init__.py").write_text(
-        header_lines(vendor, vendor.spec, COMMAND) + doc, encoding="utf-8"
-    )
+    (pkg / "__init__.py").write_text(header_lines(vendor, vendor.spec, COMMAND) + doc, encoding="utf-8")
     (pkg / "py.typed").write_text("", encoding="utf-8")
     # the builtin formatter is not ruff; make payload modules look like the rest, isolated from repo config
     _run(
@@ -231,9 +226,7 @@ def write_manifest(vendor: Vendor, out: Path, digest: dict[str, Any], operations
         **digest,
         "files": file_hashes(out),
     }
-    (out / MANIFEST).write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
