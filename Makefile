@@ -40,7 +40,7 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy -p sellerkit
-	$(VENV)/bin/mypy generator tests
+	$(VENV)/bin/mypy generator tests bench
 
 # pytest exits 5 when it collects nothing; make treats that (like any non-zero code) as a failure
 pytest: setup

@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`; results land in bench/results.json."""
