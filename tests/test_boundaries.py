@@ -83,8 +83,9 @@ def test_wheel_merges_both_halves_into_one_namespace(tmp_path: Path) -> None:
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     # import from the unpacked wheel only: drop the editable install's source folders from sys.path
+    halves = (str(ROOT / "generated"), str(ROOT / "overlays"))
     probe = (
-        f"import sys; sys.path = [p for p in sys.path if not p.startswith({str(ROOT)!r})];"
+        f"import sys; sys.path = [p for p in sys.path if not p.startswith({halves!r})];"
         f"sys.path.insert(0, {str(site)!r});"
         "import sellerkit.wabi2b_api.client, sellerkit.sellercloud_api.client, sellerkit._core;"
         "print(sellerkit.wabi2b_api.client.__file__, sellerkit._core.__file__)"
