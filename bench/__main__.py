@@ -6,6 +6,7 @@ Every figure is a ratio measured within this one run, so machine noise affects b
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,8 +29,10 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
 
 
 def _wall(cmd: list[str], cwd: Path = ROOT) -> float:
+    # the venv's bin first: openapi-python-client silently skips its ruff hooks when ruff isn't on PATH
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
     return time.perf_counter() - start
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +55,22 @@ def _bin_env() -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], cwd: Path | None = None) -> None:
-    proc = subprocess.run(cmd, cwd=cwd, env=_bin_env(), capture_output=True, text=True)
+def _start(cmd: list[str], cwd: Path | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cmd, cwd=cwd, env=_bin_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def _wait(proc: subprocess.Popen[str]) -> None:
+    output, _ = proc.communicate()
     if proc.returncode != 0:
-        shown = " ".join(Path(c).name if c == cmd[0] else c for c in cmd)
-        raise GenerationError(f"`{shown}` failed (rc {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+        args = [str(a) for a in proc.args] if isinstance(proc.args, list) else [str(proc.args)]
+        shown = " ".join([Path(args[0]).name, *args[1:]])
+        raise GenerationError(f"`{shown}` failed (rc {proc.returncode}):\n{output}")
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> None:
+    _wait(_start(cmd, cwd))
 
 
 def _tool(name: str) -> str:
@@ -120,32 +134,36 @@ def _template_dir(work: Path, vendor: Vendor, versions: dict[str, str]) -> Path:
     return tpl
 
 
-def _generate_payloads(table: Table, vendor: Vendor, out: Path, versions: dict[str, str]) -> None:
-    if not vendor.payloads:
-        return
+def _start_payloads(
+    table: Table, vendor: Vendor, pkg: Path, versions: dict[str, str]
+) -> list[subprocess.Popen[str]]:
+    """Start datamodel-code-generator for every payload schema (runs while openapi-python-client does)."""
     tool = f"datamodel-code-generator {versions['datamodel-code-generator']}"
-    pkg = out / "payloads"
-    pkg.mkdir()
-    modules = []
-    for payload in vendor.payloads:
-        target = pkg / f"{payload.module}.py"
-        _run(
+    pkg.mkdir(parents=True)
+    return [
+        _start(
             [
                 _tool("datamodel-codegen"),
                 "--input",
                 str(payload.schema),
                 "--output",
-                str(target),
+                str(pkg / f"{payload.module}.py"),
                 *table.payload_args,
                 "--custom-file-header",
                 header_lines(vendor, payload.schema, tool).rstrip("\n"),
             ]
         )
-        modules.append(payload.module)
+        for payload in vendor.payloads
+    ]
+
+
+def _finish_payloads(vendor: Vendor, pkg: Path, procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        _wait(proc)
     doc = f'"""Models of the files {vendor.name} lets you download (from specs/payloads/)."""\n'
     (pkg / "__init__.py").write_text(header_lines(vendor, vendor.spec, COMMAND) + doc, encoding="utf-8")
     (pkg / "py.typed").write_text("", encoding="utf-8")
-    # the builtin formatter is not ruff; make payload modules look like the rest, isolated from repo config
+    # the builtin formatter is not ruff: format like the rest, isolated from the repository's ruff config
     _run(
         [
             _tool("ruff"),
@@ -161,48 +179,53 @@ def _generate_payloads(table: Table, vendor: Vendor, out: Path, versions: dict[s
             "--quiet",
         ]
     )
-    _run(
-        [
-            _tool("ruff"),
-            "format",
-            str(pkg),
-            "--isolated",
-            "--line-length",
-            "100",
-            "--no-cache",
-            "--quiet",
-        ]
+    _run([_tool("ruff"), "format", str(pkg), "--isolated", "--line-length", "100", "--no-cache", "--quiet"])
+
+
+_OPC_LOCK = threading.Lock()
+
+
+def _openapi_python_client(vendor: Vendor, options: dict[str, Any], templates: Path, out: Path) -> None:
+    """`openapi-python-client generate --meta none --fail-on-warning`, in-process.
+
+    In-process because importing the tool costs ~0.5 s per process, more than generating a spec; the
+    lock keeps its runs one at a time (it is not documented as thread-safe).
+    """
+    from openapi_python_client import generate
+    from openapi_python_client.config import Config, ConfigFile, MetaType
+
+    config = Config.from_sources(
+        ConfigFile(**options), MetaType.NONE, vendor.spec, "utf-8", overwrite=False, output_path=out
     )
+    with _OPC_LOCK:
+        # its post-hooks call `ruff` from PATH: make that the pinned one of this environment
+        os.environ["PATH"] = _bin_env()["PATH"]
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints "Generating <path>"
+            errors = generate(config=config, custom_template_path=templates)
+    if errors:  # --fail-on-warning: warnings (e.g. a dropped content type) fail the run too
+        detail = "\n".join(f"{e.level.value}: {e.header}: {e.detail or ''}".rstrip(": ") for e in errors)
+        raise GenerationError(f"openapi-python-client on {vendor.rel(vendor.spec)}:\n{detail}")
 
 
 def render(table: Table, vendor: Vendor, out: Path, versions: dict[str, str]) -> int:
     """Write the vendor's complete package into `out` (which must not exist). Returns the op count."""
-    spec = load_spec(vendor.spec)
-    validate_spec(vendor.spec, spec)
     with tempfile.TemporaryDirectory(prefix=f"sellerkit-gen-{vendor.name}-") as tmp:
         work = Path(tmp)
-        config_path = work / "opc-config.yaml"
-        config_path.write_text(yaml.safe_dump(vendor.opc_config(table.opc)), encoding="utf-8")
-        _run(
-            [
-                _tool("openapi-python-client"),
-                "generate",
-                "--path",
-                str(vendor.spec),
-                "--meta",
-                "none",
-                "--output-path",
-                str(out),
-                "--config",
-                str(config_path),
-                "--custom-template-path",
-                str(_template_dir(work, vendor, versions)),
-                "--fail-on-warning",
-            ],
-            cwd=work,
-        )
-    (out / "py.typed").write_text("", encoding="utf-8")
-    _generate_payloads(table, vendor, out, versions)
+        payloads = _start_payloads(table, vendor, work / "payloads", versions) if vendor.payloads else []
+        try:
+            templates = _template_dir(work, vendor, versions)
+            spec = load_spec(vendor.spec)
+            validate_spec(vendor.spec, spec)
+            _openapi_python_client(vendor, vendor.opc_config(table.opc), templates, out)
+            (out / "py.typed").write_text("", encoding="utf-8")
+            if payloads:
+                _finish_payloads(vendor, work / "payloads", payloads)
+                shutil.copytree(work / "payloads", out / "payloads")
+        finally:
+            for proc in payloads:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     for cache in out.rglob("__pycache__"):
         shutil.rmtree(cache)
     return count_operations(spec)
