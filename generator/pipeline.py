@@ -125,7 +125,7 @@ def _template_dir(work: Path, vendor: Vendor, versions: dict[str, str]) -> Path:
     import openapi_python_client
 
     tpl = work / "templates"
-    shutil.copytree(TEMPLATES, tpl, ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(TEMPLATES, tpl, ignore=shutil.ignore_patterns("*.md", "datamodel"))
     (tpl / "builtin").symlink_to(Path(openapi_python_client.__file__).parent / "templates")
     tool = f"openapi-python-client {versions['openapi-python-client']}"
     # Jinja's {% raw %} keeps a stray "{{" in a path from being read as template syntax
@@ -148,7 +148,7 @@ def _start_payloads(
                 str(payload.schema),
                 "--output",
                 str(pkg / f"{payload.module}.py"),
-                *table.payload_args,
+                *(str(ROOT / a) if a.startswith("generator/") else a for a in table.payload_args),
                 "--custom-file-header",
                 header_lines(vendor, payload.schema, tool).rstrip("\n"),
             ]

@@ -192,3 +192,19 @@ def test_tiny_spec_generates_imports_and_runs(tmp_path: Path) -> None:
     )
     assert typed.returncode == 0, typed.stdout
     assert httpx.__version__  # the generated client runs on the pinned httpx
+
+
+def test_payload_models_decode_the_docs_example_and_keep_unknown_enum_values() -> None:
+    import msgspec
+    from sellerkit.wabi2b_api.payloads.products import MediaType, ProductBulkDownloadFile, PublishStatus
+
+    schema = json.loads((ROOT / "specs" / "payloads" / "wabi2b-products.json").read_text())
+    (rows,) = schema["examples"]
+    rows[0]["publishStatus"] = "Archived"  # a value the docs don't list
+    rows[0]["media"][0]["type"] = "Product Video"
+    (product,) = msgspec.json.decode(json.dumps(rows), type=ProductBulkDownloadFile)
+    assert product.product_name is None and product.brand == "Super Chips Co"
+    assert product.publish_status == "Archived" and not product.publish_status.is_known
+    assert isinstance(product.publish_status, PublishStatus)
+    assert product.media[0].type == "Product Video" and not product.media[0].type.is_known
+    assert MediaType("Product Image") is MediaType.PRODUCT_IMAGE and MediaType.PRODUCT_IMAGE.is_known

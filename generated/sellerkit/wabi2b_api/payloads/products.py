@@ -25,35 +25,77 @@ class Spec(Struct):
 
 
 class MediaType(StrEnum):
-    """
-    The type of the media.
-    """
+    """The type of the media."""
 
     PRODUCT_IMAGE = "Product Image"
     PRODUCT_SEARCH_IMAGE = "Product Search Image"
     PRODUCT_IMAGE_THUMBNAIL = "Product Image Thumbnail"
 
+    @property
+    def is_known(self) -> bool:
+        """False for a value the schema does not list (the vendor added it later)."""
+        return not self._name_.startswith("UNKNOWN")
+
+    @classmethod
+    def _missing_(cls, value: object) -> MediaType | None:
+        # Vendors add values later: keep the value as an UNKNOWN pseudo-member instead of failing the
+        # whole file's decode (msgspec calls _missing_ too).
+        if not isinstance(value, str) or isinstance(value, bool):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = "UNKNOWN"
+        member._value_ = value
+        return member
+
 
 class LastSaveStatus(StrEnum):
-    """
-    The saving status of any recent updates to this product.
-    """
+    """The saving status of any recent updates to this product."""
 
     SAVING = "SAVING"
     COMPLETED = "COMPLETED"
     FAILED_TO_SAVE = "FAILED_TO_SAVE"
 
+    @property
+    def is_known(self) -> bool:
+        """False for a value the schema does not list (the vendor added it later)."""
+        return not self._name_.startswith("UNKNOWN")
+
+    @classmethod
+    def _missing_(cls, value: object) -> LastSaveStatus | None:
+        # Vendors add values later: keep the value as an UNKNOWN pseudo-member instead of failing the
+        # whole file's decode (msgspec calls _missing_ too).
+        if not isinstance(value, str) or isinstance(value, bool):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = "UNKNOWN"
+        member._value_ = value
+        return member
+
 
 class PublishStatus(StrEnum):
-    """
-    The publish status of the product. "Pending Review": your own request to sell this product has not been reviewed yet (takes precedence over the other statuses). "In Creation": the product has not yet been published to Wabi2b in order to be sold. "Rejected": your request to sell the item was reviewed and rejected. "Approved": you are approved to sell, but the product itself may not be published yet. "Released": the product is published and can be added to catalogs and sold.
-    """
+    """The publish status of the product. "Pending Review": your own request to sell this product has not been reviewed yet (takes precedence over the other statuses). "In Creation": the product has not yet been published to Wabi2b in order to be sold. "Rejected": your request to sell the item was reviewed and rejected. "Approved": you are approved to sell, but the product itself may not be published yet. "Released": the product is published and can be added to catalogs and sold."""
 
     PENDING_REVIEW = "Pending Review"
     IN_CREATION = "In Creation"
     REJECTED = "Rejected"
     APPROVED = "Approved"
     RELEASED = "Released"
+
+    @property
+    def is_known(self) -> bool:
+        """False for a value the schema does not list (the vendor added it later)."""
+        return not self._name_.startswith("UNKNOWN")
+
+    @classmethod
+    def _missing_(cls, value: object) -> PublishStatus | None:
+        # Vendors add values later: keep the value as an UNKNOWN pseudo-member instead of failing the
+        # whole file's decode (msgspec calls _missing_ too).
+        if not isinstance(value, str) or isinstance(value, bool):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = "UNKNOWN"
+        member._value_ = value
+        return member
 
 
 class Media(Struct):
