@@ -206,5 +206,6 @@ def test_payload_models_decode_the_docs_example_and_keep_unknown_enum_values() -
     assert product.product_name is None and product.brand == "Super Chips Co"
     assert product.publish_status == "Archived" and not product.publish_status.is_known
     assert isinstance(product.publish_status, PublishStatus)
+    assert isinstance(product.media, list)
     assert product.media[0].type == "Product Video" and not product.media[0].type.is_known
     assert MediaType("Product Image") is MediaType.PRODUCT_IMAGE and MediaType.PRODUCT_IMAGE.is_known
