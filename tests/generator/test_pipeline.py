@@ -196,6 +196,7 @@ def test_tiny_spec_generates_imports_and_runs(tmp_path: Path) -> None:
 
 def test_payload_models_decode_the_docs_example_and_keep_unknown_enum_values() -> None:
     import msgspec
+
     from sellerkit.wabi2b_api.payloads.products import MediaType, ProductBulkDownloadFile, PublishStatus
 
     schema = json.loads((ROOT / "specs" / "payloads" / "wabi2b-products.json").read_text())
