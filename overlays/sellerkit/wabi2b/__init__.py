@@ -1,0 +1,55 @@
+"""Wabi2b Seller API: product bulk download by GTIN, as typed rows (JSON or CSV), sync and async.
+
+`Wabi2bClient(jwt, api_key)` (or `WABI2B_JWT` / `WABI2B_API_KEY`) → `bulk_download(gtins)` yields `Product`
+rows; `submit()` / `job(reference)` give the underlying job handles; `.api` is the generated client.
+"""
+
+from sellerkit._core.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    JobFailedError,
+    JobTimeoutError,
+    RateLimitedError,
+    SellerkitError,
+)
+from sellerkit._core.jobs import AsyncJob, Job
+from sellerkit._core.polling import PollPolicy
+from sellerkit.wabi2b_api.payloads.products import (
+    LastSaveStatus,
+    Media,
+    MediaType,
+    Product,
+    PublishStatus,
+    Spec,
+)
+
+from ._client import AsyncWabi2bClient, BulkProgress, Environment, Wabi2bClient
+from ._plan import DuplicateGtinWarning
+from ._rows import PayloadError, iter_rows
+
+__all__ = [
+    "ApiError",
+    "AsyncJob",
+    "AsyncWabi2bClient",
+    "AuthenticationError",
+    "BulkProgress",
+    "ConfigurationError",
+    "DuplicateGtinWarning",
+    "Environment",
+    "Job",
+    "JobFailedError",
+    "JobTimeoutError",
+    "LastSaveStatus",
+    "Media",
+    "MediaType",
+    "PayloadError",
+    "PollPolicy",
+    "Product",
+    "PublishStatus",
+    "RateLimitedError",
+    "SellerkitError",
+    "Spec",
+    "Wabi2bClient",
+    "iter_rows",
+]
