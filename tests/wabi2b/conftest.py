@@ -15,8 +15,6 @@ from sellerkit.wabi2b._client import FACTS
 from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import Wabi2bSimulator
 
-pytest_plugins = ["tests.simulators.fixtures"]
-
 
 def client_kwargs(sim: Wabi2bSimulator, clock: ScaledClock, **overrides: Any) -> dict[str, Any]:
     """Everything a client needs to run on the simulator's clock (no real waiting in tests)."""

@@ -47,5 +47,5 @@ def test_bulk_download_yields_typed_rows_and_keeps_identical_files(
     assert len(files) == 1
     expected = wabi2b_sim.expected_file(GTINS, file_format)
     assert hashlib.sha256(files[0].read_bytes()).hexdigest() == hashlib.sha256(expected.data).hexdigest()
-    assert [e.stage for e in events][0] == "submitted" and events[-1].stage == "downloaded"
+    assert events[0].stage == "submitted" and events[-1].stage == "downloaded"
     assert not list(tmp_path.glob("*.sellerkit-part"))

@@ -8,6 +8,10 @@ from .file_format import FileFormat
 from .process_status import ProcessStatus
 from .products_bulk_download_request import ProductsBulkDownloadRequest
 from .products_bulk_download_status import ProductsBulkDownloadStatus
+from .products_bulk_upload_request_item import ProductsBulkUploadRequestItem
+from .submit_offer_products_for_sale_bulk_upload_format import (
+    SubmitOfferProductsForSaleBulkUploadFormat,
+)
 
 __all__ = (
     "CallBackCodeResponse",
@@ -16,4 +20,6 @@ __all__ = (
     "ProcessStatus",
     "ProductsBulkDownloadRequest",
     "ProductsBulkDownloadStatus",
+    "ProductsBulkUploadRequestItem",
+    "SubmitOfferProductsForSaleBulkUploadFormat",
 )

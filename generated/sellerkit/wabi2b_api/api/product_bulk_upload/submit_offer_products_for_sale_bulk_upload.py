@@ -9,14 +9,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.call_back_code_response import CallBackCodeResponse
 from ...models.error import Error
-from ...models.file_format import FileFormat
+from ...models.products_bulk_upload_request_item import ProductsBulkUploadRequestItem
+from ...models.submit_offer_products_for_sale_bulk_upload_format import (
+    SubmitOfferProductsForSaleBulkUploadFormat,
+)
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: Any,
-    format_: FileFormat,
+    body: list[ProductsBulkUploadRequestItem],
+    format_: SubmitOfferProductsForSaleBulkUploadFormat,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     headers["format"] = str(format_)
@@ -26,7 +29,12 @@ def _get_kwargs(
         "url": "/offerProductsForSaleBulkUpload",
     }
 
-    _kwargs["json"] = body
+    _kwargs["json"] = []
+    for componentsschemas_products_bulk_upload_request_item_data in body:
+        componentsschemas_products_bulk_upload_request_item = (
+            componentsschemas_products_bulk_upload_request_item_data.to_dict()
+        )
+        _kwargs["json"].append(componentsschemas_products_bulk_upload_request_item)
 
     headers["Content-Type"] = "application/json"
 
@@ -87,8 +95,8 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: Any,
-    format_: FileFormat,
+    body: list[ProductsBulkUploadRequestItem],
+    format_: SubmitOfferProductsForSaleBulkUploadFormat,
 ) -> Response[CallBackCodeResponse | Error]:
     """Offer up to 1,000 products for sale in one request (partially known)
 
@@ -105,10 +113,9 @@ def sync_detailed(
     download only; whether this endpoint shares or has its own budget is not documented.
 
     Args:
-        format_ (FileFormat): A file format, as printed by the docs for the `Format` header ("csv"
-            or "json").
-        body (Any): Up to 1,000 products to offer for sale. The payload's structure is not
-            documented; any JSON value is accepted.
+        format_ (SubmitOfferProductsForSaleBulkUploadFormat):
+        body (list[ProductsBulkUploadRequestItem]): Up to 1,000 products to offer for sale. The
+            structure of a product is not documented; any JSON object is accepted per item.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,8 +140,8 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: Any,
-    format_: FileFormat,
+    body: list[ProductsBulkUploadRequestItem],
+    format_: SubmitOfferProductsForSaleBulkUploadFormat,
 ) -> CallBackCodeResponse | Error | None:
     """Offer up to 1,000 products for sale in one request (partially known)
 
@@ -151,10 +158,9 @@ def sync(
     download only; whether this endpoint shares or has its own budget is not documented.
 
     Args:
-        format_ (FileFormat): A file format, as printed by the docs for the `Format` header ("csv"
-            or "json").
-        body (Any): Up to 1,000 products to offer for sale. The payload's structure is not
-            documented; any JSON value is accepted.
+        format_ (SubmitOfferProductsForSaleBulkUploadFormat):
+        body (list[ProductsBulkUploadRequestItem]): Up to 1,000 products to offer for sale. The
+            structure of a product is not documented; any JSON object is accepted per item.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,8 +180,8 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: Any,
-    format_: FileFormat,
+    body: list[ProductsBulkUploadRequestItem],
+    format_: SubmitOfferProductsForSaleBulkUploadFormat,
 ) -> Response[CallBackCodeResponse | Error]:
     """Offer up to 1,000 products for sale in one request (partially known)
 
@@ -192,10 +198,9 @@ async def asyncio_detailed(
     download only; whether this endpoint shares or has its own budget is not documented.
 
     Args:
-        format_ (FileFormat): A file format, as printed by the docs for the `Format` header ("csv"
-            or "json").
-        body (Any): Up to 1,000 products to offer for sale. The payload's structure is not
-            documented; any JSON value is accepted.
+        format_ (SubmitOfferProductsForSaleBulkUploadFormat):
+        body (list[ProductsBulkUploadRequestItem]): Up to 1,000 products to offer for sale. The
+            structure of a product is not documented; any JSON object is accepted per item.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -218,8 +223,8 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: Any,
-    format_: FileFormat,
+    body: list[ProductsBulkUploadRequestItem],
+    format_: SubmitOfferProductsForSaleBulkUploadFormat,
 ) -> CallBackCodeResponse | Error | None:
     """Offer up to 1,000 products for sale in one request (partially known)
 
@@ -236,10 +241,9 @@ async def asyncio(
     download only; whether this endpoint shares or has its own budget is not documented.
 
     Args:
-        format_ (FileFormat): A file format, as printed by the docs for the `Format` header ("csv"
-            or "json").
-        body (Any): Up to 1,000 products to offer for sale. The payload's structure is not
-            documented; any JSON value is accepted.
+        format_ (SubmitOfferProductsForSaleBulkUploadFormat):
+        body (list[ProductsBulkUploadRequestItem]): Up to 1,000 products to offer for sale. The
+            structure of a product is not documented; any JSON object is accepted per item.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

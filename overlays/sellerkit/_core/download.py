@@ -1,0 +1,665 @@
+"""Streaming result-file downloads: resumable, size-checked, atomic; credentials only to the API's origin."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import unquote
+
+import httpx
+
+from .errors import ApiError, ConfigurationError, DownloadError
+from .redact import redact_url
+
+log = logging.getLogger("sellerkit.download")
+
+PART_SUFFIX = ".sellerkit-part"
+"""The body is written to `<final name>.sellerkit-part` in the target folder, renamed when complete."""
+META_SUFFIX = ".sellerkit-meta"
+"""Beside the part file: the validator (ETag / Last-Modified) and size a later call needs to resume it."""
+MAX_REDIRECTS = 10
+MAX_NAME_BYTES = 200
+"""Room for ` (n)` and the part/meta suffixes within the usual 255-byte file name limit."""
+
+ByteProgress = Callable[[int, int | None], object]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# headers never copied from the caller's request: recomputed per hop, or owned by the resume logic
+_HOP_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "range", "if-range", "accept-encoding"}
+)
+_RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", "conin$", "conout$"}
+    | {f"{dev}{n}" for dev in ("com", "lpt") for n in "0123456789¹²³"}
+)
+_PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(?:(\d+)-(\d+)|\*)\s*/\s*(\d+|\*)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """A completed download: where it is, how big, its SHA-256 (hex) and the server's content type."""
+
+    path: Path
+    size: int
+    sha256: str
+    content_type: str | None
+
+
+# --- pure helpers -----------------------------------------------------------------------------------
+
+
+def origin(url: httpx.URL | str) -> tuple[str, str, int | None]:
+    """The (scheme, host, port) that decides where credentials may go; default ports made explicit."""
+    parsed = httpx.URL(url)
+    scheme = parsed.scheme.lower()
+    return scheme, parsed.host.lower(), parsed.port or _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(a: httpx.URL | str, b: httpx.URL | str) -> bool:
+    """True when both URLs have the same scheme, host and port."""
+    return origin(a) == origin(b)
+
+
+def content_disposition_filename(value: str | None) -> str | None:
+    """The raw (unsanitised) file name of a Content-Disposition value; `filename*` wins over `filename`."""
+    if not value:
+        return None
+    params: dict[str, str] = {}
+    for match in _PARAM.finditer(value):
+        raw = match.group(2).strip()
+        if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params.setdefault(match.group(1).lower(), raw)
+    extended = params.get("filename*")
+    if extended:
+        decoded = _decode_rfc8187(extended)
+        if decoded:
+            return decoded
+    return params.get("filename") or None
+
+
+def _decode_rfc8187(value: str) -> str | None:
+    """Decode `charset'lang'percent-encoded` (RFC 8187); None for other charsets or bad encodings."""
+    charset, quote1, rest = value.partition("'")
+    _language, quote2, encoded = rest.partition("'")
+    if not (quote1 and quote2) or charset.lower() not in ("utf-8", "iso-8859-1"):
+        return None
+    try:
+        return unquote(encoded, encoding=charset.lower(), errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def safe_filename(name: str | None, fallback: str = "download") -> str:
+    """A file name safe to create in a folder: no directories, `..`, control chars or device names."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    # category C: control, format (bidi overrides, zero-width), surrogates, private use, unassigned
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+    text = re.sub(r'[<>:"|?*]', "_", text)
+    # leading dots would hide the file (or be `..`); trailing dots and spaces vanish on Windows
+    text = text.strip(" .")
+    if text.split(".", 1)[0].rstrip(" ").lower() in _RESERVED_NAMES:
+        text = "_" + text
+    text = _truncate(text, MAX_NAME_BYTES)
+    return text or fallback
+
+
+def _truncate(name: str, limit: int) -> str:
+    """Cut `name` to `limit` UTF-8 bytes, keeping a short extension."""
+    if len(name.encode()) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    suffix = f".{ext}" if dot and stem and len(ext.encode()) <= 16 else ""
+    stem = name[: len(name) - len(suffix)]
+    budget = limit - len(suffix.encode())
+    return stem.encode()[:budget].decode(errors="ignore").rstrip(" .") + suffix
+
+
+def filename_for(headers: Mapping[str, str], url: httpx.URL | str) -> str:
+    """A safe local name: from Content-Disposition, else the URL's last segment, else `download`."""
+    named = safe_filename(content_disposition_filename(headers.get("content-disposition")), fallback="")
+    if named:
+        return named
+    segment = httpx.URL(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return safe_filename(unquote(segment))
+
+
+def numbered(name: str, n: int) -> str:
+    """`report.csv` → `report (n).csv` (n = 0 keeps the name)."""
+    if n == 0:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
+
+
+def parse_content_range(value: str | None) -> tuple[int | None, int | None, int | None] | None:
+    """`bytes a-b/n` → (a, b, n); `bytes */n` → (None, None, n); `*` total → None; unparsable → None."""
+    match = _CONTENT_RANGE.match(value or "")
+    if match is None:
+        return None
+    first, last, total = match.groups()
+    return (
+        None if first is None else int(first),
+        None if last is None else int(last),
+        None if total == "*" else int(total),
+    )
+
+
+def validator_of(headers: Mapping[str, str]) -> str | None:
+    """A validator usable in If-Range: a strong ETag, else Last-Modified, else None."""
+    etag = headers.get("etag")
+    if etag and not etag.startswith("W/"):
+        return etag
+    return headers.get("last-modified") or None
+
+
+def _content_length(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+# --- the shared state machine --------------------------------------------------------------------------
+
+
+class _Restart(Exception):
+    """The bytes so far cannot be trusted: start again from byte 0."""
+
+
+class _ShortBody(Exception):
+    """The body ended before its announced size: resume if the server allows it."""
+
+
+@dataclass(frozen=True)
+class _Hop:
+    method: str
+    url: httpx.URL
+    content: bytes
+    trusted: bool
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """One request to send, and whether it goes through the API client (True) or the plain one."""
+
+    trusted: bool
+    method: str
+    url: httpx.URL
+    headers: list[tuple[str, str]]
+    content: bytes | None
+    extensions: dict[str, Any]
+
+
+_REDIRECT, _BODY, _DONE, _AGAIN = "redirect", "body", "done", "again"
+
+
+class _Download:
+    """Everything `download` and `download_async` decide; they only send, stream and wait on files."""
+
+    def __init__(
+        self,
+        *,
+        base_url: httpx.URL,
+        request: httpx.Request,
+        dest: Path,
+        on_progress: ByteProgress | None,
+        chunk_size: int,
+        max_restarts: int,
+    ) -> None:
+        if chunk_size < 1:
+            raise ConfigurationError(f"chunk_size must be >= 1 byte, got {chunk_size}")
+        if max_restarts < 0:
+            raise ConfigurationError(f"max_restarts must be >= 0, got {max_restarts}")
+        self.folder = dest if dest.is_dir() else None
+        if self.folder is None and not dest.parent.is_dir():
+            raise ConfigurationError(f"download folder {dest.parent} does not exist; create it first")
+        try:
+            self.body = request.content
+        except httpx.RequestNotRead:
+            raise ConfigurationError(
+                "download needs a request with a bytes body (it may be re-sent)"
+            ) from None
+        self.request = request
+        # a client without base_url has no API origin: then the request's own origin is the trusted one
+        self.trusted_origin = origin(base_url if str(base_url) else request.url)
+        self.on_progress, self.chunk_size, self.max_restarts = on_progress, chunk_size, max_restarts
+        self.final: Path | None = None
+        self.part = self.meta = Path()
+        self.offset = 0
+        self.total: int | None = None
+        self.validator: str | None = None
+        self.content_type: str | None = None
+        self.hasher = hashlib.sha256()
+        self.hashed = 0
+        self.file: BinaryIO | None = None
+        self.failures = 0
+        self.redirects = 0
+        self.pending: _Hop | None = None
+        self.current: _Hop | None = None
+        self.reported: tuple[int, int | None] | None = None
+        self.complete = False
+        if self.folder is None:
+            self._adopt(dest)
+
+    # -- files
+
+    def _adopt(self, final: Path) -> None:
+        """Use `final`; resume its part file if an earlier run left one with a validator."""
+        self.final, self.part = final, final.with_name(final.name + PART_SUFFIX)
+        self.meta = final.with_name(final.name + META_SUFFIX)
+        try:
+            saved = json.loads(self.meta.read_text())
+            size = self.part.stat().st_size
+            validator, total = saved["validator"], saved["total"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if isinstance(validator, str) and isinstance(total, int) and size > 0:
+            self.offset, self.validator, self.total = size, validator, total
+            self.content_type = saved.get("content_type")
+            log.info("resuming %s from byte %d", self.part, size)
+
+    def _name_in_folder(self, folder: Path, name: str) -> None:
+        n = 0
+        while (folder / numbered(name, n)).exists():
+            n += 1
+        self._adopt(folder / numbered(name, n))
+
+    def _save_meta(self) -> None:
+        if self.validator is None:
+            self.meta.unlink(missing_ok=True)
+            return
+        saved = {"validator": self.validator, "total": self.total, "content_type": self.content_type}
+        self.meta.write_text(json.dumps(saved))
+
+    def open_part(self) -> None:
+        """Open the part file at `offset`, re-hashing bytes kept from earlier (blocking file I/O)."""
+        if self.file is None:
+            # a chunk_size write buffer: few large writes, yet every byte received reaches the file when
+            # an attempt fails, so a resume loses nothing (iter_bytes(chunk_size) would drop a partial chunk)
+            mode = "r+b" if self.part.exists() else "w+b"
+            self.file = open(self.part, mode, buffering=self.chunk_size)  # noqa: SIM115
+        file = self.file
+        file.seek(self.offset)
+        file.truncate()
+        if self.hashed != self.offset:
+            # a part file left by an earlier run: hash it in chunks so memory stays flat
+            file.seek(0)
+            self.hasher, self.hashed = hashlib.sha256(), 0
+            while self.hashed < self.offset:
+                chunk = file.read(min(self.chunk_size, self.offset - self.hashed))
+                if not chunk:
+                    raise _Restart("part file shorter than recorded")
+                self.hasher.update(chunk)
+                self.hashed += len(chunk)
+
+    def write(self, chunk: bytes) -> None:
+        """Append one chunk of the body to the part file and the hash."""
+        if self.total is not None and self.offset + len(chunk) > self.total:
+            raise _Restart(f"more bytes than the announced {self.total}")
+        assert self.file is not None
+        self.file.write(chunk)
+        self.hasher.update(chunk)
+        self.offset += len(chunk)
+        self.hashed = self.offset
+        self.report()
+
+    def end_body(self) -> None:
+        """The body stream ended cleanly: complete, or short of the announced size."""
+        if self.total is not None and self.offset < self.total:
+            raise _ShortBody(f"body ended after {self.offset} of {self.total} bytes")
+        self.total = self.offset
+        self.complete = True
+
+    def finish(self) -> Path:
+        """fsync, rename into place, drop the meta file; return the final path (blocking file I/O)."""
+        if self.file is None:
+            self.open_part()
+        assert self.file is not None and self.final is not None
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        self.file = None
+        path = self._place(self.final)
+        self.meta.unlink(missing_ok=True)
+        _fsync_folder(path.parent)
+        log.debug("downloaded %d bytes to %s", self.offset, path)
+        return path
+
+    def result(self, path: Path) -> DownloadResult:
+        """The final progress report and the result (on the caller's thread, like every report)."""
+        size = self.offset
+        if self.reported != (size, size):
+            self.reported = (size, size)
+            if self.on_progress is not None:
+                self.on_progress(size, size)
+        return DownloadResult(path, size, self.hasher.hexdigest(), self.content_type)
+
+    def _place(self, final: Path) -> Path:
+        if self.folder is None:
+            os.replace(self.part, final)  # the caller named this exact path: replacing it is intended
+            return final
+        # into a folder: never replace a file that appeared meanwhile; a hard link fails if the name exists
+        n = 0
+        while True:
+            candidate = final.with_name(numbered(final.name, n))
+            n += 1
+            try:
+                os.link(self.part, candidate)
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links on this file system
+                if candidate.exists():
+                    continue
+                os.replace(self.part, candidate)
+                return candidate
+            self.part.unlink()
+            return candidate
+
+    def close(self) -> None:
+        """Close the part file, keeping it (a crash or cancellation: the next call may resume it)."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def discard(self) -> None:
+        """Remove the part and meta files after a handled failure."""
+        self.close()
+        if self.final is not None:
+            self.part.unlink(missing_ok=True)
+            self.meta.unlink(missing_ok=True)
+
+    def report(self) -> None:
+        """Call `on_progress` if more bytes are done than last reported."""
+        if self.on_progress is None:
+            return
+        # never backwards: after a restart from 0, reports pause until the old high-water mark is passed
+        if self.reported is None or self.offset > self.reported[0]:
+            self.reported = (self.offset, self.total)
+            self.on_progress(self.offset, self.total)
+
+    # -- HTTP
+
+    def next_request(self) -> _Outgoing:
+        """The next request: a redirect hop, or a new attempt from the caller's request."""
+        hop, self.pending = self.pending, None
+        if hop is None:
+            self.redirects = 0
+            url = self.request.url
+            hop = _Hop(self.request.method, url, self.body, origin(url) == self.trusted_origin)
+        self.current = hop
+        headers: list[tuple[str, str]]
+        if hop.trusted:
+            headers = [(k, v) for k, v in self.request.headers.multi_items() if k.lower() not in _HOP_HEADERS]
+            if not hop.content:
+                headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+        else:
+            # another origin: a fresh request carrying nothing of the caller's but Accept (and the body type)
+            headers = [("Accept", self.request.headers.get("accept", "*/*"))]
+            if hop.content and "content-type" in self.request.headers:
+                headers.append(("Content-Type", self.request.headers["content-type"]))
+        # identity: Content-Length and byte ranges then describe the file itself
+        headers.append(("Accept-Encoding", "identity"))
+        if self.offset > 0 and self.validator is not None:
+            headers += [("Range", f"bytes={self.offset}-"), ("If-Range", self.validator)]
+        log.debug(
+            "%s %s (%s)%s",
+            hop.method,
+            redact_url(hop.url),
+            "API client" if hop.trusted else "credential-free client",
+            f" from byte {self.offset}" if self.offset and self.validator else "",
+        )
+        return _Outgoing(
+            trusted=hop.trusted,
+            method=hop.method,
+            url=hop.url,
+            headers=headers,
+            content=hop.content or None,
+            extensions=dict(self.request.extensions) if hop.trusted else {},
+        )
+
+    def on_response(self, response: httpx.Response) -> str:
+        """Decide what a response means: REDIRECT, BODY (stream it), DONE, or AGAIN (re-send with a range)."""
+        status, headers = response.status_code, response.headers
+        if status in _REDIRECTS:
+            return self._redirect(status, headers.get("location"))
+        if status == 416:
+            _, _, total = parse_content_range(headers.get("content-range")) or (None, None, None)
+            if self.offset > 0 and self.validator and total == self.offset == self.total:
+                self.complete = True  # an earlier run wrote every byte but never renamed the part file
+                return _DONE
+            raise _Restart("HTTP 416 for the resumed range")
+        if status == 206:
+            first, _, total = parse_content_range(headers.get("content-range")) or (None, None, None)
+            if first != self.offset or (total is not None and self.total is not None and total != self.total):
+                raise _Restart(f"HTTP 206 with an unexpected Content-Range {headers.get('content-range')!r}")
+            length = _content_length(headers)
+            self.total = total if total is not None else None if length is None else self.offset + length
+            return _BODY
+        if 200 <= status < 300:
+            return self._full_body(response)
+        raise self.error(f"HTTP {status} {response.reason_phrase}".rstrip())
+
+    def _redirect(self, status: int, location: str | None) -> str:
+        assert self.current is not None
+        if not location:
+            raise self.error(f"HTTP {status} redirect without a Location header")
+        self.redirects += 1
+        if self.redirects > MAX_REDIRECTS:
+            raise self.error(f"more than {MAX_REDIRECTS} redirects")
+        current = self.current
+        try:
+            url = current.url.join(location)
+        except httpx.InvalidURL as exc:
+            raise self.error(f"HTTP {status} redirect to an invalid Location") from exc
+        method, content = current.method, current.content
+        if status == 303 or (status in (301, 302) and method == "POST"):
+            method, content = "GET", b""  # what browsers and httpx do
+        # once off the API's origin, stay credential-free even if a later hop points back
+        trusted = current.trusted and origin(url) == self.trusted_origin
+        self.pending = _Hop(method, url, content, trusted)
+        return _REDIRECT
+
+    def _full_body(self, response: httpx.Response) -> str:
+        headers = response.headers
+        encoded = headers.get("content-encoding", "identity").lower() not in ("identity", "")
+        total = None if encoded else _content_length(headers)
+        validator = validator_of(headers)
+        ranges = not encoded and "bytes" in headers.get("accept-ranges", "").lower()
+        if self.final is None:
+            assert self.folder is not None
+            self._name_in_folder(self.folder, filename_for(headers, response.url))
+            if self.offset > 0 and ranges and validator == self.validator and total == self.total:
+                return _AGAIN  # a part file of this very resource is waiting: ask for the rest only
+        self.offset, self.total, self.content_type = 0, total, headers.get("content-type")
+        resumable = ranges and validator is not None and total is not None
+        self.validator = validator if resumable else None
+        self._save_meta()
+        return _BODY
+
+    def failed(self, error: Exception) -> None:
+        """Count a failed attempt; raise `DownloadError` when out of restarts, else prepare the next one."""
+        self.failures += 1
+        if self.failures > self.max_restarts:
+            raise self.error(f"gave up after {self.failures} failed attempts; last: {error}") from error
+        resume = not isinstance(error, _Restart) and self.validator is not None and self.offset > 0
+        if not resume:
+            self.offset = 0
+        self.pending = None
+        log.info(
+            "download attempt %d failed (%s); %s",
+            self.failures,
+            error,
+            f"resuming from byte {self.offset}" if resume else "restarting from byte 0",
+        )
+
+    def error(self, message: str) -> DownloadError:
+        """A `DownloadError` about the caller's request (its URL is redacted)."""
+        return DownloadError(message, url=self.request.url)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable; not every platform can open a folder, so this is best effort."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- drivers -------------------------------------------------------------------------------------------
+
+_RETRYABLE = (httpx.TransportError, httpx.DecodingError, _ShortBody, _Restart)
+
+
+def download(
+    client: httpx.Client,
+    request: httpx.Request,
+    dest: str | os.PathLike[str],
+    *,
+    on_progress: ByteProgress | None = None,
+    chunk_size: int = 1 << 20,
+    max_restarts: int = 3,
+    plain_client: httpx.Client | None = None,
+) -> DownloadResult:
+    """Stream `request`'s body to `dest` (a file path, or a folder to name the file in) and return it."""
+    job = _Download(
+        base_url=client.base_url,
+        request=request,
+        dest=Path(dest),
+        on_progress=on_progress,
+        chunk_size=chunk_size,
+        max_restarts=max_restarts,
+    )
+    plain = plain_client
+    try:
+        while not job.complete:
+            outgoing = job.next_request()
+            if outgoing.trusted:
+                sender = client
+            else:  # created on first use: most downloads never leave the API's origin
+                plain = plain or httpx.Client(timeout=client.timeout)
+                sender = plain
+            try:
+                response = sender.send(
+                    sender.build_request(
+                        outgoing.method,
+                        outgoing.url,
+                        headers=outgoing.headers,
+                        content=outgoing.content,
+                        extensions=outgoing.extensions,
+                    ),
+                    stream=True,
+                    follow_redirects=False,
+                )
+            except ApiError as exc:
+                raise job.error(f"download request failed: {exc}") from exc
+            except _RETRYABLE as exc:
+                job.failed(exc)
+                continue
+            try:
+                if job.on_response(response) == _BODY:
+                    job.open_part()
+                    job.report()
+                    for chunk in response.iter_bytes():
+                        job.write(chunk)
+                    job.end_body()
+            except _RETRYABLE as exc:
+                job.failed(exc)
+            finally:
+                response.close()
+        return job.result(job.finish())
+    except DownloadError:
+        job.discard()
+        raise
+    except OSError as exc:
+        job.discard()
+        raise job.error(f"could not write {job.part}: {exc}") from exc
+    finally:
+        job.close()
+        if plain is not None and plain_client is None:
+            plain.close()
+
+
+async def download_async(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    dest: str | os.PathLike[str],
+    *,
+    on_progress: ByteProgress | None = None,
+    chunk_size: int = 1 << 20,
+    max_restarts: int = 3,
+    plain_client: httpx.AsyncClient | None = None,
+) -> DownloadResult:
+    """`download` for `httpx.AsyncClient`; fsync and re-hashing run in a worker thread."""
+    job = _Download(
+        base_url=client.base_url,
+        request=request,
+        dest=Path(dest),
+        on_progress=on_progress,
+        chunk_size=chunk_size,
+        max_restarts=max_restarts,
+    )
+    plain = plain_client
+    try:
+        while not job.complete:
+            outgoing = job.next_request()
+            if outgoing.trusted:
+                sender = client
+            else:  # created on first use: most downloads never leave the API's origin
+                plain = plain or httpx.AsyncClient(timeout=client.timeout)
+                sender = plain
+            try:
+                response = await sender.send(
+                    sender.build_request(
+                        outgoing.method,
+                        outgoing.url,
+                        headers=outgoing.headers,
+                        content=outgoing.content,
+                        extensions=outgoing.extensions,
+                    ),
+                    stream=True,
+                    follow_redirects=False,
+                )
+            except ApiError as exc:
+                raise job.error(f"download request failed: {exc}") from exc
+            except _RETRYABLE as exc:
+                job.failed(exc)
+                continue
+            try:
+                if job.on_response(response) == _BODY:
+                    await asyncio.to_thread(job.open_part)
+                    job.report()
+                    async for chunk in response.aiter_bytes():
+                        job.write(chunk)
+                    job.end_body()
+            except _RETRYABLE as exc:
+                job.failed(exc)
+            finally:
+                await response.aclose()
+        return job.result(await asyncio.to_thread(job.finish))
+    except DownloadError:
+        job.discard()
+        raise
+    except OSError as exc:
+        job.discard()
+        raise job.error(f"could not write {job.part}: {exc}") from exc
+    finally:
+        job.close()
+        if plain is not None and plain_client is None:
+            await plain.aclose()

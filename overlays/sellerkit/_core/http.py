@@ -1,0 +1,334 @@
+"""The transports every generated client goes through: quota → send → retry → typed error."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, overload
+
+import httpx
+
+from .errors import MAX_ERROR_BODY, ApiError, ConfigurationError, ErrorFacts, build_error, throttle_wait
+from .quota import Quota, QuotaLimiter
+from .redact import redact_headers, redact_url
+from .retry import RetryPolicy, explain
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
+JOB_CREATING = "sellerkit.job_creating"
+"""Request extension that overrides `VendorFacts.is_job_creating` for one request (True or False)."""
+
+http_log = logging.getLogger("sellerkit.http")
+retry_log = logging.getLogger("sellerkit.retry")
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+def _is_post(request: httpx.Request) -> bool:
+    return request.method.upper() == "POST"
+
+
+@dataclass(frozen=True)
+class VendorFacts:
+    """What the transports need to know about one vendor."""
+
+    name: str
+    errors: ErrorFacts
+    quotas: tuple[Quota, ...] = ()
+    is_job_creating: Callable[[httpx.Request], bool] = _is_post
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Per-client knobs; `sleep`/`async_sleep` are injectable so tests never really wait."""
+
+    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    limiter: QuotaLimiter | None = None
+    inner_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
+    sleep: Callable[[float], object] = time.sleep
+    async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+
+
+def _apply_default_timeouts(request: httpx.Request, default: httpx.Timeout) -> None:
+    """Fill every phase the client left unlimited (generated clients default to no timeout at all)."""
+    current = request.extensions.get("timeout") or {}
+    request.extensions["timeout"] = {
+        phase: current[phase] if current.get(phase) is not None else getattr(default, phase)
+        for phase in ("connect", "read", "write", "pool")
+    }
+
+
+class _Attempts:
+    """Retry bookkeeping for one request, shared by the sync and async transports."""
+
+    def __init__(self, facts: VendorFacts, policy: RetryPolicy, request: httpx.Request) -> None:
+        self.facts, self.policy, self.request = facts, policy, request
+        flag = request.extensions.get(JOB_CREATING)
+        self.job_creating = bool(flag) if flag is not None else facts.is_job_creating(request)
+        self.attempt = 0
+        self.waited = 0.0
+
+    def after_error(self, error: httpx.TransportError) -> float | None:
+        """Seconds to wait before re-sending after a transport error, or None to re-raise it."""
+        return self._decide(type(error).__name__, error=error)
+
+    def after_response(self, response: httpx.Response, content: bytes) -> tuple[ApiError, float | None]:
+        """The typed error for an error response, and the seconds to wait before re-sending (None: raise)."""
+        reset = throttle_wait(response, self.facts.errors, content)
+        error = build_error(
+            self.facts.errors,
+            status=response.status_code,
+            headers=response.headers,
+            content=content,
+            method=self.request.method,
+            url=self.request.url,
+            throttle_wait=reset,
+        )
+        status = response.status_code
+        return error, self._decide(
+            f"HTTP {status}", status=status, headers=response.headers, throttle_wait=reset
+        )
+
+    def _decide(self, outcome: str, **outcome_fields: Any) -> float | None:
+        decision = explain(
+            self.policy,
+            attempt=self.attempt,
+            waited=self.waited,
+            method=self.request.method,
+            job_creating=self.job_creating,
+            **outcome_fields,
+        )
+        where = f"{self.facts.name} {self.request.method} {redact_url(self.request.url)}"
+        if decision.wait is None:
+            retry_log.debug(
+                "%s: %s on attempt %d, giving up: %s", where, outcome, self.attempt, decision.reason
+            )
+        else:
+            self.waited += decision.wait
+            retry_log.debug(
+                "%s: %s on attempt %d, retrying in %.3f s (%s)",
+                where,
+                outcome,
+                self.attempt,
+                decision.wait,
+                decision.reason,
+            )
+        return decision.wait
+
+
+def _read_head(response: httpx.Response) -> bytes:
+    """Up to MAX_ERROR_BODY (+ one chunk) bytes of an error body, then close it; a broken body reads short."""
+    head = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            head += chunk
+            if len(head) > MAX_ERROR_BODY:
+                break
+    except (httpx.HTTPError, httpx.StreamError):
+        pass  # the status alone still makes a typed error
+    finally:
+        response.close()
+    return bytes(head)
+
+
+async def _aread_head(response: httpx.Response) -> bytes:
+    """`_read_head` for async responses."""
+    head = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            head += chunk
+            if len(head) > MAX_ERROR_BODY:
+                break
+    except (httpx.HTTPError, httpx.StreamError):
+        pass
+    finally:
+        await response.aclose()
+    return bytes(head)
+
+
+class SellerkitTransport(httpx.BaseTransport):
+    """Wraps a sync transport: quota, default timeouts, retries, and a typed error for every status >= 400."""
+
+    def __init__(self, inner: httpx.BaseTransport, facts: VendorFacts, settings: HttpSettings) -> None:
+        self._inner, self._facts, self._settings = inner, facts, settings
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request`, retrying per the policy; responses below 400 come back unread."""
+        _apply_default_timeouts(request, self._settings.timeout)
+        attempts = _Attempts(self._facts, self._settings.retry, request)
+        while True:
+            # each attempt holds its quota slot from before sending until its response (or error) arrived
+            limiter = self._settings.limiter
+            granted = limiter.hold() if limiter is not None else 0.0
+            attempts.attempt += 1
+            try:
+                response = self._inner.handle_request(request)
+            except httpx.TransportError as exc:
+                wait = attempts.after_error(exc)
+                if wait is None:
+                    raise
+            else:
+                if response.status_code < 400:
+                    return response
+                response.request = request
+                error, wait = attempts.after_response(response, _read_head(response))
+                if wait is None:
+                    raise error
+            finally:
+                if limiter is not None:
+                    limiter.release(granted)
+            self._settings.sleep(wait)
+
+    def close(self) -> None:
+        """Close the wrapped transport."""
+        self._inner.close()
+
+
+class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
+    """`SellerkitTransport` for `httpx.AsyncClient`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, facts: VendorFacts, settings: HttpSettings) -> None:
+        self._inner, self._facts, self._settings = inner, facts, settings
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request`, retrying per the policy; responses below 400 come back unread."""
+        _apply_default_timeouts(request, self._settings.timeout)
+        attempts = _Attempts(self._facts, self._settings.retry, request)
+        while True:
+            limiter = self._settings.limiter
+            granted = await limiter.hold_async() if limiter is not None else 0.0
+            attempts.attempt += 1
+            try:
+                response = await self._inner.handle_async_request(request)
+            except httpx.TransportError as exc:
+                wait = attempts.after_error(exc)
+                if wait is None:
+                    raise
+            else:
+                if response.status_code < 400:
+                    return response
+                response.request = request
+                error, wait = attempts.after_response(response, await _aread_head(response))
+                if wait is None:
+                    raise error
+            finally:
+                if limiter is not None:
+                    limiter.release(granted)
+            await self._settings.async_sleep(wait)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()
+
+
+def _log_request(request: httpx.Request) -> None:
+    if http_log.isEnabledFor(logging.DEBUG):
+        headers = redact_headers(request.headers)
+        http_log.debug("request %s %s headers=%s", request.method, redact_url(request.url), headers)
+
+
+def _log_response(response: httpx.Response) -> None:
+    if http_log.isEnabledFor(logging.DEBUG):
+        request = response.request
+        http_log.debug(
+            "response %s %s -> %d %s headers=%s",
+            request.method,
+            redact_url(request.url),
+            response.status_code,
+            response.reason_phrase,
+            redact_headers(response.headers),
+        )
+
+
+async def _alog_request(request: httpx.Request) -> None:
+    _log_request(request)
+
+
+async def _alog_response(response: httpx.Response) -> None:
+    _log_response(response)
+
+
+def sync_httpx_args(facts: VendorFacts, settings: HttpSettings | None = None) -> dict[str, Any]:
+    """`httpx_args` for a generated sync client: the sellerkit transport and logging hooks."""
+    settings = settings or HttpSettings()
+    inner = settings.inner_transport or httpx.HTTPTransport()
+    if not isinstance(inner, httpx.BaseTransport):
+        raise ConfigurationError(
+            f"{type(inner).__name__} is async-only; pass a sync transport (e.g. httpx.HTTPTransport) "
+            "as HttpSettings.inner_transport, or use async_httpx_args"
+        )
+    return {
+        "transport": SellerkitTransport(inner, facts, settings),
+        "event_hooks": {"request": [_log_request], "response": [_log_response]},
+    }
+
+
+def async_httpx_args(facts: VendorFacts, settings: HttpSettings | None = None) -> dict[str, Any]:
+    """`httpx_args` for a generated client used through its async API."""
+    settings = settings or HttpSettings()
+    inner = settings.inner_transport or httpx.AsyncHTTPTransport()
+    if not isinstance(inner, httpx.AsyncBaseTransport):
+        raise ConfigurationError(
+            f"{type(inner).__name__} is sync-only; pass an async transport (e.g. httpx.AsyncHTTPTransport) "
+            "as HttpSettings.inner_transport, or use sync_httpx_args"
+        )
+    return {
+        "transport": AsyncSellerkitTransport(inner, facts, settings),
+        "event_hooks": {"request": [_alog_request], "response": [_alog_response]},
+    }
+
+
+class DetailedResponse(Protocol[T_co]):
+    """What `unwrap` reads from a generated `Response[T]` (returned by every `*_detailed` function)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def parsed(self) -> T_co | None: ...
+
+
+@overload
+def unwrap(
+    response: DetailedResponse[T], expected: None = None, *, errors: ErrorFacts | None = None
+) -> T: ...
+@overload
+def unwrap(
+    response: DetailedResponse[object], expected: type[T], *, errors: ErrorFacts | None = None
+) -> T: ...
+def unwrap(
+    response: DetailedResponse[object], expected: type[Any] | None = None, *, errors: ErrorFacts | None = None
+) -> Any:
+    """The parsed value of a generated `*_detailed` response, or a typed error (`expected` narrows it)."""
+    status = int(response.status_code)
+    if status >= 400:
+        # only reached when the client was built without sellerkit's transport, which raises first
+        raise build_error(
+            errors or ErrorFacts("unknown"), status=status, headers=response.headers, content=response.content
+        )
+    parsed = response.parsed
+    vendor = errors.vendor if errors else "unknown"
+    if parsed is None:
+        raise ApiError(
+            f"HTTP {status} response has no parsed value (content type "
+            f"{response.headers.get('content-type', 'none')!r}); read .content instead",
+            vendor=vendor,
+            status=status,
+        )
+    if expected is not None and not isinstance(parsed, expected):
+        raise ApiError(
+            f"expected {expected.__name__} from HTTP {status}, got {type(parsed).__name__}",
+            vendor=vendor,
+            status=status,
+        )
+    return parsed

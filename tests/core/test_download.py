@@ -1,0 +1,669 @@
+"""Streaming downloads: pure helpers, MockTransport edge cases, and real sockets (resume, naming, origins)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sellerkit._core.download import (
+    META_SUFFIX,
+    PART_SUFFIX,
+    DownloadResult,
+    content_disposition_filename,
+    download,
+    download_async,
+    filename_for,
+    numbered,
+    origin,
+    parse_content_range,
+    safe_filename,
+    same_origin,
+    validator_of,
+)
+from sellerkit._core.errors import ConfigurationError, DownloadError, ErrorFacts, NotFoundError, ServerError
+from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
+from sellerkit._core.retry import RetryPolicy
+from tests.conftest import ROOT
+from tests.core.fileserver import FileServer, Served, iter_content, sha256_of
+
+pytestmark = pytest.mark.timeout(60)
+MODES = ["sync", "async"]
+CREDENTIALS = {"Authorization": "Bearer s3cr3t-token", "x-api-key": "k3y-value"}
+COOKIES = {"session": "c00kie"}
+SECRET_HEADERS = ("authorization", "x-api-key", "cookie")
+
+
+# --- pure helpers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("report.csv", "report.csv"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\Windows\\win.ini", "win.ini"),
+        ("..", "download"),
+        ("", "download"),
+        (None, "download"),
+        (".bashrc", "bashrc"),
+        ("con", "_con"),
+        ("CON.txt", "_CON.txt"),
+        ("lpt9.csv", "_lpt9.csv"),
+        ("console.csv", "console.csv"),
+        ("a\x00b\r\nc\x7f.csv", "abc.csv"),
+        ("evil\u202egpj.exe", "evilgpj.exe"),  # a bidi override would disguise the extension
+        ('a<b>c:d"e|f?g*h.csv', "a_b_c_d_e_f_g_h.csv"),
+        ("trailing. . ", "trailing"),
+        ("übersicht 2026 €.csv", "übersicht 2026 €.csv"),
+        ("u\u0308bersicht.csv", "übersicht.csv"),  # NFC
+        ("x" * 300 + ".csv", "x" * 196 + ".csv"),
+        ("é" * 150, "é" * 100),
+    ],
+)
+def test_safe_filename(name: str | None, expected: str) -> None:
+    assert safe_filename(name) == expected
+    assert len(safe_filename(name).encode()) <= 200
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('attachment; filename="report.csv"', "report.csv"),
+        ("attachment; filename=report.csv", "report.csv"),
+        ('attachment; filename="a;b \\"q\\".csv"', 'a;b "q".csv'),
+        ("attachment; filename*=UTF-8''%C3%BCbersicht%20%E2%82%AC.csv", "übersicht €.csv"),
+        ("attachment; filename=\"fallback.csv\"; filename*=utf-8'en'%C3%A9t%C3%A9.csv", "été.csv"),
+        ("attachment; filename*=iso-8859-1''%E9t%E9.csv", "été.csv"),
+        ("attachment; filename*=UTF-16''%FF%FE; filename=\"plain.csv\"", "plain.csv"),
+        ("attachment; filename*=UTF-8''%FF%FE.csv; filename=\"plain.csv\"", "plain.csv"),  # bad UTF-8
+        ('attachment; FILENAME="upper.csv"', "upper.csv"),
+        ('attachment; filename="unterminated', '"unterminated'),
+        ("attachment", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_content_disposition_filename(value: str | None, expected: str | None) -> None:
+    assert content_disposition_filename(value) == expected
+
+
+def test_filename_for_falls_back_to_the_url_then_download() -> None:
+    cd = {"content-disposition": 'attachment; filename="../x.csv"'}
+    assert filename_for(cd, "https://h/a/b.csv") == "x.csv"
+    assert filename_for({}, "https://h/exports/q%201.csv?sig=1") == "q 1.csv"
+    assert filename_for({"content-disposition": 'attachment; filename=".."'}, "https://h/") == "download"
+    assert filename_for({}, "https://h/a/..%2F..%2Fetc%2Fpasswd") == "passwd"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("https://api.example.com/x", "https://API.example.com:443/y?z", True),
+        ("http://api.example.com/x", "http://api.example.com:80/", True),
+        ("https://api.example.com", "http://api.example.com", False),
+        ("https://api.example.com", "https://api.example.com:8443", False),
+        ("https://api.example.com", "https://files.example.com", False),
+        ("https://api.example.com", "https://api.example.com.evil.test", False),
+        ("https://user:pw@api.example.com", "https://api.example.com", True),
+    ],
+)
+def test_same_origin(a: str, b: str, same: bool) -> None:
+    assert same_origin(a, b) is same
+    assert origin("https://API.example.com/p") == ("https", "api.example.com", 443)
+
+
+def test_parse_content_range_validator_and_numbered() -> None:
+    assert parse_content_range("bytes 100-199/200") == (100, 199, 200)
+    assert parse_content_range("bytes 0-9/*") == (0, 9, None)
+    assert parse_content_range("bytes */200") == (None, None, 200)
+    assert parse_content_range("items 0-9/10") is None
+    assert parse_content_range(None) is None
+    assert validator_of({"etag": '"abc"', "last-modified": "Mon"}) == '"abc"'
+    assert validator_of({"etag": 'W/"abc"', "last-modified": "Mon"}) == "Mon"  # weak ETags can't If-Range
+    assert validator_of({"etag": 'W/"abc"'}) is None
+    assert numbered("report.csv", 0) == "report.csv"
+    assert numbered("report.csv", 2) == "report (2).csv"
+    assert numbered("README", 1) == "README (1)"
+
+
+def test_bad_arguments_are_configuration_errors(tmp_path: Path) -> None:
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    request = httpx.Request("GET", "https://h/f")
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        download(client, request, tmp_path / "missing" / "f.csv")
+    with pytest.raises(ConfigurationError, match="chunk_size"):
+        download(client, request, tmp_path, chunk_size=0)
+    with pytest.raises(ConfigurationError, match="max_restarts"):
+        download(client, request, tmp_path, max_restarts=-1)
+    streamed = httpx.Request("POST", "https://h/f", content=iter([b"x"]))
+    with pytest.raises(ConfigurationError, match="bytes body"):
+        download(client, streamed, tmp_path)
+
+
+# --- helpers for the I/O tests -----------------------------------------------------------------------
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Part and meta files under `folder`."""
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith((PART_SUFFIX, META_SUFFIX)))
+
+
+def assert_monotonic(progress: list[tuple[int, int | None]], size: int) -> None:
+    done = [d for d, _ in progress]
+    assert done == sorted(done) and len(set(done)) == len(done)
+    assert progress[-1] == (size, size)
+
+
+def run_download(
+    mode: str,
+    client_kwargs: dict[str, Any],
+    target: str,
+    dest: Path,
+    *,
+    method: str = "GET",
+    content: bytes | None = None,
+    **kwargs: Any,
+) -> DownloadResult:
+    """`download` or `download_async` with a client built from `client_kwargs`."""
+    if mode == "sync":
+        with httpx.Client(**client_kwargs) as client:
+            return download(client, client.build_request(method, target, content=content), dest, **kwargs)
+
+    async def run() -> DownloadResult:
+        async with httpx.AsyncClient(**client_kwargs) as client:
+            request = client.build_request(method, target, content=content)
+            return await download_async(client, request, dest, **kwargs)
+
+    return asyncio.run(run())
+
+
+def mock_download(
+    mode: str,
+    handler: Callable[[httpx.Request], httpx.Response],
+    dest: Path,
+    target: str = "/f.csv",
+    **kw: Any,
+) -> DownloadResult:
+    """Download through httpx.MockTransport from `https://api.example`."""
+    client_kwargs = {"base_url": "https://api.example", "transport": httpx.MockTransport(handler)}
+    return run_download(mode, client_kwargs, target, dest, **kw)
+
+
+# --- MockTransport edge cases ----------------------------------------------------------------------------
+
+BODY = bytes(range(256)) * 40
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body for MockTransport that works in sync and async clients and ignores Content-Length."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clean_but_short_body_is_resumed(mode: str, tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        headers = {"ETag": '"e"', "Accept-Ranges": "bytes", "Content-Length": str(len(BODY))}
+        if "range" not in request.headers:  # announces everything, sends half, ends cleanly
+            return httpx.Response(200, headers=headers, stream=Chunks(BODY[:1000]))
+        start = int(request.headers["range"][6:-1])
+        headers |= {"Content-Range": f"bytes {start}-{len(BODY) - 1}/{len(BODY)}"}
+        headers["Content-Length"] = str(len(BODY) - start)
+        return httpx.Response(206, headers=headers, content=BODY[start:])
+
+    result = mock_download(mode, handler, tmp_path / "f.csv")
+    assert result.path.read_bytes() == BODY and result.sha256 == hashlib.sha256(BODY).hexdigest()
+    assert seen[1].headers["range"] == "bytes=1000-" and seen[1].headers["if-range"] == '"e"'
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_more_bytes_than_announced_restart_from_zero(mode: str, tmp_path: Path) -> None:
+    calls = iter([BODY + b"junk", BODY])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert "range" not in request.headers
+        headers = {"ETag": '"e"', "Accept-Ranges": "bytes", "Content-Length": str(len(BODY))}
+        return httpx.Response(200, headers=headers, stream=Chunks(next(calls)))
+
+    assert mock_download(mode, handler, tmp_path / "f.csv").path.read_bytes() == BODY
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_wrong_content_range_restarts_from_zero(mode: str, tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        headers = {"ETag": '"e"', "Accept-Ranges": "bytes", "Content-Length": str(len(BODY))}
+        if len(seen) == 1:
+            return httpx.Response(200, headers=headers, stream=Chunks(BODY[:500]))
+        if "range" in request.headers:  # answers a range the client did not ask for
+            headers |= {"Content-Range": f"bytes 0-{len(BODY) - 1}/{len(BODY)}"}
+            return httpx.Response(206, headers=headers, content=BODY)
+        return httpx.Response(200, headers=headers, content=BODY)
+
+    assert mock_download(mode, handler, tmp_path / "f.csv").path.read_bytes() == BODY
+    assert ["range" in r.headers for r in seen] == [False, True, False]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_content_encoded_body_is_decoded_without_a_size_check(mode: str, tmp_path: Path) -> None:
+    packed = gzip.compress(BODY)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["accept-encoding"] == "identity"
+        headers = {"Content-Encoding": "gzip", "Content-Length": str(len(packed)), "Accept-Ranges": "bytes"}
+        return httpx.Response(200, headers=headers, content=packed)
+
+    result = mock_download(mode, handler, tmp_path / "f.csv")
+    assert result.path.read_bytes() == BODY and result.size == len(BODY)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_typed_api_error_becomes_a_download_error(mode: str, tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise ServerError("maintenance", vendor="acme", status=503)
+
+    with pytest.raises(DownloadError, match="maintenance") as caught:
+        mock_download(mode, handler, tmp_path / "f.csv")
+    assert isinstance(caught.value.__cause__, ServerError)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_post_redirected_with_303_becomes_a_get_without_body(mode: str, tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "POST":
+            return httpx.Response(303, headers={"Location": "/result.csv"})
+        return httpx.Response(200, content=BODY)
+
+    result = mock_download(mode, handler, tmp_path, method="POST", content=b'{"q": 1}')
+    assert result.path == tmp_path / "result.csv"
+    assert [(r.method, r.content) for r in seen] == [("POST", b'{"q": 1}'), ("GET", b"")]
+    assert "content-type" not in seen[1].headers
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_redirect_without_location_fails(mode: str, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="without a Location"):
+        mock_download(mode, lambda r: httpx.Response(302), tmp_path / "f.csv")
+
+
+# --- real sockets ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[FileServer, FileServer]]:
+    # 127.0.0.2 is another host as far as origins go (Linux routes all of 127/8 to loopback)
+    with FileServer("127.0.0.1") as api, FileServer("127.0.0.2") as files:
+        yield api, files
+
+
+@pytest.fixture
+def api(servers: tuple[FileServer, FileServer]) -> FileServer:
+    for server in servers:
+        server.reset()
+    return servers[0]
+
+
+@pytest.fixture
+def other(servers: tuple[FileServer, FileServer], api: FileServer) -> FileServer:
+    return servers[1]
+
+
+def fetch(mode: str, api: FileServer, target: str, dest: Path, *, timeout: float = 5.0, **kw: Any) -> Any:
+    """Download `target` (path on the API server, or absolute URL) with a client holding credentials."""
+    client_kwargs = {"base_url": api.origin, "headers": CREDENTIALS, "cookies": COOKIES, "timeout": timeout}
+    return run_download(mode, client_kwargs, target, dest, **kw)
+
+
+def expected_bytes(size: int) -> bytes:
+    return b"".join(iter_content(size))
+
+
+def assert_no_credentials(server: FileServer) -> None:
+    assert server.requests, "the other host was never asked"
+    for seen in server.requests:
+        assert not set(SECRET_HEADERS) & set(seen.headers), seen.headers
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_plain_download(mode: str, api: FileServer, tmp_path: Path) -> None:
+    api.files["/x.csv"] = Served(size=300_000)
+    progress: list[tuple[int, int | None]] = []
+    threads: set[int] = set()
+
+    def on_progress(done: int, total: int | None) -> None:
+        progress.append((done, total))
+        threads.add(threading.get_ident())
+
+    result = fetch(mode, api, "/x.csv", tmp_path / "x.csv", on_progress=on_progress)
+    assert result == DownloadResult(tmp_path / "x.csv", 300_000, sha256_of(300_000), "text/csv")
+    assert threads == {threading.get_ident()}  # async: file work runs in threads, callbacks never do
+    assert hashlib.sha256(result.path.read_bytes()).hexdigest() == result.sha256
+    assert leftovers(tmp_path) == []
+    assert_monotonic(progress, 300_000)
+    assert progress[0] == (0, 300_000)
+    (seen,) = api.requests
+    assert seen.headers["authorization"] == CREDENTIALS["Authorization"]
+    assert seen.headers["accept-encoding"] == "identity" and "range" not in seen.headers
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("disposition", "expected"),
+    [
+        ('attachment; filename="../../etc/passwd"', "passwd"),
+        ('attachment; filename="con"', "_con"),
+        (
+            "attachment; filename*=UTF-8''%C3%BCbersicht%20%E2%82%AC.csv; filename=\"x.csv\"",
+            "übersicht €.csv",
+        ),
+        (None, "export.csv"),
+    ],
+)
+def test_folder_dest_is_named_safely(
+    mode: str, api: FileServer, tmp_path: Path, disposition: str | None, expected: str
+) -> None:
+    api.files["/dl/export.csv"] = Served(size=1000, content_disposition=disposition)
+    result = fetch(mode, api, "/dl/export.csv", tmp_path)
+    assert result.path == tmp_path / expected
+    assert [p.name for p in tmp_path.iterdir()] == [expected]
+    assert result.sha256 == sha256_of(1000)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_existing_names_get_a_suffix_in_a_folder_but_an_exact_path_is_replaced(
+    mode: str, api: FileServer, tmp_path: Path
+) -> None:
+    api.files["/report.csv"] = Served(size=1000)
+    (tmp_path / "report.csv").write_bytes(b"mine")
+    first = fetch(mode, api, "/report.csv", tmp_path)
+    second = fetch(mode, api, "/report.csv", tmp_path)
+    assert (first.path.name, second.path.name) == ("report (1).csv", "report (2).csv")
+    assert (tmp_path / "report.csv").read_bytes() == b"mine"
+    exact = fetch(mode, api, "/report.csv", tmp_path / "report.csv")
+    assert exact.path.read_bytes() == expected_bytes(1000)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("etag", "last_modified", "if_range"),
+    [
+        ('"v1"', None, '"v1"'),
+        (None, "Wed, 21 Oct 2026 07:28:00 GMT", "Wed, 21 Oct 2026 07:28:00 GMT"),
+        ('W/"v1"', None, None),  # weak ETag and no Last-Modified: nothing to validate a range with
+    ],
+)
+def test_dropped_connection_resumes_with_a_validated_range(
+    mode: str,
+    api: FileServer,
+    tmp_path: Path,
+    etag: str | None,
+    last_modified: str | None,
+    if_range: str | None,
+) -> None:
+    size = 1_000_000
+    api.files["/big.csv"] = Served(size=size, etag=etag, last_modified=last_modified, drop_after=400_000)
+    progress: list[tuple[int, int | None]] = []
+    result = fetch(
+        mode, api, "/big.csv", tmp_path / "big.csv", on_progress=lambda d, t: progress.append((d, t))
+    )
+    assert result.path.read_bytes() == expected_bytes(size)
+    first, second = api.requests
+    assert "range" not in first.headers
+    if if_range is None:
+        assert "range" not in second.headers  # restarted from zero
+    else:
+        assert second.headers["range"] == "bytes=400000-" and second.headers["if-range"] == if_range
+    assert_monotonic(progress, size)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_restart_from_zero_when_ranges_are_unsupported(mode: str, api: FileServer, tmp_path: Path) -> None:
+    size = 500_000
+    api.files["/n.csv"] = Served(size=size, ranges=False, drop_after=300_000)
+    progress: list[tuple[int, int | None]] = []
+    result = fetch(mode, api, "/n.csv", tmp_path / "n.csv", on_progress=lambda d, t: progress.append((d, t)))
+    assert result.path.read_bytes() == expected_bytes(size)
+    assert [s.headers.get("range") for s in api.requests] == [None, None]
+    assert_monotonic(progress, size)  # the re-download does not report going backwards
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_persistent_truncation_gives_up_and_cleans_up(mode: str, api: FileServer, tmp_path: Path) -> None:
+    api.files["/t.csv"] = Served(size=200_000, truncate_at=150_000)
+    with pytest.raises(DownloadError, match="gave up after 3 failed attempts") as caught:
+        fetch(mode, api, "/t.csv?token=SECRET", tmp_path / "t.csv", max_restarts=2)
+    assert "SECRET" not in str(caught.value) and "token=***" in str(caught.value)
+    assert len(api.requests) == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "served",
+    [Served(size=1000, status=404), Served(size=300_000, ranges=False, drop_after=100_000)],
+    ids=["404", "drop-without-restarts"],
+)
+def test_handled_failure_leaves_no_part_file(
+    mode: str, api: FileServer, tmp_path: Path, served: Served
+) -> None:
+    api.files["/f.csv"] = dataclasses.replace(served)  # a copy: the drop switch is used up once fired
+    with pytest.raises(DownloadError):
+        fetch(mode, api, "/f.csv", tmp_path / "f.csv", max_restarts=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_read_timeout_counts_as_a_failed_attempt(mode: str, api: FileServer, tmp_path: Path) -> None:
+    api.files["/slow.csv"] = Served(size=200_000, chunk=50_000, chunk_delay=2.0)
+    with pytest.raises(DownloadError, match="gave up after 2"):
+        fetch(mode, api, "/slow.csv", tmp_path / "slow.csv", timeout=0.3, max_restarts=1)
+    assert len(api.requests) == 2 and list(tmp_path.iterdir()) == []
+
+
+class Crash(Exception):
+    """Stands in for a killed process: anything but a handled download failure keeps the part file."""
+
+
+def crash_after(limit: int) -> Callable[[int, int | None], None]:
+    def on_progress(done: int, total: int | None) -> None:
+        if done >= limit:
+            raise Crash(done)
+
+    return on_progress
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_part_file_left_by_a_crash_is_resumed(mode: str, api: FileServer, tmp_path: Path) -> None:
+    size = 600_000
+    api.files["/c.csv"] = Served(size=size, chunk=50_000)
+    dest = tmp_path / "c.csv"
+    with pytest.raises(Crash):
+        fetch(mode, api, "/c.csv", dest, on_progress=crash_after(200_000))
+    assert leftovers(tmp_path) == ["c.csv" + META_SUFFIX, "c.csv" + PART_SUFFIX] and not dest.exists()
+    kept = (tmp_path / ("c.csv" + PART_SUFFIX)).stat().st_size
+    assert kept >= 200_000
+    result = fetch(mode, api, "/c.csv", dest)
+    assert result.path.read_bytes() == expected_bytes(size) and result.sha256 == sha256_of(size)
+    assert api.requests[-1].headers["range"] == f"bytes={kept}-"
+    assert api.requests[-1].headers["if-range"] == '"v1"'
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_part_file_in_a_folder_is_found_and_resumed(mode: str, api: FileServer, tmp_path: Path) -> None:
+    size = 600_000
+    api.files["/c"] = Served(size=size, chunk=50_000, content_disposition='attachment; filename="c.csv"')
+    with pytest.raises(Crash):
+        fetch(mode, api, "/c", tmp_path, on_progress=crash_after(200_000))
+    result = fetch(mode, api, "/c", tmp_path)
+    assert result.path == tmp_path / "c.csv" and result.path.read_bytes() == expected_bytes(size)
+    # the name is only known from the first answer; that answer is dropped and the rest asked for
+    assert [s.headers.get("range") is not None for s in api.requests] == [False, False, True]
+    assert leftovers(tmp_path) == []
+
+
+def leave_part(dest: Path, data: bytes, validator: str, total: int) -> None:
+    Path(str(dest) + PART_SUFFIX).write_bytes(data)
+    meta = {"validator": validator, "total": total, "content_type": "text/csv"}
+    Path(str(dest) + META_SUFFIX).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_part_file_of_a_changed_resource_is_replaced(mode: str, api: FileServer, tmp_path: Path) -> None:
+    api.files["/v.csv"] = Served(size=100_000, etag='"v2"')
+    leave_part(tmp_path / "v.csv", b"stale bytes", '"v1"', 100_000)
+    result = fetch(mode, api, "/v.csv", tmp_path / "v.csv")
+    assert result.path.read_bytes() == expected_bytes(100_000)
+    (seen,) = api.requests
+    assert seen.headers["if-range"] == '"v1"'  # the server saw the mismatch and sent everything
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_complete_part_file_is_confirmed_with_416(mode: str, api: FileServer, tmp_path: Path) -> None:
+    api.files["/done.csv"] = Served(size=50_000)
+    leave_part(tmp_path / "done.csv", expected_bytes(50_000), '"v1"', 50_000)
+    result = fetch(mode, api, "/done.csv", tmp_path / "done.csv")
+    assert (result.size, result.sha256, result.content_type) == (50_000, sha256_of(50_000), "text/csv")
+    (seen,) = api.requests
+    assert seen.headers["range"] == "bytes=50000-"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_other_origin_gets_no_credentials(
+    mode: str, api: FileServer, other: FileServer, tmp_path: Path
+) -> None:
+    other.files["/x.bin"] = Served(size=10_000)
+    result = fetch(mode, api, other.url("/x.bin"), tmp_path)
+    assert result.sha256 == sha256_of(10_000)
+    assert api.requests == []
+    assert_no_credentials(other)
+    assert other.requests[0].headers["accept-encoding"] == "identity"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_redirect_to_other_origin_drops_credentials_also_when_resuming(
+    mode: str, api: FileServer, other: FileServer, tmp_path: Path
+) -> None:
+    api.files["/export"] = Served(size=0, redirect=other.url("/signed/x.bin"))
+    other.files["/signed/x.bin"] = Served(size=400_000, drop_after=100_000)
+    result = fetch(mode, api, "/export", tmp_path / "x.bin")
+    assert result.path.read_bytes() == expected_bytes(400_000)
+    assert [s.headers["authorization"] for s in api.requests] == [CREDENTIALS["Authorization"]] * 2
+    assert_no_credentials(other)
+    assert other.requests[1].headers["range"] == "bytes=100000-"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_same_origin_redirect_keeps_credentials(mode: str, api: FileServer, tmp_path: Path) -> None:
+    api.files["/old"] = Served(size=0, redirect="/new.csv")
+    api.files["/new.csv"] = Served(size=1000)
+    result = fetch(mode, api, "/old", tmp_path)
+    assert result.path == tmp_path / "new.csv"
+    assert [s.headers.get("authorization") for s in api.requests] == [CREDENTIALS["Authorization"]] * 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_redirect_loops_are_bounded(mode: str, api: FileServer, tmp_path: Path) -> None:
+    api.files["/loop"] = Served(size=0, redirect="/loop")
+    with pytest.raises(DownloadError, match="more than 10 redirects"):
+        fetch(mode, api, "/loop", tmp_path)
+    assert len(api.requests) == 11
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_through_the_sellerkit_transport(
+    mode: str, api: FileServer, other: FileServer, tmp_path: Path
+) -> None:
+    api.files["/export"] = Served(size=0, redirect=other.url("/signed/x.bin"))
+    other.files["/signed/x.bin"] = Served(size=100_000)
+    facts = VendorFacts("acme", ErrorFacts("acme"))
+    settings = HttpSettings(retry=RetryPolicy(max_attempts=1))
+    args = sync_httpx_args(facts, settings) if mode == "sync" else async_httpx_args(facts, settings)
+    client_kwargs = {"base_url": api.origin, "headers": CREDENTIALS} | args
+    # the transport hands 3xx back unread, so the download follows (and strips credentials) itself
+    result = run_download(mode, client_kwargs, "/export", tmp_path)
+    assert result.path == tmp_path / "x.bin" and result.sha256 == sha256_of(100_000)
+    assert_no_credentials(other)
+    # error statuses arrive as typed errors from the transport and become a DownloadError
+    with pytest.raises(DownloadError, match="404") as caught:
+        run_download(mode, client_kwargs, "/missing.csv", tmp_path)
+    assert isinstance(caught.value.__cause__, NotFoundError)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
+
+
+MEMORY_PROBE = """
+import asyncio, json, os, resource, sys
+import httpx
+from sellerkit._core.download import download, download_async
+from tests.core.fileserver import FileServer, Served
+
+mode, folder, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def fetch(url, dest):
+    if mode == "sync":
+        with httpx.Client() as client:
+            return download(client, client.build_request("GET", url), dest)
+    async def run():
+        async with httpx.AsyncClient() as client:
+            return await download_async(client, client.build_request("GET", url), dest)
+    return asyncio.run(run())
+
+with FileServer() as server:
+    server.files["/big"] = Served(size=size, chunk=1 << 20)
+    server.files["/small"] = Served(size=4 << 20, chunk=1 << 20)
+    fetch(server.url("/small"), os.path.join(folder, "small"))  # warm up: imports, buffers, threads
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = fetch(server.url("/big"), os.path.join(folder, "big"))
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    os.remove(result.path)
+print(json.dumps({"growth_kib": after - before, "size": result.size, "sha256": result.sha256}))
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_memory_stays_flat_for_a_200_mib_download(mode: str, tmp_path: Path) -> None:
+    size = 200 << 20
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    probe = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, mode, str(tmp_path), str(size)],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        cwd=ROOT,
+        env=env,
+    )
+    assert probe.returncode == 0, probe.stderr
+    report = json.loads(probe.stdout)
+    assert report["size"] == size and report["sha256"] == sha256_of(size)
+    # ru_maxrss is in KiB on Linux; the server's buffers share the process, so allow some slack
+    assert report["growth_kib"] < 32 * 1024, report

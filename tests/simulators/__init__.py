@@ -1,0 +1,1 @@
+"""Stateful vendor simulators (Starlette apps, uvicorn on loopback) for end-to-end and contract tests."""
