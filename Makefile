@@ -10,7 +10,7 @@ export npm_config_loglevel := error
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: setup generate check gates lint typecheck pytest test bench clean
+.PHONY: setup generate check gates lint typecheck pytest test demo bench clean
 
 # Idempotent: reinstalls only when pyproject.toml / package-lock.json changed since the last install.
 setup: $(VENV)/.installed node_modules/.installed
@@ -40,13 +40,17 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy -p sellerkit
-	$(VENV)/bin/mypy generator tests bench
+	$(VENV)/bin/mypy generator tests bench demo
 
 # pytest exits 5 when it collects nothing; make treats that (like any non-zero code) as a failure
 pytest: setup
 	$(VENV)/bin/pytest -q
 
 test: setup check gates lint typecheck pytest
+
+# starts the vendor simulators on 127.0.0.1 and runs real exports through sellerkit against them
+demo: setup
+	$(PY) -m demo
 
 bench: setup
 	$(PY) -m bench

@@ -307,6 +307,7 @@ class Wabi2bClient(_Base):
         def waiting(progress: Progress) -> None:
             report(BulkProgress(i, n, "waiting", status=job.status))
 
+        report(BulkProgress(i, n, "waiting", status=job.status))
         job.wait(poll, on_progress=waiting)
         target = state.path.parent / f"wabi2b-{entry.reference}.{state.file_format}"
         result = job.download(
@@ -441,6 +442,7 @@ class AsyncWabi2bClient(_Base):
         def waiting(progress: Progress) -> None:
             report(BulkProgress(i, n, "waiting", status=job.status))
 
+        report(BulkProgress(i, n, "waiting", status=job.status))
         await job.wait(poll, on_progress=waiting)
         target = state.path.parent / f"wabi2b-{entry.reference}.{state.file_format}"
         result = await job.download(

@@ -1,0 +1,1 @@
+"""`make demo`: real exports through sellerkit against the local vendor simulators."""
