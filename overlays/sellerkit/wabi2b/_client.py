@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import httpx
 
+from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError
 from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args, unwrap
 from sellerkit._core.jobs import AsyncJob, Job, JobState
@@ -134,10 +135,6 @@ def _failure(state: JobState) -> JobFailedError:
     )
 
 
-def _submit_kwargs(gtins: list[str], file_format: str) -> dict[str, Any]:
-    return {"body": ProductsBulkDownloadRequest(gtins=gtins), "format_": FileFormat(file_format)}
-
-
 def _callback(parsed: CallBackCodeResponse) -> str:
     code = parsed.call_back_code
     if not isinstance(code, str) or not code:
@@ -192,8 +189,65 @@ class _Base:
         state = BulkState.load_or_create(folder, unique, file_format)
         return unique, state
 
+    @staticmethod
+    def _submit_kwargs(gtins: Iterable[str], file_format: str) -> dict[str, Any]:
+        unique = validate_gtins(gtins)
+        if len(unique) > _facts.MAX_GTINS_PER_REQUEST:
+            raise ConfigurationError(
+                f"{len(unique)} GTINs in one request; Wabi2b takes at most 10,000: use bulk_download()"
+            )
+        return {
+            "body": ProductsBulkDownloadRequest(gtins=unique),
+            "format_": FileFormat(check_format(file_format)),
+        }
+
+    @staticmethod
+    def _unsubmitted(state: BulkState, gtins: list[str]) -> Iterator[tuple[int, list[str]]]:
+        """Chunks with neither a job nor an intact file: the ones a (re)run still has to submit."""
+        for i, piece in enumerate(chunk(gtins)):
+            if state.chunks[i].reference is None and state.done_file(i) is None:
+                yield i, piece
+
+    @staticmethod
+    def _chunk_job(state: BulkState, i: int, report: Callable[[BulkProgress], object]) -> _ChunkJob:
+        reference = state.chunks[i].reference
+        assert reference is not None
+        report(BulkProgress(i, len(state.chunks), "waiting"))
+        return _ChunkJob(state, i, reference, report)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url} jwt=*** api_key=***>"
+
+
+@dataclass(frozen=True)
+class _ChunkJob:
+    """One chunk between submit and file: its target path, progress reports, and the state-file update."""
+
+    state: BulkState
+    index: int
+    reference: str
+    report: Callable[[BulkProgress], object]
+
+    @property
+    def target(self) -> Path:
+        return self.state.path.parent / f"wabi2b-{self.reference}.{self.state.file_format}"
+
+    def waiting(self, progress: Progress) -> None:
+        self.report(BulkProgress(self.index, len(self.state.chunks), "waiting"))
+
+    def downloading(self, done: int, total: int | None) -> None:
+        self.report(BulkProgress(self.index, len(self.state.chunks), "downloading", None, done, total))
+
+    def downloaded(self, result: DownloadResult) -> Path:
+        entry = self.state.chunks[self.index]
+        entry.file, entry.sha256, entry.size = result.path.name, result.sha256, result.size
+        self.state.save()
+        self.report(
+            BulkProgress(
+                self.index, len(self.state.chunks), "downloaded", bytes_done=result.size, path=result.path
+            )
+        )
+        return result.path
 
 
 class Wabi2bClient(_Base):
@@ -245,14 +299,8 @@ class Wabi2bClient(_Base):
 
     def submit(self, gtins: Iterable[str], *, format: Literal["json", "csv"] = "json") -> Job:
         """Start one bulk download (at most 10,000 GTINs) and return its job handle."""
-        unique = validate_gtins(gtins)
-        if len(unique) > _facts.MAX_GTINS_PER_REQUEST:
-            raise ConfigurationError(
-                f"{len(unique)} GTINs in one request; Wabi2b takes at most 10,000: use bulk_download()"
-            )
-        detailed = submit_products_bulk_download.sync_detailed(
-            client=self.api, **_submit_kwargs(unique, check_format(format))
-        )
+        kwargs = self._submit_kwargs(gtins, format)
+        detailed = submit_products_bulk_download.sync_detailed(client=self.api, **kwargs)
         return self.job(_callback(unwrap(detailed, CallBackCodeResponse, errors=FACTS.errors)))
 
     def job(self, reference: str) -> Job:
@@ -283,40 +331,20 @@ class Wabi2bClient(_Base):
         poll: PollPolicy | None,
         report: Callable[[BulkProgress], object],
     ) -> Iterator[Product]:
-        pieces, n = chunk(gtins), len(state.chunks)
-        for i, piece in enumerate(pieces):  # submit every chunk first: Wabi2b works on them meanwhile
-            if state.chunks[i].reference is None and state.done_file(i) is None:
-                state.chunks[i].reference = self.submit(piece, format=state.file_format).reference  # type: ignore[arg-type]
-                state.save()
-                report(BulkProgress(i, n, "submitted"))
-        for i in range(n):
+        for i, piece in self._unsubmitted(state, gtins):  # all first: Wabi2b works on them meanwhile
+            state.chunks[i].reference = self.submit(piece, format=state.file_format).reference  # type: ignore[arg-type]
+            state.save()
+            report(BulkProgress(i, len(state.chunks), "submitted"))
+        for i in range(len(state.chunks)):
             path = state.done_file(i)
             if path is None:
-                path = self._fetch_chunk(i, state, poll, report)
+                chunk_job = self._chunk_job(state, i, report)
+                job = self.job(chunk_job.reference)
+                job.wait(poll, on_progress=chunk_job.waiting)
+                path = chunk_job.downloaded(job.download(chunk_job.target, chunk_job.downloading))
             else:
-                report(BulkProgress(i, n, "reused", path=path))
+                report(BulkProgress(i, len(state.chunks), "reused", path=path))
             yield from iter_rows(path, state.file_format)
-
-    def _fetch_chunk(
-        self, i: int, state: BulkState, poll: PollPolicy | None, report: Callable[[BulkProgress], object]
-    ) -> Path:
-        entry, n = state.chunks[i], len(state.chunks)
-        assert entry.reference is not None
-        job = self.job(entry.reference)
-
-        def waiting(progress: Progress) -> None:
-            report(BulkProgress(i, n, "waiting", status=job.status))
-
-        report(BulkProgress(i, n, "waiting", status=job.status))
-        job.wait(poll, on_progress=waiting)
-        target = state.path.parent / f"wabi2b-{entry.reference}.{state.file_format}"
-        result = job.download(
-            target, lambda done, total: report(BulkProgress(i, n, "downloading", None, done, total))
-        )
-        entry.file, entry.sha256, entry.size = result.path.name, result.sha256, result.size
-        state.save()
-        report(BulkProgress(i, n, "downloaded", bytes_done=result.size, path=result.path))
-        return result.path
 
     def close(self) -> None:
         self._httpx.close()
@@ -378,14 +406,8 @@ class AsyncWabi2bClient(_Base):
 
     async def submit(self, gtins: Iterable[str], *, format: Literal["json", "csv"] = "json") -> AsyncJob:
         """Start one bulk download (at most 10,000 GTINs) and return its job handle."""
-        unique = validate_gtins(gtins)
-        if len(unique) > _facts.MAX_GTINS_PER_REQUEST:
-            raise ConfigurationError(
-                f"{len(unique)} GTINs in one request; Wabi2b takes at most 10,000: use bulk_download()"
-            )
-        detailed = await submit_products_bulk_download.asyncio_detailed(
-            client=self.api, **_submit_kwargs(unique, check_format(format))
-        )
+        kwargs = self._submit_kwargs(gtins, format)
+        detailed = await submit_products_bulk_download.asyncio_detailed(client=self.api, **kwargs)
         return self.job(_callback(unwrap(detailed, CallBackCodeResponse, errors=FACTS.errors)))
 
     def job(self, reference: str) -> AsyncJob:
@@ -415,43 +437,22 @@ class AsyncWabi2bClient(_Base):
         poll: PollPolicy | None,
         report: Callable[[BulkProgress], object],
     ) -> AsyncIterator[Product]:
-        pieces, n = chunk(gtins), len(state.chunks)
-        for i, piece in enumerate(pieces):
-            if state.chunks[i].reference is None and state.done_file(i) is None:
-                job = await self.submit(piece, format=state.file_format)  # type: ignore[arg-type]
-                state.chunks[i].reference = job.reference
-                state.save()
-                report(BulkProgress(i, n, "submitted"))
-        for i in range(n):
+        for i, piece in self._unsubmitted(state, gtins):  # all first: Wabi2b works on them meanwhile
+            state.chunks[i].reference = (await self.submit(piece, format=state.file_format)).reference  # type: ignore[arg-type]
+            state.save()
+            report(BulkProgress(i, len(state.chunks), "submitted"))
+        for i in range(len(state.chunks)):
             path = state.done_file(i)
             if path is None:
-                path = await self._fetch_chunk(i, state, poll, report)
+                chunk_job = self._chunk_job(state, i, report)
+                job = self.job(chunk_job.reference)
+                await job.wait(poll, on_progress=chunk_job.waiting)
+                path = chunk_job.downloaded(await job.download(chunk_job.target, chunk_job.downloading))
             else:
-                report(BulkProgress(i, n, "reused", path=path))
+                report(BulkProgress(i, len(state.chunks), "reused", path=path))
             # parsing a local file is CPU work on bytes already on disk: no I/O to await
             for row in iter_rows(path, state.file_format):
                 yield row
-
-    async def _fetch_chunk(
-        self, i: int, state: BulkState, poll: PollPolicy | None, report: Callable[[BulkProgress], object]
-    ) -> Path:
-        entry, n = state.chunks[i], len(state.chunks)
-        assert entry.reference is not None
-        job = self.job(entry.reference)
-
-        def waiting(progress: Progress) -> None:
-            report(BulkProgress(i, n, "waiting", status=job.status))
-
-        report(BulkProgress(i, n, "waiting", status=job.status))
-        await job.wait(poll, on_progress=waiting)
-        target = state.path.parent / f"wabi2b-{entry.reference}.{state.file_format}"
-        result = await job.download(
-            target, lambda done, total: report(BulkProgress(i, n, "downloading", None, done, total))
-        )
-        entry.file, entry.sha256, entry.size = result.path.name, result.sha256, result.size
-        state.save()
-        report(BulkProgress(i, n, "downloaded", bytes_done=result.size, path=result.path))
-        return result.path
 
     async def aclose(self) -> None:
         await self._httpx.aclose()
