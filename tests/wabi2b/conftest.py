@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,10 +13,11 @@ import pytest
 from sellerkit._core.http import HttpSettings
 from sellerkit._core.quota import QuotaLimiter
 from sellerkit._core.retry import RetryPolicy
-from sellerkit.wabi2b import Wabi2bClient
+from sellerkit.wabi2b import AsyncWabi2bClient, Product, Wabi2bClient
 from sellerkit.wabi2b._client import FACTS
 from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import Wabi2bSimulator
+from tests.simulators.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
+from tests.simulators.wabi2b import Job as SimJob
 
 
 def client_kwargs(sim: Wabi2bSimulator, clock: ScaledClock, **overrides: Any) -> dict[str, Any]:
@@ -38,3 +42,52 @@ def sync_client(wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock) -> Iterator
 
 
 Runner = Callable[..., Any]
+
+
+def bulk_rows(
+    mode: str,
+    sim: Wabi2bSimulator,
+    clock: ScaledClock,
+    gtins: list[str],
+    *,
+    client: dict[str, Any] | None = None,
+    **kw: Any,
+) -> list[Product]:
+    """One bulk download through the sync or async client (`client`: constructor overrides); every row."""
+    overrides = client or {}
+    if mode == "sync":
+        with Wabi2bClient(**client_kwargs(sim, clock, **overrides), sleep=clock.sleep) as sync:
+            return list(sync.bulk_download(gtins, **kw))
+
+    async def main() -> list[Product]:
+        async with AsyncWabi2bClient(**client_kwargs(sim, clock, **overrides), sleep=clock.asleep) as aio:
+            return [row async for row in aio.bulk_download(gtins, **kw)]
+
+    return asyncio.run(main())
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_no_part_files(folder: Path) -> None:
+    """No interrupted download (`*.sellerkit-part`) is left anywhere under `folder`."""
+    assert not list(folder.rglob("*.sellerkit-part"))
+
+
+def assert_identical_file(sim: Wabi2bSimulator, folder: Path, gtins: list[str], file_format: str) -> Path:
+    """Exactly one downloaded file in `folder`, byte-identical to the simulator's; no part file left."""
+    files = sorted(folder.glob(f"wabi2b-*.{file_format}"))
+    assert len(files) == 1, files
+    assert sha256_of(files[0]) == sim.expected_file(gtins, file_format).sha256
+    assert_no_part_files(folder)
+    return files[0]
+
+
+def created_jobs(sim: Wabi2bSimulator) -> list[SimJob]:
+    """Jobs created through the API, in creation order (the seeded docs example left out)."""
+    return sorted(
+        (job for code, job in sim.state.jobs.items() if code != DOCS_CALLBACK_CODE),
+        key=lambda job: job.created_at,
+    )

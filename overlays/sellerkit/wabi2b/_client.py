@@ -7,6 +7,7 @@ callback-code polling as a uniform `Job`, streaming downloads, and `bulk_downloa
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
@@ -17,7 +18,7 @@ from typing import Any, Literal
 import httpx
 
 from sellerkit._core.download import DownloadResult
-from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError
+from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError, ServerError
 from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args, unwrap
 from sellerkit._core.jobs import AsyncJob, Job, JobState
 from sellerkit._core.polling import PollPolicy, Progress
@@ -38,7 +39,7 @@ from sellerkit.wabi2b_api.payloads.products import Product
 
 from . import _facts
 from ._plan import BulkState, check_format, chunk, validate_gtins
-from ._rows import iter_rows
+from ._rows import PayloadError, iter_rows
 
 Environment = Literal["sandbox", "production"]
 JwtSource = str | Callable[[], str]
@@ -132,6 +133,18 @@ def _failure(state: JobState) -> JobFailedError:
     reason = "the job finished without a file path" if state.status == _facts.STATUS_COMPLETE else "failed"
     return JobFailedError(
         f"bulk download {reason}", vendor=_facts.VENDOR, reference=state.reference, status=state.status
+    )
+
+
+_UNREADABLE = (json.JSONDecodeError, KeyError)  # a body that is not JSON / lacks a required key
+
+
+def _unreadable(what: str, exc: Exception) -> ServerError:
+    """A 2xx answer whose body does not parse: a typed error (transient for polling), not a decode error."""
+    return ServerError(
+        f"Wabi2b sent an unreadable {what} (malformed JSON: {type(exc).__name__}: {exc})",
+        vendor=_facts.VENDOR,
+        status=200,
     )
 
 
@@ -284,7 +297,12 @@ class Wabi2bClient(_Base):
     vendor = _facts.VENDOR
 
     def fetch(self, reference: str) -> JobState:
-        detailed = get_products_bulk_download_status.sync_detailed(client=self.api, call_back_code=reference)
+        try:
+            detailed = get_products_bulk_download_status.sync_detailed(
+                client=self.api, call_back_code=reference
+            )
+        except _UNREADABLE as exc:
+            raise _unreadable("status response", exc) from exc
         return _state(reference, unwrap(detailed, ProductsBulkDownloadStatus, errors=FACTS.errors))
 
     def cancel(self, reference: str) -> None:
@@ -300,7 +318,10 @@ class Wabi2bClient(_Base):
     def submit(self, gtins: Iterable[str], *, format: Literal["json", "csv"] = "json") -> Job:
         """Start one bulk download (at most 10,000 GTINs) and return its job handle."""
         kwargs = self._submit_kwargs(gtins, format)
-        detailed = submit_products_bulk_download.sync_detailed(client=self.api, **kwargs)
+        try:
+            detailed = submit_products_bulk_download.sync_detailed(client=self.api, **kwargs)
+        except _UNREADABLE as exc:
+            raise _unreadable("submit response (the job may exist)", exc) from exc
         return self.job(_callback(unwrap(detailed, CallBackCodeResponse, errors=FACTS.errors)))
 
     def job(self, reference: str) -> Job:
@@ -344,7 +365,11 @@ class Wabi2bClient(_Base):
                 path = chunk_job.downloaded(job.download(chunk_job.target, chunk_job.downloading))
             else:
                 report(BulkProgress(i, len(state.chunks), "reused", path=path))
-            yield from iter_rows(path, state.file_format)
+            try:
+                yield from iter_rows(path, state.file_format)
+            except PayloadError:
+                state.forget_file(i)  # a corrupt file must not be reused by the next run
+                raise
 
     def close(self) -> None:
         self._httpx.close()
@@ -389,9 +414,12 @@ class AsyncWabi2bClient(_Base):
     vendor = _facts.VENDOR
 
     async def fetch(self, reference: str) -> JobState:
-        detailed = await get_products_bulk_download_status.asyncio_detailed(
-            client=self.api, call_back_code=reference
-        )
+        try:
+            detailed = await get_products_bulk_download_status.asyncio_detailed(
+                client=self.api, call_back_code=reference
+            )
+        except _UNREADABLE as exc:
+            raise _unreadable("status response", exc) from exc
         return _state(reference, unwrap(detailed, ProductsBulkDownloadStatus, errors=FACTS.errors))
 
     async def cancel(self, reference: str) -> None:
@@ -407,7 +435,10 @@ class AsyncWabi2bClient(_Base):
     async def submit(self, gtins: Iterable[str], *, format: Literal["json", "csv"] = "json") -> AsyncJob:
         """Start one bulk download (at most 10,000 GTINs) and return its job handle."""
         kwargs = self._submit_kwargs(gtins, format)
-        detailed = await submit_products_bulk_download.asyncio_detailed(client=self.api, **kwargs)
+        try:
+            detailed = await submit_products_bulk_download.asyncio_detailed(client=self.api, **kwargs)
+        except _UNREADABLE as exc:
+            raise _unreadable("submit response (the job may exist)", exc) from exc
         return self.job(_callback(unwrap(detailed, CallBackCodeResponse, errors=FACTS.errors)))
 
     def job(self, reference: str) -> AsyncJob:
@@ -451,8 +482,12 @@ class AsyncWabi2bClient(_Base):
             else:
                 report(BulkProgress(i, len(state.chunks), "reused", path=path))
             # parsing a local file is CPU work on bytes already on disk: no I/O to await
-            for row in iter_rows(path, state.file_format):
-                yield row
+            try:
+                for row in iter_rows(path, state.file_format):
+                    yield row
+            except PayloadError:
+                state.forget_file(i)
+                raise
 
     async def aclose(self) -> None:
         await self._httpx.aclose()

@@ -48,7 +48,7 @@ def validate_gtins(gtins: Iterable[str]) -> list[str]:
         warnings.warn(
             f"{total - len(seen)} duplicate GTIN(s) removed; requesting {len(seen)} unique GTINs",
             DuplicateGtinWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return list(seen)
 
@@ -108,6 +108,13 @@ class BulkState:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+    def forget_file(self, index: int) -> None:
+        """Drop a chunk's file (it did not parse), keeping its job: the next run downloads it again."""
+        c = self.chunks[index]
+        c.file = c.sha256 = None
+        c.size = None
+        self.save()
 
     def done_file(self, index: int) -> Path | None:
         """The chunk's downloaded file if it is still there and intact."""

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from sellerkit._core.errors import SellerkitError
 from sellerkit.wabi2b_api.payloads.products import (
     LastSaveStatus,
     Media,
@@ -30,7 +31,7 @@ _FLATTENED = re.compile(r"^(media|spec)(\d+)-(url|type|name|value)$")
 _E = TypeVar("_E", bound=StrEnum)
 
 
-class PayloadError(ValueError):
+class PayloadError(SellerkitError, ValueError):
     """A downloaded file does not have the documented shape."""
 
 
