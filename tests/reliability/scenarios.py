@@ -1,0 +1,182 @@
+"""Scenarios (one per simulator fault) and per-vendor adapters that run an export under each."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from sellerkit._core.errors import AuthenticationError, JobFailedError, JobTimeoutError, SellerkitError
+from sellerkit._core.http import HttpSettings
+from sellerkit._core.polling import PollPolicy
+from sellerkit._core.quota import QuotaLimiter
+from sellerkit._core.retry import RetryPolicy
+from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient
+from sellerkit.wabi2b._client import FACTS as WABI2B_FACTS
+from tests.simulators.framework import ScaledClock
+from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
+
+# every scenario ends in success with identical bytes, or in exactly this documented typed error
+SCENARIOS: dict[str, type[SellerkitError] | None] = {
+    "429 + Retry-After": None,
+    "vendor throttle body": None,
+    "5xx": None,
+    "slow responses": None,
+    "reset mid-download": None,
+    "truncated body": None,
+    "unknown enum value": None,
+    "malformed JSON": None,
+    "expiring, rotated token": None,
+    "expired token, no refresh": AuthenticationError,
+    "job fails": JobFailedError,
+    "job never finishes": JobTimeoutError,
+}
+
+
+@dataclass
+class ScenarioResult:
+    """One row of the summary table."""
+
+    scenario: str
+    vendor: str
+    mode: str
+    outcome: str
+    survived: bool
+    identical: bool | None
+    partial_files: int
+    requests: int
+    job_starts: int
+    expected_job_starts: int = 1
+
+
+@dataclass
+class RunOutcome:
+    """What one export under a fault left behind."""
+
+    files: list[Path]
+    expected_sha256: dict[str, str]
+    requests: int
+    job_starts: int
+    error: SellerkitError | None
+
+
+class VendorCase(Protocol):
+    """How the suite runs one vendor's export under a fault."""
+
+    name: str
+
+    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
+        """Run one export under the scenario's fault; a typed error is returned, not raised."""
+        ...
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Wabi2bCase:
+    """Wabi2b: one bulk download of 30 GTINs as JSON."""
+
+    name = "wabi2b"
+    gtins: ClassVar[list[str]] = [f"{i:014d}" for i in range(100, 130)]
+    file_path = "/tmp/short/productDownload"
+    status_path = "/v1/listProductsBulkDownload"
+
+    def _inject(self, scenario: str, sim: Wabi2bSimulator) -> dict[str, Any]:
+        """Switch the scenario's fault on; return client overrides it needs."""
+        faults, get, post = sim.faults, "GET", "POST"
+        if scenario == "429 + Retry-After":
+            faults.add("rate_limit", method=post, path=self.status_path, retry_after=7)
+            faults.add(
+                "rate_limit", method=get, path=self.status_path, times=2, retry_after_format="http-date"
+            )
+        elif scenario == "vendor throttle body":  # undocumented: the quota's 429 with the Error body, no hint
+            faults.add(
+                "status",
+                method=get,
+                path=self.status_path,
+                status=429,
+                times=2,
+                body={"message": "Too Many Requests"},
+            )
+        elif scenario == "5xx":
+            faults.add("status", method=get, path=self.status_path, status=503, times=2)
+            faults.add("status", method=get, path=self.file_path, status=502)
+        elif scenario == "slow responses":
+            faults.add("slow", method=get, path=self.status_path, delay=0.3)
+            return {"http_timeout": httpx.Timeout(5.0, read=0.1)}
+        elif scenario == "reset mid-download":
+            faults.add("reset", method=get, path=self.file_path, after_bytes=2000)
+        elif scenario == "truncated body":
+            faults.add("truncate", method=get, path=self.file_path)
+        elif scenario == "unknown enum value":
+            faults.add("unknown_enum", method=get, path=self.status_path, times=2)
+        elif scenario == "malformed JSON":
+            faults.add("malformed_json", method=get, path=self.status_path)
+        elif scenario == "expiring, rotated token":
+            sim.settings.job_seconds = 60.0
+            return {"jwt": lambda: sim.mint_jwt(ttl=10)}  # a fresh short-lived JWT on every call
+        elif scenario == "expired token, no refresh":
+            sim.settings.job_seconds = 60.0
+            return {"jwt": sim.mint_jwt(ttl=10)}
+        elif scenario == "job fails":
+            faults.add("unknown_enum", method=get, path=self.status_path, times=None, value="Failed")
+        elif scenario == "job never finishes":
+            sim.settings.job_seconds = 1e9
+            return {"poll": PollPolicy(timeout=600)}
+        return {}
+
+    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
+        clock = ScaledClock.manual()
+        sim = Wabi2bSimulator(clock, Wabi2bSettings())
+        with ExitStack() as stack:
+            stack.enter_context(sim.running())
+            extra = self._inject(scenario, sim)
+            limiter = QuotaLimiter(
+                WABI2B_FACTS.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep
+            )
+            http = HttpSettings(
+                timeout=extra.pop("http_timeout", httpx.Timeout(10.0)),
+                retry=RetryPolicy(),
+                limiter=limiter,
+                sleep=clock.sleep,
+                async_sleep=clock.asleep,
+            )
+            kwargs: dict[str, Any] = {
+                "jwt": extra.pop("jwt", sim.jwt),
+                "api_key": sim.api_key,
+                "base_url": sim.base_url,
+                "http": http,
+                "clock": clock.now,
+            }
+            poll = extra.pop("poll", None)
+            error: SellerkitError | None = None
+            try:
+                if mode == "sync":
+                    with Wabi2bClient(**kwargs, sleep=clock.sleep) as client:
+                        rows = sum(1 for _ in client.bulk_download(self.gtins, dest=dest, poll=poll))
+                else:
+
+                    async def main() -> int:
+                        async with AsyncWabi2bClient(**kwargs, sleep=clock.asleep) as client:
+                            return sum(
+                                [1 async for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)]
+                            )
+
+                    rows = asyncio.run(main())
+                assert rows == len(self.gtins)
+            except SellerkitError as exc:
+                error = exc
+            files = sorted(dest.glob("wabi2b-*.json"))
+            expected = {
+                p.name: sim.file_sha256(p.name.removeprefix("wabi2b-").removesuffix(".json")) for p in files
+            }
+            return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
+
+
+CASES: list[VendorCase] = [Wabi2bCase()]
