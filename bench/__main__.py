@@ -1,97 +1,93 @@
-"""`python -m bench` — measure, write bench/results.json (a flat object) and print a table.
+"""`python -m bench [--only SECTION,...]` — measure, merge into bench/results.json (flat), print a table.
 
-Every figure is a ratio measured within this one run, so machine noise affects both sides alike.
+Every figure is measured in this run; where the goal is a ratio, both sides are measured in this run,
+interleaved, so machine noise affects both alike. Sections (one module each): imports, http, download,
+parse, polling, quota, regen. `--only` re-measures some sections and keeps the others' figures from earlier
+runs in results.json (the table shows only what this run measured).
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
-import os
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
-from pathlib import Path
+import traceback
+from types import ModuleType
 
-import yaml
+from bench._common import ROOT, Goal, SectionSkipped
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
-REPEATS = 3
-
-# key -> (goal description, predicate on the measured value)
-GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
-    "regen_full_ratio_vs_bare_opc": ("<= 1.2", lambda v: v <= 1.2),
-    "regen_noop_ratio": ("<= 0.1", lambda v: v <= 0.1),
-}
+SECTIONS = ("imports", "http", "download", "parse", "polling", "quota", "regen")
 
 
-def _wall(cmd: list[str], cwd: Path = ROOT) -> float:
-    # the venv's bin first: openapi-python-client silently skips its ruff hooks when ruff isn't on PATH
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+def _section(name: str) -> ModuleType:
+    return importlib.import_module(f"bench.{name}")
 
 
-def _median(fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(REPEATS))
+def _table(results: dict[str, float], goals: dict[str, Goal]) -> None:
+    print(f"\n{'key':<44}{'value':>12}  {'goal':<10}met")
+    for key in sorted(results):
+        value = results[key]
+        goal = goals.get(key)
+        met = "" if goal is None else "yes" if goal.met(value) else "NO"
+        print(f"{key:<44}{value:>12}  {goal.text if goal else '':<10}{met}")
 
 
-def regeneration() -> dict[str, float]:
-    from generator.config import load_table
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated sections ({', '.join(SECTIONS)})"
+    )
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown or not chosen:
+        parser.error(
+            f"unknown section(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SECTIONS)}"
+        )
 
-    table = load_table()
-    bin_dir = Path(sys.executable).parent
-
-    def bare() -> float:
-        # plain openapi-python-client on the same specs, one after the other, with the same ruff hooks
-        with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "config.yaml"
-            config.write_text(yaml.safe_dump({"post_hooks": table.opc["post_hooks"]}))
-            return sum(
-                _wall(
-                    [
-                        str(bin_dir / "openapi-python-client"),
-                        "generate",
-                        "--path",
-                        str(v.spec),
-                        "--meta",
-                        "none",
-                        "--output-path",
-                        str(Path(tmp) / v.package),
-                        "--config",
-                        str(config),
-                    ],
-                    cwd=Path(tmp),
-                )
-                for v in table.vendors
-            )
-
-    forced = _median(lambda: _wall([sys.executable, "-m", "generator", "--force"]))
-    noop = _median(lambda: _wall([sys.executable, "-m", "generator"]))
-    bare_opc = _median(bare)
-    return {
-        "regen_full_s": round(forced, 3),
-        "regen_noop_s": round(noop, 3),
-        "regen_bare_opc_s": round(bare_opc, 3),
-        "regen_full_ratio_vs_bare_opc": round(forced / bare_opc, 3),
-        "regen_noop_ratio": round(noop / forced, 3),
-    }
-
-
-def main() -> int:
     results: dict[str, float] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.update(regeneration())
+    measured: dict[str, float] = {}
+    goals: dict[str, Goal] = {}
+    failed: list[str] = []
+    start = time.perf_counter()
+    for name in chosen:
+        module = _section(name)
+        section_goals: dict[str, Goal] = module.GOALS
+        goals.update(section_goals)
+        began = time.perf_counter()
+        print(f"[{name}] ...", flush=True)
+        try:
+            figures: dict[str, float] = module.run()
+        except SectionSkipped as exc:
+            print(f"[{name}] SKIPPED: {exc}", file=sys.stderr, flush=True)
+            failed.append(name)
+            figures = {}
+        except Exception:
+            traceback.print_exc()
+            print(f"[{name}] FAILED (traceback above)", file=sys.stderr, flush=True)
+            failed.append(name)
+            figures = {}
+        if not figures:
+            # a stale figure must not pass for this run's: drop the section's goal figures
+            for key in section_goals:
+                results.pop(key, None)
+        missing = sorted(set(section_goals) - set(figures))
+        if figures and missing:
+            print(f"[{name}] did not produce {', '.join(missing)}", file=sys.stderr)
+            failed.append(name)
+        measured.update(figures)
+        print(f"[{name}] done in {time.perf_counter() - began:.1f} s", flush=True)
+    total = time.perf_counter() - start
+    results.update(measured)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"{'key':<34}{'value':>12}  {'goal':<10}met")
-    for key, value in sorted(results.items()):
-        goal, ok = GOALS.get(key, ("", lambda _: True))
-        met = ("yes" if ok(value) else "NO") if key in GOALS else ""
-        print(f"{key:<34}{value:>12}  {goal:<10}{met}")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    _table(measured, goals)
+    print(f"\n{len(measured)} figures measured in {total:.0f} s, merged into {RESULTS.relative_to(ROOT)}")
+    if failed:
+        print(f"sections not measured: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

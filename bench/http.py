@@ -1,0 +1,92 @@
+"""Request overhead: one small JSON call through sellerkit vs raw httpx, same server, same connection pool.
+
+The server (`bench._servers status`, a minimal Starlette app) runs in a child process. Both sides share one
+`httpx.HTTPTransport` (one keep-alive pool) and send the same headers:
+
+- raw: `httpx.Client.get(...)`, `raise_for_status()`, `.json()`;
+- sellerkit: `Wabi2bClient.fetch(ref)` — generated request builder, header auth, logging hooks, the
+  sellerkit transport (timeouts, retry bookkeeping, quota hold/release), the generated attrs model, `unwrap`
+  and the `JobState` mapping — with the limiter ON: Wabi2b's real quotas (750/5 min, 15,000/24 h) on a
+  clock running 10^6 times fast, so the window bookkeeping runs on every call but never makes one wait.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import httpx
+
+from bench._common import Goal, at_most, child_server
+
+CALLS = 400
+REPEATS = 9
+WARMUP = 300
+CLOCK_SPEEDUP = 1e6
+REFERENCE = "bf41e1a4656ff069512249b5bac13c17d702d7e0"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJTSUQtMDAwMSJ9.c2lnbmF0dXJl"
+API_KEY = "bench-api-key"
+
+GOALS: dict[str, Goal] = {"request_overhead_ratio": at_most(1.10)}
+
+
+def _batch(call: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU of this process) seconds per call over CALLS sequential calls."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(CALLS):
+        call()
+    return (time.perf_counter() - wall) / CALLS, (time.process_time() - cpu) / CALLS
+
+
+def run() -> dict[str, float]:
+    from sellerkit._core.http import DEFAULT_TIMEOUT, HttpSettings
+    from sellerkit._core.quota import QuotaLimiter
+    from sellerkit.wabi2b import Wabi2bClient
+    from sellerkit.wabi2b._client import FACTS
+
+    with child_server("status") as origin:
+        inner = httpx.HTTPTransport()  # one pool for both sides
+        raw = httpx.Client(
+            base_url=f"{origin}/v1",
+            transport=inner,
+            timeout=DEFAULT_TIMEOUT,
+            headers={"Authorization": JWT, "x-api-key": API_KEY},
+        )
+        limiter = QuotaLimiter(FACTS.quotas, clock=lambda: time.monotonic() * CLOCK_SPEEDUP)
+        client = Wabi2bClient(
+            JWT, API_KEY, base_url=f"{origin}/v1", http=HttpSettings(inner_transport=inner), limiter=limiter
+        )
+
+        def raw_call() -> object:
+            response = raw.get("/listProductsBulkDownload", params={"callBackCode": REFERENCE})
+            response.raise_for_status()
+            return response.json()
+
+        def sellerkit_call() -> object:
+            return client.fetch(REFERENCE)
+
+        assert client.fetch(REFERENCE).status == "In Progress"
+        for _ in range(WARMUP):
+            raw_call()
+            sellerkit_call()
+        raw_wall: list[float] = []
+        sk_wall: list[float] = []
+        raw_cpu: list[float] = []
+        sk_cpu: list[float] = []
+        for i in range(REPEATS):  # interleaved, order alternating
+            first, second = (raw_call, sellerkit_call) if i % 2 == 0 else (sellerkit_call, raw_call)
+            for call in (first, second):
+                wall, cpu = _batch(call)
+                (raw_wall if call is raw_call else sk_wall).append(wall)
+                (raw_cpu if call is raw_call else sk_cpu).append(cpu)
+        client.close()
+        raw.close()
+    ratios = [s / r for s, r in zip(sk_wall, raw_wall, strict=True)]
+    cpu_ratios = [s / r for s, r in zip(sk_cpu, raw_cpu, strict=True)]
+    return {
+        "request_raw_httpx_us": round(statistics.median(raw_wall) * 1e6, 1),
+        "request_sellerkit_us": round(statistics.median(sk_wall) * 1e6, 1),
+        "request_overhead_ratio": round(statistics.median(ratios), 3),
+        "request_client_cpu_ratio": round(statistics.median(cpu_ratios), 3),
+    }
