@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -19,6 +18,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from . import _aio
 from .errors import ApiError, ConfigurationError, DownloadError
 from .redact import redact_url
 
@@ -708,7 +708,7 @@ async def download_async(
                 continue
             try:
                 if job.on_response(response) == _BODY:
-                    await asyncio.to_thread(job.open_part)
+                    await _aio.to_thread(job.open_part)
                     job.report()
                     async for chunk in response.aiter_bytes():
                         job.write(chunk)
@@ -717,7 +717,7 @@ async def download_async(
                 job.failed(exc)
             finally:
                 await response.aclose()
-        return job.result(await asyncio.to_thread(job.finish))
+        return job.result(await _aio.to_thread(job.finish))
     except DownloadError:
         job.discard()
         raise

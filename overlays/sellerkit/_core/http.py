@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -11,6 +10,7 @@ from typing import Any, Protocol, TypeVar, overload
 
 import httpx
 
+from . import _aio
 from .errors import MAX_ERROR_BODY, ApiError, ConfigurationError, ErrorFacts, build_error, throttle_wait
 from .quota import Quota, QuotaLimiter
 from .redact import redact_headers, redact_url
@@ -19,6 +19,14 @@ from .retry import RetryPolicy, explain
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 JOB_CREATING = "sellerkit.job_creating"
 """Request extension that overrides `VendorFacts.is_job_creating` for one request (True or False)."""
+RETURN_ERRORS = "sellerkit.return_errors"
+"""Request extension: statuses (a container of ints) whose final error response is returned, not raised.
+
+The returned response has its body read and the typed error the transport would have raised in
+`response.extensions[TYPED_ERROR]`. Auth flows use it: httpx hands an `httpx.Auth` only responses, so a raised
+401 could never be answered with a fresh token and a replay."""
+TYPED_ERROR = "sellerkit.error"
+"""Response extension: the typed error of a response returned because of `RETURN_ERRORS`."""
 
 http_log = logging.getLogger("sellerkit.http")
 retry_log = logging.getLogger("sellerkit.retry")
@@ -50,7 +58,7 @@ class HttpSettings:
     limiter: QuotaLimiter | None = None
     inner_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
     sleep: Callable[[float], object] = time.sleep
-    async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+    async_sleep: Callable[[float], Awaitable[object]] = _aio.sleep
 
 
 def _apply_default_timeouts(request: httpx.Request, default: httpx.Timeout) -> None:
@@ -150,6 +158,20 @@ async def _aread_head(response: httpx.Response) -> bytes:
     return bytes(head)
 
 
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def _returned(
+    request: httpx.Request, response: httpx.Response, head: bytes, error: ApiError
+) -> httpx.Response:
+    """The final error response with its (decoded) body and typed error, for a request that handles it."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+    extensions = {**response.extensions, TYPED_ERROR: error}
+    return httpx.Response(
+        response.status_code, headers=headers, content=head, request=request, extensions=extensions
+    )
+
+
 class SellerkitTransport(httpx.BaseTransport):
     """Wraps a sync transport: quota, default timeouts, retries, and a typed error for every status >= 400."""
 
@@ -175,8 +197,11 @@ class SellerkitTransport(httpx.BaseTransport):
                 if response.status_code < 400:
                     return response
                 response.request = request
-                error, wait = attempts.after_response(response, _read_head(response))
+                head = _read_head(response)
+                error, wait = attempts.after_response(response, head)
                 if wait is None:
+                    if response.status_code in request.extensions.get(RETURN_ERRORS, ()):
+                        return _returned(request, response, head, error)
                     raise error
             finally:
                 if limiter is not None:
@@ -212,8 +237,11 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
                 if response.status_code < 400:
                     return response
                 response.request = request
-                error, wait = attempts.after_response(response, await _aread_head(response))
+                head = await _aread_head(response)
+                error, wait = attempts.after_response(response, head)
                 if wait is None:
+                    if response.status_code in request.extensions.get(RETURN_ERRORS, ()):
+                        return _returned(request, response, head, error)
                     raise error
             finally:
                 if limiter is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Protocol, Self
 
 import httpx
 
+from . import _aio
 from .download import DownloadResult, download, download_async
 from .errors import ConfigurationError, JobFailedError
 from .polling import PollPolicy, Progress, poll, poll_async
@@ -228,7 +228,7 @@ class AsyncJob(_Handle):
         state: JobState | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
     ) -> None:
         super().__init__(backend.vendor, reference, state)
         # what wait() polls with: injectable so tests and benchmarks need not really wait
@@ -241,7 +241,7 @@ class AsyncJob(_Handle):
         reference: str,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
     ) -> Self:
         """Rebuild a handle from a reference saved elsewhere (e.g. `JobTimeoutError.reference`)."""
         return cls(backend, reference, clock=clock, sleep=sleep)

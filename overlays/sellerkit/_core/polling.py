@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -12,6 +11,7 @@ from typing import Protocol, TypeVar
 
 import httpx
 
+from . import _aio
 from .errors import ConfigurationError, JobTimeoutError, RateLimitedError, ServerError
 
 log = logging.getLogger("sellerkit.poll")
@@ -290,7 +290,7 @@ async def poll_async(
     state: S | None = None,
     on_progress: Callable[[Progress], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
 ) -> S:
     """`poll` for an async `fetch`; sleeping never blocks the event loop."""
     poller = _Poller(

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import math
@@ -16,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from . import _aio
 from .errors import ConfigurationError
 from .redact import Secret
 
@@ -52,7 +52,7 @@ class QuotaLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
     ) -> None:
         self.quotas = tuple(quotas)
         wrong = [q for q in self.quotas if not isinstance(q, Quota)]
@@ -160,7 +160,7 @@ def shared_limiter(
                 quotas,
                 clock=clock or time.monotonic,
                 sleep=sleep or time.sleep,
-                async_sleep=async_sleep or asyncio.sleep,
+                async_sleep=async_sleep or _aio.sleep,
             )
         elif _shape(limiter.quotas) != _shape(quotas):
             raise ConfigurationError(
