@@ -67,3 +67,79 @@ def make_wabi2b_sim() -> Iterator[MakeWabi2bSim]:
             return stack.enter_context(sim.running(host, files_host=files_host))
 
         yield make
+
+
+# ---------------------------------------------------------------- the token server
+# (appended to this file, imports included, so the fixtures above stay untouched)
+
+from tests.simulators.oauth import OAuthSettings, OAuthSimulator  # noqa: E402
+
+__all__ += ["make_oauth_sim", "oauth_sim"]
+
+MakeOAuthSim = Callable[..., OAuthSimulator]
+
+
+@pytest.fixture
+def oauth_sim(sim_clock: ScaledClock) -> Iterator[OAuthSimulator]:
+    """A token server on 127.0.0.1 (1 h access, 4 h refresh tokens, rotation) using `sim_clock`."""
+    with OAuthSimulator(clock=sim_clock).running() as sim:
+        yield sim
+
+
+@pytest.fixture
+def make_oauth_sim(sim_clock: ScaledClock) -> Iterator[MakeOAuthSim]:
+    """A factory: `make_oauth_sim(clock=, users=, **OAuthSettings fields)`; default clock `sim_clock`."""
+    with ExitStack() as stack:
+
+        def make(
+            *, clock: ScaledClock | None = None, users: dict[str, str] | None = None, **settings: Any
+        ) -> OAuthSimulator:
+            sim = OAuthSimulator(clock or sim_clock, OAuthSettings(**settings), users=users)
+            return stack.enter_context(sim.running())
+
+        yield make
+
+
+# ---------------------------------------------------------------- Sellercloud
+# Appended as its own section (imports included) so the Wabi2b part above stays untouched.
+
+from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator  # noqa: E402
+
+__all__ += ["make_sellercloud_sim", "sellercloud_sim"]
+
+MakeSellercloudSim = Callable[..., SellercloudSimulator]
+
+
+@pytest.fixture
+def sellercloud_sim(sim_clock: ScaledClock) -> Iterator[SellercloudSimulator]:
+    """A Sellercloud simulator on 127.0.0.1 with default settings (jobs: 1 s Submitted, 3 s Processing) and
+    `sim_clock`."""
+    with SellercloudSimulator(clock=sim_clock).running() as sim:
+        yield sim
+
+
+@pytest.fixture
+def make_sellercloud_sim() -> Iterator[MakeSellercloudSim]:
+    """A factory: `make_sellercloud_sim(clock=, host=, username=, password=, **SellercloudSettings fields)`.
+
+    Every simulator it starts is stopped at teardown; the default clock is a fresh manual one.
+    """
+    with ExitStack() as stack:
+
+        def make(
+            *,
+            clock: ScaledClock | None = None,
+            host: str = "127.0.0.1",
+            username: str = "sim-user@sellercloud.test",
+            password: str | None = None,
+            **settings: Any,
+        ) -> SellercloudSimulator:
+            sim = SellercloudSimulator(
+                clock if clock is not None else ScaledClock.manual(),
+                SellercloudSettings(**settings),
+                username=username,
+                password=password,
+            )
+            return stack.enter_context(sim.running(host))
+
+        yield make

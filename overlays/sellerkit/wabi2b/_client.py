@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 
+from sellerkit._core.auth import HeaderAuth
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError, ServerError
 from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args, unwrap
@@ -62,24 +63,6 @@ class BulkProgress:
     bytes_done: int | None = None
     bytes_total: int | None = None
     path: Path | None = None
-
-
-class _HeaderAuth(httpx.Auth):
-    """`Authorization: <JWT>` (raw, no Bearer) and `x-api-key` on each request; the JWT asked fresh."""
-
-    def __init__(self, jwt: Callable[[], str], api_key: Secret) -> None:
-        self._jwt, self._api_key = jwt, api_key
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self._jwt()
-        if not isinstance(token, str) or not token:
-            raise ConfigurationError("the JWT callable returned no token: it must return the JWT string")
-        request.headers["Authorization"] = token
-        request.headers["x-api-key"] = self._api_key.get()
-        yield request
-
-    def __repr__(self) -> str:
-        return "<wabi2b header auth: Authorization=***, x-api-key=***>"
 
 
 def _credentials(jwt: JwtSource | None, api_key: str | None) -> tuple[Callable[[], str], Secret]:
@@ -180,7 +163,8 @@ class _Base:
         self._http = http or HttpSettings()
         if self._http.limiter is None:
             self._http = replace(self._http, limiter=self._limiter)
-        self._auth = _HeaderAuth(self._jwt, self._api_key)
+        # raw JWT (no Bearer) and the key, the JWT asked fresh on each request
+        self._auth = HeaderAuth({"Authorization": self._jwt, "x-api-key": self._api_key})
 
     def _generated(self, client: httpx.Client | httpx.AsyncClient) -> AuthenticatedClient:
         # the httpx client carries base URL, auth and transport: the generated token/header knobs are unused
