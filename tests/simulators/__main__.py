@@ -14,6 +14,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from tests.simulators.framework import ScaledClock
+from tests.simulators.sellercloud import cli_arguments as sellercloud_arguments
+from tests.simulators.sellercloud import cli_start as sellercloud_start
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 
 
@@ -59,6 +61,9 @@ def _wabi2b_start(args: argparse.Namespace, stack: ExitStack) -> list[str]:
 
 VENDORS: dict[str, Vendor] = {
     "wabi2b": Vendor("Wabi2b Seller API (product bulk download)", _wabi2b_arguments, _wabi2b_start),
+    "sellercloud": Vendor(
+        "Sellercloud REST API (catalog exports, queued jobs)", sellercloud_arguments, sellercloud_start
+    ),
 }
 
 
