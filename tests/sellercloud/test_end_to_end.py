@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,15 +116,16 @@ def test_bad_input_is_refused_before_any_request(
     sellercloud_sim: SellercloudSimulator, sim_clock: ScaledClock
 ) -> None:
     with SellercloudClient(**client_kwargs(sellercloud_sim, sim_clock)) as client:
-        for call, message in [
+        cases: list[tuple[Callable[[], object], str]] = [
             (lambda: client.export_via_plugin([], plugin="p"), "no product_ids"),
             (lambda: client.export_via_plugin("SKU-1", plugin="p"), "not a single string"),
             (
-                lambda: client.export_via_plugin(["A"], plugin="p", file_format="pdf"),
+                lambda: client.export_via_plugin(["A"], plugin="p", file_format="pdf"),  # type: ignore[arg-type]
                 "'tab', 'csv' or 'excel'",
             ),
             (lambda: client.export_basic(["A"], kind=15), "StandardExportKind 0-14"),
-        ]:
+        ]
+        for call, message in cases:
             with pytest.raises(ConfigurationError, match=message):
                 call()
     assert len(sellercloud_sim.requests) == 0
