@@ -99,16 +99,14 @@ def test_inline_basic_export_downloads_like_a_job(
 ) -> None:
     clock = ScaledClock.manual()
     sim = make_sellercloud_sim(clock=clock, basic_response="file")
-    if mode == "sync":
 
-        def script(client: Any) -> Any:
-            return client.export_basic(["SKU-1"], kind=3).download(tmp_path)
-    else:
+    def sync_script(client: Any) -> Any:
+        return client.export_basic(["SKU-1"], kind=3).download(tmp_path)
 
-        async def script(client: Any) -> Any:
-            return await (await client.export_basic(["SKU-1"], kind=3)).download(tmp_path)
+    async def async_script(client: Any) -> Any:
+        return await (await client.export_basic(["SKU-1"], kind=3)).download(tmp_path)
 
-    result = run(mode, sim, clock, script)
+    result = run(mode, sim, clock, sync_script if mode == "sync" else async_script)
     assert result.path.exists() and result.size > 0
 
 
