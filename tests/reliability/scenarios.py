@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,13 @@ from sellerkit._core.http import HttpSettings
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.quota import QuotaLimiter
 from sellerkit._core.retry import RetryPolicy
+from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
+from sellerkit.sellercloud._client import DEFAULT_RETRY as SC_RETRY
+from sellerkit.sellercloud._client import FACTS as SC_FACTS
 from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient
 from sellerkit.wabi2b._client import FACTS as WABI2B_FACTS
 from tests.simulators.framework import ScaledClock
+from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 
 # every scenario ends in success with identical bytes, or in exactly this documented typed error
@@ -179,4 +184,101 @@ class Wabi2bCase:
             return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
 
 
-CASES: list[VendorCase] = [Wabi2bCase()]
+class SellercloudCase:
+    """Sellercloud: one plugin export of 3 SKUs as CSV, output file as a base64 JSON string (the default)."""
+
+    name = "sellercloud"
+    skus: ClassVar[list[str]] = ["SKU-1", "SKU-2", "SKU-3"]
+    job_path = re.compile(r"^/rest/api/QueuedJobs/\d+$")
+    file_path = "/rest/api/QueuedJobs/OutputFile"
+    export_path = "/rest/api/Catalog/Exports/ViaPlugin"
+
+    def _inject(self, scenario: str, sim: SellercloudSimulator) -> dict[str, Any]:
+        faults, get, post = sim.faults, "GET", "POST"
+        settings = sim.settings
+        if scenario == "429 + Retry-After":
+            faults.add("rate_limit", method=post, path=self.export_path, retry_after=7)
+            faults.add("rate_limit", method=get, path=self.job_path, times=2, retry_after_format="http-date")
+        elif scenario == "vendor throttle body":  # {"Error": "Too many requests.", "RateLimitResetTime": ...}
+            faults.add("throttle", method=get, path=self.job_path, times=2, reset_in=90)
+        elif scenario == "5xx":
+            faults.add("status", method=get, path=self.job_path, status=503, times=2)
+            faults.add("status", method=get, path=self.file_path, status=502)
+        elif scenario == "slow responses":
+            faults.add("slow", method=get, path=self.job_path, delay=0.3)
+            return {"http_timeout": httpx.Timeout(5.0, read=0.1)}
+        elif scenario == "reset mid-download":
+            settings.output_shape = "raw"
+            faults.add("reset", method=get, path=self.file_path, after_bytes=40)
+        elif scenario == "truncated body":
+            settings.output_shape = "raw"
+            faults.add("truncate", method=get, path=self.file_path)
+        elif scenario == "unknown enum value":
+            faults.add("unknown_enum", method=get, path=self.job_path, times=2)
+        elif scenario == "malformed JSON":
+            faults.add("malformed_json", method=get, path=self.job_path)
+        elif scenario == "expiring, rotated token":
+            settings.token_seconds, settings.job_seconds = 60.0, 600.0  # the login is renewed during the job
+        elif scenario == "expired token, no refresh":
+            return {"password": "wrong"}  # Sellercloud has no refresh token: a failed login is final
+        elif scenario == "job fails":
+            settings.outcome = "failed"
+        elif scenario == "job never finishes":
+            settings.outcome = "stuck"
+            return {"poll": PollPolicy(timeout=600)}
+        return {}
+
+    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
+        clock = ScaledClock.manual()
+        sim = SellercloudSimulator(clock, SellercloudSettings())
+        with ExitStack() as stack:
+            stack.enter_context(sim.running())
+            extra = self._inject(scenario, sim)
+            limiter = QuotaLimiter(
+                SC_FACTS.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep
+            )
+            http = HttpSettings(
+                timeout=extra.pop("http_timeout", httpx.Timeout(10.0)),
+                retry=SC_RETRY,
+                limiter=limiter,
+                sleep=clock.sleep,
+                async_sleep=clock.asleep,
+            )
+            kwargs: dict[str, Any] = {
+                "base_url": sim.base_url,
+                "username": sim.username,
+                "password": extra.pop("password", sim.password),
+                "http": http,
+                "clock": clock.now,
+                "wall_clock": clock.now,  # the simulator's UTC is its clock
+            }
+            poll = extra.pop("poll", None)
+            error: SellerkitError | None = None
+            reference = None
+            try:
+                if mode == "sync":
+                    with SellercloudClient(**kwargs, sleep=clock.sleep) as client:
+                        job = client.export_via_plugin(self.skus, plugin=client.plugins()[0].key)
+                        reference = job.reference
+                        job.wait(poll)
+                        job.download(dest)
+                else:
+
+                    async def main() -> str:
+                        async with AsyncSellercloudClient(**kwargs, sleep=clock.asleep) as client:
+                            job = await client.export_via_plugin(
+                                self.skus, plugin=(await client.plugins())[0].key
+                            )
+                            await job.wait(poll)
+                            await job.download(dest)
+                            return job.reference
+
+                    reference = asyncio.run(main())
+            except SellerkitError as exc:
+                error = exc
+            files = [p for p in dest.iterdir() if p.is_file()]
+            expected = {p.name: sim.file_sha256(int(reference)) for p in files} if reference else {}
+            return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
+
+
+CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase()]

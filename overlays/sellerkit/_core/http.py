@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, overload
 
 import httpx
 
 from . import _aio
-from .errors import MAX_ERROR_BODY, ApiError, ConfigurationError, ErrorFacts, build_error, throttle_wait
+from .errors import (
+    MAX_ERROR_BODY,
+    ApiError,
+    ConfigurationError,
+    ErrorFacts,
+    ServerError,
+    build_error,
+    throttle_wait,
+)
 from .quota import Quota, QuotaLimiter
 from .redact import redact_headers, redact_url
 from .retry import RetryPolicy, explain
@@ -360,3 +370,20 @@ def unwrap(
             status=status,
         )
     return parsed
+
+
+# what the generated parsers raise on a 2xx body that is not JSON or lacks a required key
+_UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError)
+
+
+@contextmanager
+def readable(vendor: str, what: str) -> Iterator[None]:
+    """Around a generated call: a malformed 2xx body becomes a `ServerError` (transient for polling)."""
+    try:
+        yield
+    except _UNREADABLE as exc:
+        raise ServerError(
+            f"{vendor} sent an unreadable {what} ({type(exc).__name__}: {str(exc)[:200]})",
+            vendor=vendor,
+            status=200,
+        ) from exc

@@ -29,7 +29,14 @@ from sellerkit._core.errors import (
     SellerkitError,
     reset_time_throttle,
 )
-from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args, unwrap
+from sellerkit._core.http import (
+    HttpSettings,
+    VendorFacts,
+    async_httpx_args,
+    readable,
+    sync_httpx_args,
+    unwrap,
+)
 from sellerkit._core.jobs import AsyncJob, Job, JobState
 from sellerkit._core.polling import PollPolicy, Progress
 from sellerkit._core.quota import Quota, QuotaLimiter, shared_limiter
@@ -382,7 +389,9 @@ class SellercloudClient(_Base):
 
     def plugins(self) -> list[PluginInfo]:
         """The export plugins available to the user; a plugin's `key` is what `export_via_plugin` takes."""
-        metadata = unwrap(get_export_via_plugin_metadata.sync_detailed(client=self.api), PluginMetadata)
+        with readable(_facts.VENDOR, "plugin list"):
+            detailed = get_export_via_plugin_metadata.sync_detailed(client=self.api)
+        metadata = unwrap(detailed, PluginMetadata)
         return list(metadata.plugins) if isinstance(metadata.plugins, list) else []
 
     def export_via_plugin(
@@ -390,12 +399,16 @@ class SellercloudClient(_Base):
     ) -> SellercloudJob:
         """Queue a product export through a plugin; returns the queued job's handle."""
         body = self._plugin_body(product_ids, plugin, file_format)
-        return self.job(_reference(unwrap(self._plugin_op.sync_detailed(client=self.api, body=body))))
+        with readable(_facts.VENDOR, "export answer (the job may exist)"):
+            detailed = self._plugin_op.sync_detailed(client=self.api, body=body)
+        return self.job(_reference(unwrap(detailed)))
 
     def export_basic(self, product_ids: Iterable[str], *, kind: StandardExportKind | int) -> SellercloudJob:
         """A standard export (kind 0-14): a queued job, or a job already done when the file comes inline."""
         body = self._basic_body(product_ids, kind)
-        return self._export_answer(unwrap(export_catalog_basic.sync_detailed(client=self.api, body=body)))
+        with readable(_facts.VENDOR, "export answer (the job may exist)"):
+            detailed = export_catalog_basic.sync_detailed(client=self.api, body=body)
+        return self._export_answer(unwrap(detailed))
 
     def export_custom(
         self,
@@ -406,7 +419,9 @@ class SellercloudClient(_Base):
     ) -> SellercloudJob:
         """A custom export: a queued job, or a job already done when the file comes inline."""
         body = self._custom_body(product_ids, columns, file_format)
-        return self._export_answer(unwrap(export_catalog_custom.sync_detailed(client=self.api, body=body)))
+        with readable(_facts.VENDOR, "export answer (the job may exist)"):
+            detailed = export_catalog_custom.sync_detailed(client=self.api, body=body)
+        return self._export_answer(unwrap(detailed))
 
     def _export_answer(self, parsed: object) -> SellercloudJob:
         if isinstance(parsed, FileContent):
@@ -422,9 +437,10 @@ class SellercloudClient(_Base):
         """A queued job's log entries, 50 per request, at most `max_pages` pages."""
         entries: list[QueuedJobLogEntry] = []
         for page in range(1, max_pages + 1):
-            detailed = get_queued_job_logs.sync_detailed(
-                int(job_id(reference)), client=self.api, page_number=page, page_size=_facts.LOG_PAGE_SIZE
-            )
+            with readable(_facts.VENDOR, "job log page"):
+                detailed = get_queued_job_logs.sync_detailed(
+                    int(job_id(reference)), client=self.api, page_number=page, page_size=_facts.LOG_PAGE_SIZE
+                )
             items = unwrap(detailed, QueuedJobLogPage).items
             batch = items if isinstance(items, list) else []
             entries += batch
@@ -434,9 +450,9 @@ class SellercloudClient(_Base):
 
     # the JobBackend protocol, so Job can drive queued jobs
     def fetch(self, reference: str) -> JobState:
-        return _state(
-            reference, unwrap(get_queued_job.sync_detailed(int(reference), client=self.api), QueuedJob)
-        )
+        with readable(_facts.VENDOR, "queued job"):
+            detailed = get_queued_job.sync_detailed(int(reference), client=self.api)
+        return _state(reference, unwrap(detailed, QueuedJob))
 
     def cancel(self, reference: str) -> None:
         # the response body is undocumented; errors were already raised by the transport
@@ -517,7 +533,8 @@ class AsyncSellercloudClient(_Base):
 
     async def plugins(self) -> list[PluginInfo]:
         """The export plugins available to the user; a plugin's `key` is what `export_via_plugin` takes."""
-        detailed = await get_export_via_plugin_metadata.asyncio_detailed(client=self.api)
+        with readable(_facts.VENDOR, "plugin list"):
+            detailed = await get_export_via_plugin_metadata.asyncio_detailed(client=self.api)
         metadata = unwrap(detailed, PluginMetadata)
         return list(metadata.plugins) if isinstance(metadata.plugins, list) else []
 
@@ -526,7 +543,8 @@ class AsyncSellercloudClient(_Base):
     ) -> AsyncSellercloudJob:
         """Queue a product export through a plugin; returns the queued job's handle."""
         body = self._plugin_body(product_ids, plugin, file_format)
-        detailed = await self._plugin_op.asyncio_detailed(client=self.api, body=body)
+        with readable(_facts.VENDOR, "export answer (the job may exist)"):
+            detailed = await self._plugin_op.asyncio_detailed(client=self.api, body=body)
         return self.job(_reference(unwrap(detailed)))
 
     async def export_basic(
@@ -534,9 +552,9 @@ class AsyncSellercloudClient(_Base):
     ) -> AsyncSellercloudJob:
         """A standard export (kind 0-14): a queued job, or a job already done when the file comes inline."""
         body = self._basic_body(product_ids, kind)
-        return self._export_answer(
-            unwrap(await export_catalog_basic.asyncio_detailed(client=self.api, body=body))
-        )
+        with readable(_facts.VENDOR, "export answer (the job may exist)"):
+            detailed = await export_catalog_basic.asyncio_detailed(client=self.api, body=body)
+        return self._export_answer(unwrap(detailed))
 
     async def export_custom(
         self,
@@ -547,9 +565,9 @@ class AsyncSellercloudClient(_Base):
     ) -> AsyncSellercloudJob:
         """A custom export: a queued job, or a job already done when the file comes inline."""
         body = self._custom_body(product_ids, columns, file_format)
-        return self._export_answer(
-            unwrap(await export_catalog_custom.asyncio_detailed(client=self.api, body=body))
-        )
+        with readable(_facts.VENDOR, "export answer (the job may exist)"):
+            detailed = await export_catalog_custom.asyncio_detailed(client=self.api, body=body)
+        return self._export_answer(unwrap(detailed))
 
     def _export_answer(self, parsed: object) -> AsyncSellercloudJob:
         if isinstance(parsed, FileContent):
@@ -565,9 +583,10 @@ class AsyncSellercloudClient(_Base):
         """A queued job's log entries, 50 per request, at most `max_pages` pages."""
         entries: list[QueuedJobLogEntry] = []
         for page in range(1, max_pages + 1):
-            detailed = await get_queued_job_logs.asyncio_detailed(
-                int(job_id(reference)), client=self.api, page_number=page, page_size=_facts.LOG_PAGE_SIZE
-            )
+            with readable(_facts.VENDOR, "job log page"):
+                detailed = await get_queued_job_logs.asyncio_detailed(
+                    int(job_id(reference)), client=self.api, page_number=page, page_size=_facts.LOG_PAGE_SIZE
+                )
             items = unwrap(detailed, QueuedJobLogPage).items
             batch = items if isinstance(items, list) else []
             entries += batch
@@ -576,7 +595,8 @@ class AsyncSellercloudClient(_Base):
         return entries
 
     async def fetch(self, reference: str) -> JobState:
-        detailed = await get_queued_job.asyncio_detailed(int(reference), client=self.api)
+        with readable(_facts.VENDOR, "queued job"):
+            detailed = await get_queued_job.asyncio_detailed(int(reference), client=self.api)
         return _state(reference, unwrap(detailed, QueuedJob))
 
     async def cancel(self, reference: str) -> None:

@@ -7,7 +7,6 @@ callback-code polling as a uniform `Job`, streaming downloads, and `bulk_downloa
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -19,8 +18,15 @@ import httpx
 
 from sellerkit._core.auth import HeaderAuth
 from sellerkit._core.download import DownloadResult
-from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError, ServerError
-from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args, unwrap
+from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError
+from sellerkit._core.http import (
+    HttpSettings,
+    VendorFacts,
+    async_httpx_args,
+    readable,
+    sync_httpx_args,
+    unwrap,
+)
 from sellerkit._core.jobs import AsyncJob, Job, JobState
 from sellerkit._core.polling import PollPolicy, Progress
 from sellerkit._core.quota import Quota, QuotaLimiter, shared_limiter
@@ -116,18 +122,6 @@ def _failure(state: JobState) -> JobFailedError:
     reason = "the job finished without a file path" if state.status == _facts.STATUS_COMPLETE else "failed"
     return JobFailedError(
         f"bulk download {reason}", vendor=_facts.VENDOR, reference=state.reference, status=state.status
-    )
-
-
-_UNREADABLE = (json.JSONDecodeError, KeyError)  # a body that is not JSON / lacks a required key
-
-
-def _unreadable(what: str, exc: Exception) -> ServerError:
-    """A 2xx answer whose body does not parse: a typed error (transient for polling), not a decode error."""
-    return ServerError(
-        f"Wabi2b sent an unreadable {what} (malformed JSON: {type(exc).__name__}: {exc})",
-        vendor=_facts.VENDOR,
-        status=200,
     )
 
 
@@ -281,12 +275,10 @@ class Wabi2bClient(_Base):
     vendor = _facts.VENDOR
 
     def fetch(self, reference: str) -> JobState:
-        try:
+        with readable(_facts.VENDOR, "status response"):
             detailed = get_products_bulk_download_status.sync_detailed(
                 client=self.api, call_back_code=reference
             )
-        except _UNREADABLE as exc:
-            raise _unreadable("status response", exc) from exc
         return _state(reference, unwrap(detailed, ProductsBulkDownloadStatus, errors=FACTS.errors))
 
     def cancel(self, reference: str) -> None:
@@ -302,10 +294,8 @@ class Wabi2bClient(_Base):
     def submit(self, gtins: Iterable[str], *, format: Literal["json", "csv"] = "json") -> Job:
         """Start one bulk download (at most 10,000 GTINs) and return its job handle."""
         kwargs = self._submit_kwargs(gtins, format)
-        try:
+        with readable(_facts.VENDOR, "submit response (the job may exist)"):
             detailed = submit_products_bulk_download.sync_detailed(client=self.api, **kwargs)
-        except _UNREADABLE as exc:
-            raise _unreadable("submit response (the job may exist)", exc) from exc
         return self.job(_callback(unwrap(detailed, CallBackCodeResponse, errors=FACTS.errors)))
 
     def job(self, reference: str) -> Job:
@@ -398,12 +388,10 @@ class AsyncWabi2bClient(_Base):
     vendor = _facts.VENDOR
 
     async def fetch(self, reference: str) -> JobState:
-        try:
+        with readable(_facts.VENDOR, "status response"):
             detailed = await get_products_bulk_download_status.asyncio_detailed(
                 client=self.api, call_back_code=reference
             )
-        except _UNREADABLE as exc:
-            raise _unreadable("status response", exc) from exc
         return _state(reference, unwrap(detailed, ProductsBulkDownloadStatus, errors=FACTS.errors))
 
     async def cancel(self, reference: str) -> None:
@@ -419,10 +407,8 @@ class AsyncWabi2bClient(_Base):
     async def submit(self, gtins: Iterable[str], *, format: Literal["json", "csv"] = "json") -> AsyncJob:
         """Start one bulk download (at most 10,000 GTINs) and return its job handle."""
         kwargs = self._submit_kwargs(gtins, format)
-        try:
+        with readable(_facts.VENDOR, "submit response (the job may exist)"):
             detailed = await submit_products_bulk_download.asyncio_detailed(client=self.api, **kwargs)
-        except _UNREADABLE as exc:
-            raise _unreadable("submit response (the job may exist)", exc) from exc
         return self.job(_callback(unwrap(detailed, CallBackCodeResponse, errors=FACTS.errors)))
 
     def job(self, reference: str) -> AsyncJob:
