@@ -14,8 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from sellerkit._core.polling import Progress
+from sellerkit.sellercloud import SellercloudClient, SellercloudJob
 from sellerkit.wabi2b import BulkProgress, Wabi2bClient
 from tests.simulators.framework import ScaledClock
+from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 
 # the simulator's clock runs 20x faster than the client's: a 30 s Wabi2b job takes 1.5 s here
@@ -76,12 +79,54 @@ def wabi2b(out: Path) -> list[str]:
     return lines
 
 
+def _job_progress(job: SellercloudJob, started: float) -> Callable[[Progress], None]:
+    def show(progress: Progress) -> None:
+        done = f"{progress.processed}/{progress.total}" if progress.total else "queued"
+        at = time.monotonic() - started
+        print(f"  [sellercloud {at:5.1f}s] job {job.reference}: {job.status} {done}")
+
+    return show
+
+
+def sellercloud(out: Path) -> list[str]:
+    """A plugin export of 500 SKUs (CSV) and an Excel one, through queued jobs with visible progress."""
+    sim = SellercloudSimulator(ScaledClock(SCALE), SellercloudSettings(job_seconds=40.0))
+    lines = []
+    with (
+        sim.running() as running,
+        SellercloudClient(
+            username=running.username, password=running.password, base_url=running.base_url
+        ) as client,
+    ):
+        print(f"Sellercloud simulator at {running.base_url}")
+        plugins = client.plugins()
+        print(f"- plugins(): {', '.join(f'{p.key} ({p.value})' for p in plugins)}")
+        runs: tuple[tuple[Literal["csv", "excel"], int], ...] = (("csv", 500), ("excel", 50))
+        for file_format, count in runs:
+            skus = [f"DEMO-SKU-{i:04d}" for i in range(count)]
+            job = client.export_via_plugin(skus, plugin=plugins[0].key, file_format=file_format)
+            print(f"- export_via_plugin({count} SKUs, {file_format!r}) -> queued job {job.reference}")
+            started = time.monotonic()
+            show = _job_progress(job, started)
+            job.wait(on_progress=show)
+            dest = out / "sellercloud"
+            dest.mkdir(parents=True, exist_ok=True)
+            result = job.download(dest)
+            took = time.monotonic() - started
+            lines.append(
+                f"sellercloud {file_format}: job {job.reference} {job.status} in {took:.1f} s -> "
+                f"{result.path} ({result.size:,} B, sha256 {result.sha256[:12]})"
+            )
+            print(f"  saved {result.path} ({result.size:,} bytes)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="where the files go")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    summary = wabi2b(out)
+    summary = wabi2b(out) + sellercloud(out)
     print("\nDone. Where the files went:")
     for line in summary:
         print(f"  {line}")
