@@ -1,10 +1,11 @@
 """Contract: specs/sellercloud.yaml against the Sellercloud simulator over real HTTP (schemathesis), plus the
-responses a fuzzer can't reach on its own (a job's whole lifecycle, every output-file shape, 401, 429, 500).
+responses a fuzzer can't reach on its own (a job's whole lifecycle, every output-file shape, 400, 401, 404,
+429, 500).
 
 A failure here means the spec, the simulator or the docs disagree: fix the simulator when it breaks the docs,
 report the spec when it contradicts them. Statuses the simulator sends on purpose that the spec does not
-declare yet are listed in SPEC_GAPS; each has a strict xfail below, so fixing the spec turns it into a
-failure that says which entry to delete.
+declare yet go into SPEC_GAPS (empty since spec 0.2.0 declared the 400s and 404s), each with a strict xfail,
+so fixing the spec turns it into a failure that says which entry to delete.
 """
 
 from __future__ import annotations
@@ -52,19 +53,10 @@ OUTPUT = "/api/QueuedJobs/OutputFile"
 CANCEL = "/api/QueuedJobs/Cancel"
 PLUGIN = "ProductExportDefault"
 
-#: Statuses the simulator sends (400: invalid request; 404: unknown job id, or no output file yet) that the
-#: spec's operations don't declare — reported to the spec's owners. The docs name none of them.
-SPEC_GAPS: dict[tuple[str, str], frozenset[int]] = {
-    ("POST", TOKEN): frozenset({400}),
-    ("POST", EXPORT): frozenset({400}),
-    ("POST", EXPORT_DOCS_PATH): frozenset({400}),
-    ("POST", BASIC): frozenset({400}),
-    ("POST", CUSTOM): frozenset({400}),
-    ("GET", JOB): frozenset({404}),
-    ("GET", LOGS): frozenset({400, 404}),
-    ("GET", OUTPUT): frozenset({400, 404}),
-    ("PUT", CANCEL): frozenset({400, 404}),
-}
+#: Statuses the simulator sends that the spec's operations don't declare — reported to the spec's owners.
+#: None at the moment: spec 0.2.0 declares the 400s (invalid request) and 404s (unknown job id, no output
+#: file) that used to be listed here.
+SPEC_GAPS: dict[tuple[str, str], frozenset[int]] = {}
 
 
 def _declared(method: str, path: str) -> tuple[str, ...]:
@@ -315,56 +307,69 @@ def test_server_error_conforms(sellercloud_sim: SellercloudSimulator) -> None:
     assert response.status_code == 500
 
 
-# ---- what the spec does not declare (yet): the simulator's side is checked, the spec's side is xfail
+# ---- error statuses the docs don't name (400, 404): declared as inferred in the spec since 0.2.0
 
 
-def _gap_requests(sim: SellercloudSimulator) -> dict[tuple[str, str, int], httpx.Response]:
-    """One real response per SPEC_GAPS status."""
-    job_id = _queue(sim)
+def _error_cases(sim: SellercloudSimulator) -> dict[tuple[str, str, int], tuple[Case, dict[str, str]]]:
+    """One request per inferred 400/404, as a case of the operation it goes to (with its headers)."""
+    job_id = _queue(sim)  # queued, not finished: it has no output file yet
+    auth = sim.auth_headers()
     bad_body = {"PluginProfileKey": "no-such-plugin", "ProductIds": ["A"]}
-    with httpx.Client(base_url=sim.base_url, headers=sim.auth_headers(), timeout=10) as c:
-        return {
-            ("POST", TOKEN, 400): c.post(TOKEN, json={"Username": 1}),
-            ("POST", EXPORT, 400): c.post(EXPORT, json=bad_body),
-            ("POST", EXPORT_DOCS_PATH, 400): c.post(EXPORT_DOCS_PATH, json={**bad_body, "ProductIds": []}),
-            ("POST", BASIC, 400): c.post(BASIC, json={"StandardExportKind": 15, "ProductIds": ["A"]}),
-            ("POST", CUSTOM, 400): c.post(CUSTOM, json={"ProductIds": ["A"], "Columns": ["Nope"]}),
-            ("GET", JOB, 404): c.get("/api/QueuedJobs/1"),
-            ("GET", LOGS, 400): c.get(f"/api/QueuedJobs/{job_id}/Logs", params={"pageSize": 51}),
-            ("GET", LOGS, 404): c.get("/api/QueuedJobs/1/Logs"),
-            ("GET", OUTPUT, 400): c.get(OUTPUT),
-            ("GET", OUTPUT, 404): c.get(OUTPUT, params={"id": job_id}),  # not finished yet
-            ("PUT", CANCEL, 400): c.put(CANCEL, params={"id": "x"}),
-            ("PUT", CANCEL, 404): c.put(CANCEL, params={"id": 1}),
-        }
+    json_body = {"media_type": "application/json"}
+    return {
+        ("POST", TOKEN, 400): (_case("POST", TOKEN, body={"Username": 1}, **json_body), {}),
+        ("POST", EXPORT, 400): (_case("POST", EXPORT, body=bad_body, **json_body), auth),
+        ("POST", EXPORT_DOCS_PATH, 400): (
+            _case("POST", EXPORT_DOCS_PATH, body={**bad_body, "ProductIds": []}, **json_body),
+            auth,
+        ),
+        ("POST", BASIC, 400): (
+            _case("POST", BASIC, body={"StandardExportKind": 15, "ProductIds": ["A"]}, **json_body),
+            auth,
+        ),
+        ("POST", CUSTOM, 400): (
+            _case("POST", CUSTOM, body={"ProductIds": ["A"], "Columns": ["Nope"]}, **json_body),
+            auth,
+        ),
+        ("GET", JOB, 404): (_job_case(1), auth),
+        ("GET", LOGS, 400): (
+            _case("GET", LOGS, path_parameters={"id": job_id}, query={"pageSize": 51}),
+            auth,
+        ),
+        ("GET", LOGS, 404): (_case("GET", LOGS, path_parameters={"id": 1}), auth),
+        ("GET", OUTPUT, 400): (_case("GET", OUTPUT, query={}), auth),
+        ("GET", OUTPUT, 404): (_case("GET", OUTPUT, query={"id": job_id}), auth),
+        ("PUT", CANCEL, 400): (_case("PUT", CANCEL, query={"id": "x"}), auth),
+        ("PUT", CANCEL, 404): (_case("PUT", CANCEL, query={"id": 1}), auth),
+    }
 
 
-def test_the_simulator_sends_the_undeclared_statuses(sellercloud_sim: SellercloudSimulator) -> None:
-    responses = _gap_requests(sellercloud_sim)
-    assert {(m, p) for m, p, _ in responses} == set(SPEC_GAPS)
-    for (method, path, status), response in responses.items():
+def test_error_statuses_conform(sellercloud_sim: SellercloudSimulator) -> None:
+    """Every 400/404 the simulator sends is declared on its operation, with an ApiError body."""
+    for (method, path, status), (case, headers) in _error_cases(sellercloud_sim).items():
+        assert str(status) in _declared(method, path), (method, path, status)
+        response = _validate(sellercloud_sim, case, headers=headers)
         assert response.status_code == status, (method, path)
-        assert status in SPEC_GAPS[(method, path)]
-        assert isinstance(
-            response.json()["Message"], str
-        )  # the spec's ApiError shape, should it declare them
+        assert isinstance(response.json()["Message"], str)
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "status"),
-    [(m, p, s) for (m, p), statuses in SPEC_GAPS.items() for s in sorted(statuses)],
-)
-@pytest.mark.xfail(strict=True, reason="reported: the spec declares no such response (see SPEC_GAPS)")
-def test_spec_declares_the_statuses_the_simulator_sends(method: str, path: str, status: int) -> None:
-    assert str(status) in _declared(method, path)
+@pytest.mark.parametrize("outcome", ["failed", "cancelled", "on_hold"])
+def test_output_file_of_a_job_without_one_conforms(
+    sellercloud_sim: SellercloudSimulator, outcome: str
+) -> None:
+    """Only Completed (3) and PartialSuccess (5) jobs have an output file; the others answer 404."""
+    job_id = _queue(sellercloud_sim)
+    sellercloud_sim.set_outcome(job_id, outcome)
+    sellercloud_sim.clock.advance(10.0)
+    status = _validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"]
+    assert status not in (3, 5)
+    assert _validate(sellercloud_sim, _case("GET", OUTPUT, query={"id": job_id})).status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: base64 output sent as plain text (not a JSON string) has no declared content type",
-)
 def test_spec_declares_unquoted_base64_output(make_sellercloud_sim: Any) -> None:
+    """Shape (a)'s other reading: unquoted base64 sent as text/plain (declared after the JSON body)."""
     sim = make_sellercloud_sim(output_shape="base64_text")
     job_id = _queue(sim)
     sim.clock.advance(4.0)
-    _validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
+    response = _validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from sellerkit._core.download import DownloadResult, safe_filename
+from sellerkit._core.download import DownloadResult, numbered, safe_filename
 from sellerkit._core.errors import DownloadError
 
 _BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
@@ -61,6 +61,14 @@ def _decode(raw: Path, content_type: str | None, source: str) -> tuple[bytes | N
                 return None, None  # text that only looked like base64: it is the file itself
 
 
+def _free_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or `name (1)`, `name (2)`… when taken: a download never replaces an earlier one."""
+    n = 0
+    while (folder / numbered(name, n)).exists():
+        n += 1
+    return folder / numbered(name, n)
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".sellerkit-part")
     with tmp.open("wb") as fh:
@@ -76,7 +84,7 @@ def finalize(
     """Decode a wrapped body next to `raw`, move the real file to `target` (or `folder`/its name)."""
     data, body_name = _decode(raw.path, raw.content_type, source)
     name = safe_filename(body_name or raw.path.name, fallback_name)
-    final = target if target is not None else folder / name
+    final = target if target is not None else _free_name(folder, name)
     if data is None:  # shape (c): the download already is the file
         os.replace(raw.path, final)
         return DownloadResult(path=final, size=raw.size, sha256=raw.sha256, content_type=raw.content_type)
@@ -95,7 +103,9 @@ def write_inline(
         data = base64.b64decode("".join(content_base64.split()), validate=True)
     except binascii.Error as exc:
         raise DownloadError(f"the inline export file is not base64: {exc}", url=source) from exc
-    final = target if target is not None else folder / safe_filename(file_name, "sellercloud-export")
+    final = (
+        target if target is not None else _free_name(folder, safe_filename(file_name, "sellercloud-export"))
+    )
     _write_atomically(final, data)
     return DownloadResult(
         path=final, size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type=None

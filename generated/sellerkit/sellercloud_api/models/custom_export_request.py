@@ -18,7 +18,9 @@ T = TypeVar("T", bound="CustomExportRequest")
 class CustomExportRequest:
     """A custom catalog export request. Only `ProductIds` is modelled after the sibling exports; the
     column selection and file format are guesses, and any other property the server expects can be
-    sent (unknown properties are allowed and kept by the generated model).
+    sent (unknown properties are allowed and kept by the generated model). As for the plugin
+    export, the default for an absent `FileFormat` is not documented (0 TAB_Delimited assumed,
+    Json.NET's default for an absent enum).
 
     """
 
@@ -27,7 +29,8 @@ class CustomExportRequest:
     columns: list[str] | Unset = UNSET
     """ The columns to export (names as listed by `getCatalogCustomExportMetadata`). """
     file_format: FileFormat | Unset = UNSET
-    """ File format of the exported data: 0 TAB_Delimited, 1 CSV, 2 Excel.
+    """ File format of the exported data: 0 TAB_Delimited, 1 CSV, 2 Excel. Optional in the requests;
+    the default when it is absent is not documented (see the request schemas).
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -16,14 +16,19 @@ T = TypeVar("T", bound="ExportViaPluginRequest")
 
 @_attrs_define
 class ExportViaPluginRequest:
-    """What to export and through which plugin."""
+    """What to export and through which plugin. `FileFormat` is optional and its default is not
+    documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which is
+    what the simulator assumes; send it explicitly when the format matters.
+
+    """
 
     plugin_profile_key: str
     """ A plugin `Key` from `getExportViaPluginMetadata`. """
     product_ids: list[str]
     """ The product SKUs to export. """
     file_format: FileFormat | Unset = UNSET
-    """ File format of the exported data: 0 TAB_Delimited, 1 CSV, 2 Excel.
+    """ File format of the exported data: 0 TAB_Delimited, 1 CSV, 2 Excel. Optional in the requests;
+    the default when it is absent is not documented (see the request schemas).
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

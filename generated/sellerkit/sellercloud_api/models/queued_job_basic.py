@@ -27,6 +27,10 @@ class QueuedJobBasic:
     """ Status of a queued job: 0 Submitted, 1 Processing, 3 Completed, 4 Failed, 5 PartialSuccess,
     6 OnHold, 7 Cancelled, 8 Cancelled_Service_Restarted, 9 Aborted_Too_Much_Time_Consumed,
     10 Cancelled_While_Running. There is no value 2.
+
+    Final: 3, 4, 5 and 7-10; only 3 and 5 leave an output file. In progress: 0 and 1.
+    6 OnHold is neither final nor progressing: nothing says when, or whether, a held job resumes,
+    so a poller needs an overall deadline (and may cancel the job when it passes).
      """
     error_message: None | str | Unset = UNSET
     """ Why the job failed, if it did. """

@@ -13,7 +13,10 @@ T = TypeVar("T", bound="RateLimitError")
 
 @_attrs_define
 class RateLimitError:
-    """The body sent when the rate limit (10,800 requests per hour per IP) is exceeded."""
+    """The body sent when the rate limit (10,800 requests per hour per IP) is exceeded. Recognise it
+    whatever the status code it comes with (the status is not documented; 429 is declared).
+
+    """
 
     error: str
     """ "Too many requests." """

@@ -43,17 +43,17 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_export_result_body_type_1 = QueuedJobLinkResponse.from_dict(data)
+                componentsschemas_export_result_body_type_0 = QueuedJobLinkResponse.from_dict(data)
 
-                return componentsschemas_export_result_body_type_1
+                return componentsschemas_export_result_body_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_export_result_body_type_2 = FileContent.from_dict(data)
+                componentsschemas_export_result_body_type_1 = FileContent.from_dict(data)
 
-                return componentsschemas_export_result_body_type_2
+                return componentsschemas_export_result_body_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(FileContent | QueuedJobLinkResponse | str, data)
@@ -61,6 +61,11 @@ def _parse_response(
         response_200 = _parse_response_200(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ApiError.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ApiError.from_dict(response.json())
@@ -103,8 +108,12 @@ def sync_detailed(
 
      Runs one of the 15 standard catalog exports (`StandardExportKind` 0-14) for the given products.
     The server answers either with a queued job link (poll it like the plugin export) or directly
-    with the file as `{FileName, Content}` (`Content` base64-encoded). The generated client returns
-    `str` (the link), `QueuedJobLinkResponse` or `FileContent`.
+    with the file as `{FileName, Content}` (`Content` base64-encoded). The link is declared as the
+    `{QueuedJobLink}` object of the plugin export, a bare JSON string being accepted too (inferred).
+    The generated client returns `QueuedJobLinkResponse`, `FileContent` or `str` (the link).
+
+    Errors: 400 when `StandardExportKind` is not 0-14 or `ProductIds` is missing or empty
+    (inferred).
 
     Args:
         body (BasicExportRequest): Which standard export to run, for which products.
@@ -137,8 +146,12 @@ def sync(
 
      Runs one of the 15 standard catalog exports (`StandardExportKind` 0-14) for the given products.
     The server answers either with a queued job link (poll it like the plugin export) or directly
-    with the file as `{FileName, Content}` (`Content` base64-encoded). The generated client returns
-    `str` (the link), `QueuedJobLinkResponse` or `FileContent`.
+    with the file as `{FileName, Content}` (`Content` base64-encoded). The link is declared as the
+    `{QueuedJobLink}` object of the plugin export, a bare JSON string being accepted too (inferred).
+    The generated client returns `QueuedJobLinkResponse`, `FileContent` or `str` (the link).
+
+    Errors: 400 when `StandardExportKind` is not 0-14 or `ProductIds` is missing or empty
+    (inferred).
 
     Args:
         body (BasicExportRequest): Which standard export to run, for which products.
@@ -166,8 +179,12 @@ async def asyncio_detailed(
 
      Runs one of the 15 standard catalog exports (`StandardExportKind` 0-14) for the given products.
     The server answers either with a queued job link (poll it like the plugin export) or directly
-    with the file as `{FileName, Content}` (`Content` base64-encoded). The generated client returns
-    `str` (the link), `QueuedJobLinkResponse` or `FileContent`.
+    with the file as `{FileName, Content}` (`Content` base64-encoded). The link is declared as the
+    `{QueuedJobLink}` object of the plugin export, a bare JSON string being accepted too (inferred).
+    The generated client returns `QueuedJobLinkResponse`, `FileContent` or `str` (the link).
+
+    Errors: 400 when `StandardExportKind` is not 0-14 or `ProductIds` is missing or empty
+    (inferred).
 
     Args:
         body (BasicExportRequest): Which standard export to run, for which products.
@@ -198,8 +215,12 @@ async def asyncio(
 
      Runs one of the 15 standard catalog exports (`StandardExportKind` 0-14) for the given products.
     The server answers either with a queued job link (poll it like the plugin export) or directly
-    with the file as `{FileName, Content}` (`Content` base64-encoded). The generated client returns
-    `str` (the link), `QueuedJobLinkResponse` or `FileContent`.
+    with the file as `{FileName, Content}` (`Content` base64-encoded). The link is declared as the
+    `{QueuedJobLink}` object of the plugin export, a bare JSON string being accepted too (inferred).
+    The generated client returns `QueuedJobLinkResponse`, `FileContent` or `str` (the link).
+
+    Errors: 400 when `StandardExportKind` is not 0-14 or `ProductIds` is missing or empty
+    (inferred).
 
     Args:
         body (BasicExportRequest): Which standard export to run, for which products.

@@ -43,17 +43,17 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_export_result_body_type_1 = QueuedJobLinkResponse.from_dict(data)
+                componentsschemas_export_result_body_type_0 = QueuedJobLinkResponse.from_dict(data)
 
-                return componentsschemas_export_result_body_type_1
+                return componentsschemas_export_result_body_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_export_result_body_type_2 = FileContent.from_dict(data)
+                componentsschemas_export_result_body_type_1 = FileContent.from_dict(data)
 
-                return componentsschemas_export_result_body_type_2
+                return componentsschemas_export_result_body_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(FileContent | QueuedJobLinkResponse | str, data)
@@ -61,6 +61,11 @@ def _parse_response(
         response_200 = _parse_response_200(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ApiError.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ApiError.from_dict(response.json())
@@ -107,12 +112,17 @@ def sync_detailed(
     their server expects. The answer is assumed to be the same as the basic export's (a queued job
     link or the file itself).
 
+    Errors: 400 when `ProductIds` is missing or empty, `FileFormat` is not 0-2, or `Columns` is not
+    a non-empty list of column keys from `getCatalogCustomExportMetadata` (inferred).
+
     Args:
         body (CustomExportRequest): A custom catalog export request. Only `ProductIds` is modelled
             after the sibling exports; the
             column selection and file format are guesses, and any other property the server expects
             can be
-            sent (unknown properties are allowed and kept by the generated model).
+            sent (unknown properties are allowed and kept by the generated model). As for the plugin
+            export, the default for an absent `FileFormat` is not documented (0 TAB_Delimited assumed,
+            Json.NET's default for an absent enum).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,12 +156,17 @@ def sync(
     their server expects. The answer is assumed to be the same as the basic export's (a queued job
     link or the file itself).
 
+    Errors: 400 when `ProductIds` is missing or empty, `FileFormat` is not 0-2, or `Columns` is not
+    a non-empty list of column keys from `getCatalogCustomExportMetadata` (inferred).
+
     Args:
         body (CustomExportRequest): A custom catalog export request. Only `ProductIds` is modelled
             after the sibling exports; the
             column selection and file format are guesses, and any other property the server expects
             can be
-            sent (unknown properties are allowed and kept by the generated model).
+            sent (unknown properties are allowed and kept by the generated model). As for the plugin
+            export, the default for an absent `FileFormat` is not documented (0 TAB_Delimited assumed,
+            Json.NET's default for an absent enum).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,12 +195,17 @@ async def asyncio_detailed(
     their server expects. The answer is assumed to be the same as the basic export's (a queued job
     link or the file itself).
 
+    Errors: 400 when `ProductIds` is missing or empty, `FileFormat` is not 0-2, or `Columns` is not
+    a non-empty list of column keys from `getCatalogCustomExportMetadata` (inferred).
+
     Args:
         body (CustomExportRequest): A custom catalog export request. Only `ProductIds` is modelled
             after the sibling exports; the
             column selection and file format are guesses, and any other property the server expects
             can be
-            sent (unknown properties are allowed and kept by the generated model).
+            sent (unknown properties are allowed and kept by the generated model). As for the plugin
+            export, the default for an absent `FileFormat` is not documented (0 TAB_Delimited assumed,
+            Json.NET's default for an absent enum).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -217,12 +237,17 @@ async def asyncio(
     their server expects. The answer is assumed to be the same as the basic export's (a queued job
     link or the file itself).
 
+    Errors: 400 when `ProductIds` is missing or empty, `FileFormat` is not 0-2, or `Columns` is not
+    a non-empty list of column keys from `getCatalogCustomExportMetadata` (inferred).
+
     Args:
         body (CustomExportRequest): A custom catalog export request. Only `ProductIds` is modelled
             after the sibling exports; the
             column selection and file format are guesses, and any other property the server expects
             can be
-            sent (unknown properties are allowed and kept by the generated model).
+            sent (unknown properties are allowed and kept by the generated model). As for the plugin
+            export, the default for an absent `FileFormat` is not documented (0 TAB_Delimited assumed,
+            Json.NET's default for an absent enum).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

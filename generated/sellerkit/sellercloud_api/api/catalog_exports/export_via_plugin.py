@@ -42,11 +42,11 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_queued_job_link_body_type_1 = QueuedJobLinkResponse.from_dict(
+                componentsschemas_queued_job_link_body_type_0 = QueuedJobLinkResponse.from_dict(
                     data
                 )
 
-                return componentsschemas_queued_job_link_body_type_1
+                return componentsschemas_queued_job_link_body_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(QueuedJobLinkResponse | str, data)
@@ -54,6 +54,11 @@ def _parse_response(
         response_200 = _parse_response_200(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ApiError.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ApiError.from_dict(response.json())
@@ -104,13 +109,21 @@ def sync_detailed(
     primary one; the prose path is kept as `exportViaPluginDocumentedPath` (same request and
     responses).
 
-    Response body: the vendor's older swagger gives `{QueuedJobLink}`, while the C# sample simply
-    reads the body as a string. The JSON body is therefore declared as either a bare JSON string (the
-    link) or a `QueuedJobLinkResponse` object; the generated client returns `str` or
-    `QueuedJobLinkResponse` accordingly.
+    Response body: `{QueuedJobLink}` per the vendor's older swagger, declared first as
+    `QueuedJobLinkResponse`. The C# sample's `ReadAsStringAsync` reads any body as text, so it is no
+    evidence of a bare string; a bare JSON string holding the link is still accepted (inferred). The
+    generated client returns `QueuedJobLinkResponse` or `str` accordingly.
+
+    Errors: 400 when the body is invalid (missing or unknown `PluginProfileKey`, empty or missing
+    `ProductIds`, a `FileFormat` other than 0-2); 401 without a valid token. All error statuses but
+    401 and 500 are inferred.
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,13 +161,21 @@ def sync(
     primary one; the prose path is kept as `exportViaPluginDocumentedPath` (same request and
     responses).
 
-    Response body: the vendor's older swagger gives `{QueuedJobLink}`, while the C# sample simply
-    reads the body as a string. The JSON body is therefore declared as either a bare JSON string (the
-    link) or a `QueuedJobLinkResponse` object; the generated client returns `str` or
-    `QueuedJobLinkResponse` accordingly.
+    Response body: `{QueuedJobLink}` per the vendor's older swagger, declared first as
+    `QueuedJobLinkResponse`. The C# sample's `ReadAsStringAsync` reads any body as text, so it is no
+    evidence of a bare string; a bare JSON string holding the link is still accepted (inferred). The
+    generated client returns `QueuedJobLinkResponse` or `str` accordingly.
+
+    Errors: 400 when the body is invalid (missing or unknown `PluginProfileKey`, empty or missing
+    `ProductIds`, a `FileFormat` other than 0-2); 401 without a valid token. All error statuses but
+    401 and 500 are inferred.
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,13 +208,21 @@ async def asyncio_detailed(
     primary one; the prose path is kept as `exportViaPluginDocumentedPath` (same request and
     responses).
 
-    Response body: the vendor's older swagger gives `{QueuedJobLink}`, while the C# sample simply
-    reads the body as a string. The JSON body is therefore declared as either a bare JSON string (the
-    link) or a `QueuedJobLinkResponse` object; the generated client returns `str` or
-    `QueuedJobLinkResponse` accordingly.
+    Response body: `{QueuedJobLink}` per the vendor's older swagger, declared first as
+    `QueuedJobLinkResponse`. The C# sample's `ReadAsStringAsync` reads any body as text, so it is no
+    evidence of a bare string; a bare JSON string holding the link is still accepted (inferred). The
+    generated client returns `QueuedJobLinkResponse` or `str` accordingly.
+
+    Errors: 400 when the body is invalid (missing or unknown `PluginProfileKey`, empty or missing
+    `ProductIds`, a `FileFormat` other than 0-2); 401 without a valid token. All error statuses but
+    401 and 500 are inferred.
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -229,13 +258,21 @@ async def asyncio(
     primary one; the prose path is kept as `exportViaPluginDocumentedPath` (same request and
     responses).
 
-    Response body: the vendor's older swagger gives `{QueuedJobLink}`, while the C# sample simply
-    reads the body as a string. The JSON body is therefore declared as either a bare JSON string (the
-    link) or a `QueuedJobLinkResponse` object; the generated client returns `str` or
-    `QueuedJobLinkResponse` accordingly.
+    Response body: `{QueuedJobLink}` per the vendor's older swagger, declared first as
+    `QueuedJobLinkResponse`. The C# sample's `ReadAsStringAsync` reads any body as text, so it is no
+    evidence of a bare string; a bare JSON string holding the link is still accepted (inferred). The
+    generated client returns `QueuedJobLinkResponse` or `str` accordingly.
+
+    Errors: 400 when the body is invalid (missing or unknown `PluginProfileKey`, empty or missing
+    `ProductIds`, a `FileFormat` other than 0-2); 401 without a valid token. All error statuses but
+    401 and 500 are inferred.
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -42,11 +42,11 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_queued_job_link_body_type_1 = QueuedJobLinkResponse.from_dict(
+                componentsschemas_queued_job_link_body_type_0 = QueuedJobLinkResponse.from_dict(
                     data
                 )
 
-                return componentsschemas_queued_job_link_body_type_1
+                return componentsschemas_queued_job_link_body_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(QueuedJobLinkResponse | str, data)
@@ -54,6 +54,11 @@ def _parse_response(
         response_200 = _parse_response_200(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ApiError.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ApiError.from_dict(response.json())
@@ -98,11 +103,16 @@ def sync_detailed(
     (`POST /api/Catalog/ViaPlugin`). The page's own C# sample, the vendor's older swagger and public
     clients use `POST /api/Catalog/Exports/ViaPlugin` instead, which is why `exportViaPlugin` is the
     primary operation. This one is kept so a client can reach the documented path without code
-    changes, should a server answer only there. Request and responses are the same components as
-    `exportViaPlugin`'s.
+    changes, should a server answer only there. Request and responses are the same as
+    `exportViaPlugin`'s (the `{QueuedJobLink}` object, a bare JSON string accepted too; 400 for an
+    invalid body).
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,11 +144,16 @@ def sync(
     (`POST /api/Catalog/ViaPlugin`). The page's own C# sample, the vendor's older swagger and public
     clients use `POST /api/Catalog/Exports/ViaPlugin` instead, which is why `exportViaPlugin` is the
     primary operation. This one is kept so a client can reach the documented path without code
-    changes, should a server answer only there. Request and responses are the same components as
-    `exportViaPlugin`'s.
+    changes, should a server answer only there. Request and responses are the same as
+    `exportViaPlugin`'s (the `{QueuedJobLink}` object, a bare JSON string accepted too; 400 for an
+    invalid body).
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,11 +180,16 @@ async def asyncio_detailed(
     (`POST /api/Catalog/ViaPlugin`). The page's own C# sample, the vendor's older swagger and public
     clients use `POST /api/Catalog/Exports/ViaPlugin` instead, which is why `exportViaPlugin` is the
     primary operation. This one is kept so a client can reach the documented path without code
-    changes, should a server answer only there. Request and responses are the same components as
-    `exportViaPlugin`'s.
+    changes, should a server answer only there. Request and responses are the same as
+    `exportViaPlugin`'s (the `{QueuedJobLink}` object, a bare JSON string accepted too; 400 for an
+    invalid body).
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -199,11 +219,16 @@ async def asyncio(
     (`POST /api/Catalog/ViaPlugin`). The page's own C# sample, the vendor's older swagger and public
     clients use `POST /api/Catalog/Exports/ViaPlugin` instead, which is why `exportViaPlugin` is the
     primary operation. This one is kept so a client can reach the documented path without code
-    changes, should a server answer only there. Request and responses are the same components as
-    `exportViaPlugin`'s.
+    changes, should a server answer only there. Request and responses are the same as
+    `exportViaPlugin`'s (the `{QueuedJobLink}` object, a bare JSON string accepted too; 400 for an
+    invalid body).
 
     Args:
-        body (ExportViaPluginRequest): What to export and through which plugin.
+        body (ExportViaPluginRequest): What to export and through which plugin. `FileFormat` is
+            optional and its default is not
+            documented: a server built on Json.NET leaves an absent enum at 0 (TAB_Delimited), which
+            is
+            what the simulator assumes; send it explicitly when the format matters.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

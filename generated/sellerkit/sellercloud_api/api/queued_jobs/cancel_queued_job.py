@@ -39,10 +39,20 @@ def _parse_response(
         response_200 = cast(Any, None)
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ApiError.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = ApiError.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 404:
+        response_404 = ApiError.from_dict(response.json())
+
+        return response_404
 
     if response.status_code == 429:
         response_429 = RateLimitError.from_dict(response.json())
@@ -82,6 +92,8 @@ def sync_detailed(
     generated client ignores it (it stays available in the `_detailed` response's `content`). Check
     the outcome with `getQueuedJob` (status 7 Cancelled or 10 Cancelled_While_Running).
 
+    Errors: 400 when `id` is missing or not an integer, 404 for an unknown job id (both inferred).
+
     Args:
         id (int):
 
@@ -115,6 +127,8 @@ def sync(
     generated client ignores it (it stays available in the `_detailed` response's `content`). Check
     the outcome with `getQueuedJob` (status 7 Cancelled or 10 Cancelled_While_Running).
 
+    Errors: 400 when `id` is missing or not an integer, 404 for an unknown job id (both inferred).
+
     Args:
         id (int):
 
@@ -142,6 +156,8 @@ async def asyncio_detailed(
      Asks the server to cancel the queued job `id`. The response body is not documented; the
     generated client ignores it (it stays available in the `_detailed` response's `content`). Check
     the outcome with `getQueuedJob` (status 7 Cancelled or 10 Cancelled_While_Running).
+
+    Errors: 400 when `id` is missing or not an integer, 404 for an unknown job id (both inferred).
 
     Args:
         id (int):
@@ -173,6 +189,8 @@ async def asyncio(
      Asks the server to cancel the queued job `id`. The response body is not documented; the
     generated client ignores it (it stays available in the `_detailed` response's `content`). Check
     the outcome with `getQueuedJob` (status 7 Cancelled or 10 Cancelled_While_Running).
+
+    Errors: 400 when `id` is missing or not an integer, 404 for an unknown job id (both inferred).
 
     Args:
         id (int):

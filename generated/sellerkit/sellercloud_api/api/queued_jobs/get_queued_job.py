@@ -41,6 +41,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 404:
+        response_404 = ApiError.from_dict(response.json())
+
+        return response_404
+
     if response.status_code == 429:
         response_429 = RateLimitError.from_dict(response.json())
 
@@ -79,7 +84,11 @@ def sync_detailed(
     input file names and the record counters. The job id is the `id=` query parameter of the queued
     job link an export answered with. Poll until `Basic.Status` is final: 3 Completed,
     4 Failed, 5 PartialSuccess, 7 Cancelled, 8 Cancelled_Service_Restarted,
-    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running.
+    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running. 6 OnHold is neither final nor
+    progressing (nothing says when, or whether, a held job resumes): a poller needs an overall
+    deadline, after which it may cancel the job (see `QueuedJobStatus`).
+
+    Errors: 404 for an unknown job id (inferred).
 
     Args:
         id (int):
@@ -114,7 +123,11 @@ def sync(
     input file names and the record counters. The job id is the `id=` query parameter of the queued
     job link an export answered with. Poll until `Basic.Status` is final: 3 Completed,
     4 Failed, 5 PartialSuccess, 7 Cancelled, 8 Cancelled_Service_Restarted,
-    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running.
+    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running. 6 OnHold is neither final nor
+    progressing (nothing says when, or whether, a held job resumes): a poller needs an overall
+    deadline, after which it may cancel the job (see `QueuedJobStatus`).
+
+    Errors: 404 for an unknown job id (inferred).
 
     Args:
         id (int):
@@ -144,7 +157,11 @@ async def asyncio_detailed(
     input file names and the record counters. The job id is the `id=` query parameter of the queued
     job link an export answered with. Poll until `Basic.Status` is final: 3 Completed,
     4 Failed, 5 PartialSuccess, 7 Cancelled, 8 Cancelled_Service_Restarted,
-    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running.
+    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running. 6 OnHold is neither final nor
+    progressing (nothing says when, or whether, a held job resumes): a poller needs an overall
+    deadline, after which it may cancel the job (see `QueuedJobStatus`).
+
+    Errors: 404 for an unknown job id (inferred).
 
     Args:
         id (int):
@@ -177,7 +194,11 @@ async def asyncio(
     input file names and the record counters. The job id is the `id=` query parameter of the queued
     job link an export answered with. Poll until `Basic.Status` is final: 3 Completed,
     4 Failed, 5 PartialSuccess, 7 Cancelled, 8 Cancelled_Service_Restarted,
-    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running.
+    9 Aborted_Too_Much_Time_Consumed or 10 Cancelled_While_Running. 6 OnHold is neither final nor
+    progressing (nothing says when, or whether, a held job resumes): a poller needs an overall
+    deadline, after which it may cancel the job (see `QueuedJobStatus`).
+
+    Errors: 404 for an unknown job id (inferred).
 
     Args:
         id (int):

@@ -48,10 +48,20 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ApiError.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = ApiError.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 404:
+        response_404 = ApiError.from_dict(response.json())
+
+        return response_404
 
     if response.status_code == 429:
         response_429 = RateLimitError.from_dict(response.json())
@@ -92,6 +102,9 @@ def sync_detailed(
      Returns one page of the job's log (`Items`) and the total number of entries (`TotalResults`).
     `pageSize` is at most 50.
 
+    Errors: 400 when `pageSize` is over 50 (or under 1) or `pageNumber` is under 1, 404 for an
+    unknown job id (both inferred).
+
     Args:
         id (int):
         page_number (int | Unset):
@@ -130,6 +143,9 @@ def sync(
      Returns one page of the job's log (`Items`) and the total number of entries (`TotalResults`).
     `pageSize` is at most 50.
 
+    Errors: 400 when `pageSize` is over 50 (or under 1) or `pageNumber` is under 1, 404 for an
+    unknown job id (both inferred).
+
     Args:
         id (int):
         page_number (int | Unset):
@@ -162,6 +178,9 @@ async def asyncio_detailed(
 
      Returns one page of the job's log (`Items`) and the total number of entries (`TotalResults`).
     `pageSize` is at most 50.
+
+    Errors: 400 when `pageSize` is over 50 (or under 1) or `pageNumber` is under 1, 404 for an
+    unknown job id (both inferred).
 
     Args:
         id (int):
@@ -198,6 +217,9 @@ async def asyncio(
 
      Returns one page of the job's log (`Items`) and the total number of entries (`TotalResults`).
     `pageSize` is at most 50.
+
+    Errors: 400 when `pageSize` is over 50 (or under 1) or `pageNumber` is under 1, 404 for an
+    unknown job id (both inferred).
 
     Args:
         id (int):

@@ -53,10 +53,20 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ApiError.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = ApiError.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 404:
+        response_404 = ApiError.from_dict(response.json())
+
+        return response_404
 
     if response.status_code == 429:
         response_429 = RateLimitError.from_dict(response.json())
@@ -92,22 +102,26 @@ def sync_detailed(
 ) -> Response[ApiError | FileContent | str | RateLimitError]:
     """Download a finished queued job's output file.
 
-     Returns the output file of a finished job. The body has been described in three shapes, and a
-    client must accept all of them:
+     Returns the output file of a finished job. Only jobs whose `Basic.Status` is 3 Completed or
+    5 PartialSuccess have one (inferred); for any other job, as for an unknown job id, the server
+    answers 404 (inferred). A missing or malformed `id` is a 400 (inferred).
+
+    The body has been described in three shapes, and a client must accept all of them:
 
     1. **base64 text**, with the file name in the `Content-Disposition` header [doc]. Declared as
        the JSON string branch of the `application/json` body (`type: string, format: byte`): an
-       ASP.NET API serialises a `byte[]` result that way.
+       ASP.NET API serialises a `byte[]` result that way. The docs do not give the content type,
+       so the same base64 sent unquoted as `text/plain` is declared too (inferred).
     2. **JSON `{FileName, Content}`** with `Content` base64-encoded [vendor-swagger]: the
        `FileContent` branch of the `application/json` body.
     3. **raw file bytes**, "sometimes" [3rd-party]: declared as `application/octet-stream`.
 
     The generated Python client parses only the first content type (`application/json`) and
     returns `str` (the base64 text of shape 1; the file name is in `sync_detailed(...).headers`) or
-    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 text sent without JSON
-    quotes, is not JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or
-    `UnicodeDecodeError`) while decoding it, so a caller that must accept every shape sends the
-    request itself (the generated module's `_get_kwargs`) and sniffs the body.
+    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 sent as `text/plain`, is not
+    JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or `UnicodeDecodeError`)
+    while decoding it, so a caller that must accept every shape sends the request itself (the
+    generated module's `_get_kwargs`) and sniffs the body.
 
     Args:
         id (int):
@@ -138,22 +152,26 @@ def sync(
 ) -> ApiError | FileContent | str | RateLimitError | None:
     """Download a finished queued job's output file.
 
-     Returns the output file of a finished job. The body has been described in three shapes, and a
-    client must accept all of them:
+     Returns the output file of a finished job. Only jobs whose `Basic.Status` is 3 Completed or
+    5 PartialSuccess have one (inferred); for any other job, as for an unknown job id, the server
+    answers 404 (inferred). A missing or malformed `id` is a 400 (inferred).
+
+    The body has been described in three shapes, and a client must accept all of them:
 
     1. **base64 text**, with the file name in the `Content-Disposition` header [doc]. Declared as
        the JSON string branch of the `application/json` body (`type: string, format: byte`): an
-       ASP.NET API serialises a `byte[]` result that way.
+       ASP.NET API serialises a `byte[]` result that way. The docs do not give the content type,
+       so the same base64 sent unquoted as `text/plain` is declared too (inferred).
     2. **JSON `{FileName, Content}`** with `Content` base64-encoded [vendor-swagger]: the
        `FileContent` branch of the `application/json` body.
     3. **raw file bytes**, "sometimes" [3rd-party]: declared as `application/octet-stream`.
 
     The generated Python client parses only the first content type (`application/json`) and
     returns `str` (the base64 text of shape 1; the file name is in `sync_detailed(...).headers`) or
-    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 text sent without JSON
-    quotes, is not JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or
-    `UnicodeDecodeError`) while decoding it, so a caller that must accept every shape sends the
-    request itself (the generated module's `_get_kwargs`) and sniffs the body.
+    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 sent as `text/plain`, is not
+    JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or `UnicodeDecodeError`)
+    while decoding it, so a caller that must accept every shape sends the request itself (the
+    generated module's `_get_kwargs`) and sniffs the body.
 
     Args:
         id (int):
@@ -179,22 +197,26 @@ async def asyncio_detailed(
 ) -> Response[ApiError | FileContent | str | RateLimitError]:
     """Download a finished queued job's output file.
 
-     Returns the output file of a finished job. The body has been described in three shapes, and a
-    client must accept all of them:
+     Returns the output file of a finished job. Only jobs whose `Basic.Status` is 3 Completed or
+    5 PartialSuccess have one (inferred); for any other job, as for an unknown job id, the server
+    answers 404 (inferred). A missing or malformed `id` is a 400 (inferred).
+
+    The body has been described in three shapes, and a client must accept all of them:
 
     1. **base64 text**, with the file name in the `Content-Disposition` header [doc]. Declared as
        the JSON string branch of the `application/json` body (`type: string, format: byte`): an
-       ASP.NET API serialises a `byte[]` result that way.
+       ASP.NET API serialises a `byte[]` result that way. The docs do not give the content type,
+       so the same base64 sent unquoted as `text/plain` is declared too (inferred).
     2. **JSON `{FileName, Content}`** with `Content` base64-encoded [vendor-swagger]: the
        `FileContent` branch of the `application/json` body.
     3. **raw file bytes**, "sometimes" [3rd-party]: declared as `application/octet-stream`.
 
     The generated Python client parses only the first content type (`application/json`) and
     returns `str` (the base64 text of shape 1; the file name is in `sync_detailed(...).headers`) or
-    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 text sent without JSON
-    quotes, is not JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or
-    `UnicodeDecodeError`) while decoding it, so a caller that must accept every shape sends the
-    request itself (the generated module's `_get_kwargs`) and sniffs the body.
+    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 sent as `text/plain`, is not
+    JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or `UnicodeDecodeError`)
+    while decoding it, so a caller that must accept every shape sends the request itself (the
+    generated module's `_get_kwargs`) and sniffs the body.
 
     Args:
         id (int):
@@ -223,22 +245,26 @@ async def asyncio(
 ) -> ApiError | FileContent | str | RateLimitError | None:
     """Download a finished queued job's output file.
 
-     Returns the output file of a finished job. The body has been described in three shapes, and a
-    client must accept all of them:
+     Returns the output file of a finished job. Only jobs whose `Basic.Status` is 3 Completed or
+    5 PartialSuccess have one (inferred); for any other job, as for an unknown job id, the server
+    answers 404 (inferred). A missing or malformed `id` is a 400 (inferred).
+
+    The body has been described in three shapes, and a client must accept all of them:
 
     1. **base64 text**, with the file name in the `Content-Disposition` header [doc]. Declared as
        the JSON string branch of the `application/json` body (`type: string, format: byte`): an
-       ASP.NET API serialises a `byte[]` result that way.
+       ASP.NET API serialises a `byte[]` result that way. The docs do not give the content type,
+       so the same base64 sent unquoted as `text/plain` is declared too (inferred).
     2. **JSON `{FileName, Content}`** with `Content` base64-encoded [vendor-swagger]: the
        `FileContent` branch of the `application/json` body.
     3. **raw file bytes**, "sometimes" [3rd-party]: declared as `application/octet-stream`.
 
     The generated Python client parses only the first content type (`application/json`) and
     returns `str` (the base64 text of shape 1; the file name is in `sync_detailed(...).headers`) or
-    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 text sent without JSON
-    quotes, is not JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or
-    `UnicodeDecodeError`) while decoding it, so a caller that must accept every shape sends the
-    request itself (the generated module's `_get_kwargs`) and sniffs the body.
+    `FileContent` (shape 2). A raw-bytes answer (shape 3), like base64 sent as `text/plain`, is not
+    JSON: the generated parser raises a `ValueError` (`JSONDecodeError` or `UnicodeDecodeError`)
+    while decoding it, so a caller that must accept every shape sends the request itself (the
+    generated module's `_get_kwargs`) and sniffs the body.
 
     Args:
         id (int):
