@@ -7,7 +7,7 @@ Facts the docs leave open are decided here (the README's Sellercloud section lis
 
 - error bodies are ASP.NET-style `{"Message": ...}` (invalid bodies add `ModelState`); bad credentials on the
   token endpoint and missing/expired/unknown bearer tokens are 401 (the spec's choice);
-- invalid requests are 400 and unknown job ids 404 (`not_found_status`) — the spec declares neither;
+- invalid requests are 400 and unknown job ids 404 (`not_found_status`), as the spec (0.2.0) declares;
 - the plugin export answers at both paths; FileFormat is optional and defaults to 0 (what Json.NET gives an
   absent enum); a job id is the `id=` query parameter of the queued job link;
 - jobs go Submitted(0) → Processing(1) → final; cancelling a job that already finished changes nothing (200);
@@ -140,9 +140,9 @@ OUTCOMES: Final[Mapping[str, JobStatus | None]] = {
 }
 #: The output file's body: (a) base64 as a JSON string + Content-Disposition [doc, the spec's reading];
 #: (b) JSON {FileName, Content} [vendor-swagger]; (c) raw bytes [3rd-party]; and "base64_text", the other
-#: reading of (a): unquoted base64 as text/plain (which the spec does not declare).
+#: reading of (a): unquoted base64 as text/plain (the spec's second content type).
 OUTPUT_SHAPES: Final = ("base64_json", "file_content", "raw", "base64_text")
-#: The queued job link: {"QueuedJobLink": ...} (the notes) or a bare JSON string (the spec's first branch).
+#: The queued job link: {"QueuedJobLink": ...} (the notes, the spec's first branch) or a bare JSON string.
 LINK_SHAPES: Final = ("object", "string")
 EXPORT_RESPONSES: Final = ("job", "file")  # basic/custom exports: a queued job link or {FileName, Content}
 DEFAULT_PLUGINS: Final = (
