@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import dataclasses
+import hashlib
+import inspect
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.http import HttpSettings
@@ -14,6 +19,8 @@ from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
 from sellerkit.sellercloud._client import DEFAULT_RETRY, FACTS
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSimulator
+
+T = TypeVar("T")
 
 
 def client_kwargs(sim: SellercloudSimulator, clock: ScaledClock, **overrides: Any) -> dict[str, Any]:
@@ -68,3 +75,69 @@ def export_and_download(mode: str, dest: Path, **export: Any) -> Callable[[Any],
         return job.reference, await job.download(dest)
 
     return async_script
+
+
+# ---------------------------------------------------------------- helpers for the other test modules
+
+MODES = ["sync", "async"]
+PLUGIN = "ProductExportDefault"  # the simulator's first plugin: scripts need not ask plugins() first
+SKUS = ["SKU-1", "SKU-2", "SKU-3"]
+TOKEN_PATH = "/rest/api/token"
+EXPORT_PATH = "/rest/api/Catalog/Exports/ViaPlugin"
+OUTPUT_PATH = "/rest/api/QueuedJobs/OutputFile"
+JOB_GET = re.compile(r"^/rest/api/QueuedJobs/\d+$")  # GET /api/QueuedJobs/{id} (never the logs or the file)
+JOB_ROUTE = "/rest/api/QueuedJobs/{id}"
+LEFTOVER_PATTERNS = ("*.sellerkit-part", "*.sellerkit-meta", ".sellerkit-sellercloud-job-*")
+
+
+def http_settings(sim: SellercloudSimulator, clock: ScaledClock, **changes: Any) -> HttpSettings:
+    """The `client_kwargs` HttpSettings (simulated clock and sleeps, own limiter) with some fields changed."""
+    base = client_kwargs(sim, clock)["http"]
+    assert isinstance(base, HttpSettings)
+    return dataclasses.replace(base, **changes)
+
+
+@contextlib.asynccontextmanager
+async def open_client(
+    mode: str, sim: SellercloudSimulator, clock: ScaledClock, **kw: Any
+) -> AsyncIterator[Any]:
+    """A sync or async client on the simulator; each one logs in on its own, like another process would."""
+    if mode == "sync":
+        with SellercloudClient(**client_kwargs(sim, clock, **kw), sleep=clock.sleep) as client:
+            yield client
+    else:
+        async with AsyncSellercloudClient(**client_kwargs(sim, clock, **kw), sleep=clock.asleep) as aclient:
+            yield aclient
+
+
+async def aw(value: Any) -> Any:
+    """The value of a sync call, or the awaited value of an async one: one script drives both clients."""
+    return await value if inspect.isawaitable(value) else value
+
+
+def dual(
+    mode: str, sim: SellercloudSimulator, clock: ScaledClock, script: Callable[[Any], Awaitable[T]], **kw: Any
+) -> T:
+    """Run `script(client)` with a sync or an async client. Every client call in the script goes through
+    `aw()`, so the sync client runs its own (blocking) code path and the async one its coroutines."""
+
+    async def main() -> T:
+        async with open_client(mode, sim, clock, **kw) as client:
+            return await script(client)
+
+    return asyncio.run(main())
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Staging folders and interrupted-download files under `folder` (none may survive a download call)."""
+    return sorted(str(p.relative_to(folder)) for pattern in LEFTOVER_PATTERNS for p in folder.rglob(pattern))
+
+
+def assert_downloaded(sim: SellercloudSimulator, folder: Path, ref: str, result: DownloadResult) -> None:
+    """`result` is the job's output file, byte-identical to the simulator's, alone in `folder`."""
+    expected = sim.expected_file(int(ref))
+    data = result.path.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == result.sha256 == expected.sha256
+    assert result.size == len(data) == expected.size
+    assert [p.name for p in folder.iterdir()] == [result.path.name]
+    assert not leftovers(folder)
