@@ -21,6 +21,7 @@ import httpx
 
 from sellerkit._core import _aio
 from sellerkit._core.auth import Credentials, TokenAuth, TokenEndpoint
+from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import (
     ConfigurationError,
@@ -32,9 +33,7 @@ from sellerkit._core.errors import (
 from sellerkit._core.http import (
     HttpSettings,
     VendorFacts,
-    async_httpx_args,
     readable,
-    sync_httpx_args,
     unwrap,
 )
 from sellerkit._core.jobs import AsyncJob, Job, JobState
@@ -250,15 +249,6 @@ class _Base:
             clock=wall_clock,
         )
 
-    def _generated(self, client: httpx.Client | httpx.AsyncClient) -> AuthenticatedClient:
-        # the httpx client carries base URL, auth and transport: the generated token knobs are unused
-        api = AuthenticatedClient(base_url=self.base_url, token="", raise_on_unexpected_status=True)
-        if isinstance(client, httpx.AsyncClient):
-            api.set_async_httpx_client(client)
-        else:
-            api.set_httpx_client(client)
-        return api
-
     def _plugin_body(
         self, product_ids: Iterable[str], plugin: str, file_format: FileFormat | FileFormatName | int
     ) -> ExportViaPluginRequest:
@@ -343,7 +333,7 @@ class AsyncSellercloudJob(AsyncJob):
         return result
 
 
-class SellercloudClient(_Base):
+class SellercloudClient(SyncClosing, _Base):
     """Synchronous Sellercloud client. `.api` is the generated client for anything not wrapped here."""
 
     vendor = _facts.VENDOR
@@ -374,13 +364,8 @@ class SellercloudClient(_Base):
             wall_clock=wall_clock,
         )
         self._sleep = sleep
-        self._httpx = httpx.Client(
-            base_url=self.base_url,
-            auth=self._auth,
-            timeout=self._http.timeout,
-            **sync_httpx_args(self._facts, self._http),
-        )
-        self.api = self._generated(self._httpx)
+        self._httpx = sync_http(self.base_url, self._auth, self._facts, self._http)
+        self.api = generated_client(AuthenticatedClient, self.base_url, self._httpx)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Self:
@@ -471,17 +456,8 @@ class SellercloudClient(_Base):
             kwargs["method"], kwargs["url"], params=kwargs.get("params")
         )
 
-    def close(self) -> None:
-        self._httpx.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncSellercloudClient(_Base):
+class AsyncSellercloudClient(AsyncClosing, _Base):
     """Asynchronous Sellercloud client, the same as `SellercloudClient` with `await`."""
 
     vendor = _facts.VENDOR
@@ -512,13 +488,8 @@ class AsyncSellercloudClient(_Base):
             wall_clock=wall_clock,
         )
         self._sleep = sleep
-        self._httpx = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=self._auth,
-            timeout=self._http.timeout,
-            **async_httpx_args(self._facts, self._http),
-        )
-        self.api = self._generated(self._httpx)
+        self._httpx = async_http(self.base_url, self._auth, self._facts, self._http)
+        self.api = generated_client(AuthenticatedClient, self.base_url, self._httpx)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Self:
@@ -614,12 +585,3 @@ class AsyncSellercloudClient(_Base):
         return self._httpx, self._httpx.build_request(
             kwargs["method"], kwargs["url"], params=kwargs.get("params")
         )
-
-    async def aclose(self) -> None:
-        await self._httpx.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

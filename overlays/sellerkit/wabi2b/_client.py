@@ -17,14 +17,13 @@ from typing import Any, Literal
 import httpx
 
 from sellerkit._core.auth import HeaderAuth
+from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError
 from sellerkit._core.http import (
     HttpSettings,
     VendorFacts,
-    async_httpx_args,
     readable,
-    sync_httpx_args,
     unwrap,
 )
 from sellerkit._core.jobs import AsyncJob, Job, JobState
@@ -160,15 +159,6 @@ class _Base:
         # raw JWT (no Bearer) and the key, the JWT asked fresh on each request
         self._auth = HeaderAuth({"Authorization": self._jwt, "x-api-key": self._api_key})
 
-    def _generated(self, client: httpx.Client | httpx.AsyncClient) -> AuthenticatedClient:
-        # the httpx client carries base URL, auth and transport: the generated token/header knobs are unused
-        api = AuthenticatedClient(base_url=self.base_url, token="", raise_on_unexpected_status=True)
-        if isinstance(client, httpx.AsyncClient):
-            api.set_async_httpx_client(client)
-        else:
-            api.set_httpx_client(client)
-        return api
-
     def _bulk_plan(
         self, gtins: Iterable[str], file_format: str, dest: str | os.PathLike[str] | None
     ) -> tuple[list[str], BulkState]:
@@ -241,7 +231,7 @@ class _ChunkJob:
         return result.path
 
 
-class Wabi2bClient(_Base):
+class Wabi2bClient(SyncClosing, _Base):
     """Synchronous Wabi2b client. `.api` is the generated client for anything not wrapped here."""
 
     def __init__(
@@ -258,13 +248,8 @@ class Wabi2bClient(_Base):
     ) -> None:
         super().__init__(jwt, api_key, environment, base_url, http, limiter, clock)
         self._sleep = sleep
-        self._httpx = httpx.Client(
-            base_url=self.base_url,
-            auth=self._auth,
-            timeout=self._http.timeout,
-            **sync_httpx_args(FACTS, self._http),
-        )
-        self.api = self._generated(self._httpx)
+        self._httpx = sync_http(self.base_url, self._auth, FACTS, self._http)
+        self.api = generated_client(AuthenticatedClient, self.base_url, self._httpx)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Wabi2bClient:
@@ -345,17 +330,8 @@ class Wabi2bClient(_Base):
                 state.forget_file(i)  # a corrupt file must not be reused by the next run
                 raise
 
-    def close(self) -> None:
-        self._httpx.close()
 
-    def __enter__(self) -> Wabi2bClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncWabi2bClient(_Base):
+class AsyncWabi2bClient(AsyncClosing, _Base):
     """Asynchronous Wabi2b client, the same as `Wabi2bClient` with `await`/`async for`."""
 
     def __init__(
@@ -372,13 +348,8 @@ class AsyncWabi2bClient(_Base):
     ) -> None:
         super().__init__(jwt, api_key, environment, base_url, http, limiter, clock)
         self._sleep = sleep
-        self._httpx = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=self._auth,
-            timeout=self._http.timeout,
-            **async_httpx_args(FACTS, self._http),
-        )
-        self.api = self._generated(self._httpx)
+        self._httpx = async_http(self.base_url, self._auth, FACTS, self._http)
+        self.api = generated_client(AuthenticatedClient, self.base_url, self._httpx)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> AsyncWabi2bClient:
@@ -458,12 +429,3 @@ class AsyncWabi2bClient(_Base):
             except PayloadError:
                 state.forget_file(i)
                 raise
-
-    async def aclose(self) -> None:
-        await self._httpx.aclose()
-
-    async def __aenter__(self) -> AsyncWabi2bClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
