@@ -57,6 +57,8 @@ class VendorFacts:
     errors: ErrorFacts
     quotas: tuple[Quota, ...] = ()
     is_job_creating: Callable[[httpx.Request], bool] = _is_post
+    # a vendor whose throttle body may come with a 2xx status: small JSON 2xx bodies are checked for it
+    throttle_on_success: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,32 @@ def _returned(
     )
 
 
+MAX_THROTTLE_PROBE = 4096
+
+
+def _may_be_throttle(facts: VendorFacts, response: httpx.Response) -> bool:
+    """A 2xx answer small and JSON enough to be the vendor's throttle body (never a streamed file)."""
+    length = response.headers.get("content-length", "")
+    return (
+        facts.throttle_on_success
+        and facts.errors.throttle is not None
+        and "json" in response.headers.get("content-type", "")
+        and length.isdigit()
+        and int(length) <= MAX_THROTTLE_PROBE
+    )
+
+
+def _with_body(request: httpx.Request, response: httpx.Response, content: bytes) -> httpx.Response:
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=request,
+        extensions=response.extensions,
+    )
+
+
 class SellerkitTransport(httpx.BaseTransport):
     """Wraps a sync transport: quota, default timeouts, retries, and a typed error for every status >= 400."""
 
@@ -204,10 +232,12 @@ class SellerkitTransport(httpx.BaseTransport):
                 if wait is None:
                     raise
             else:
-                if response.status_code < 400:
-                    return response
                 response.request = request
+                if response.status_code < 400 and not _may_be_throttle(self._facts, response):
+                    return response
                 head = _read_head(response)
+                if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:
+                    return _with_body(request, response, head)  # a 2xx that only might have been the throttle
                 error, wait = attempts.after_response(response, head)
                 if wait is None:
                     if response.status_code in request.extensions.get(RETURN_ERRORS, ()):
@@ -244,10 +274,12 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
                 if wait is None:
                     raise
             else:
-                if response.status_code < 400:
-                    return response
                 response.request = request
+                if response.status_code < 400 and not _may_be_throttle(self._facts, response):
+                    return response
                 head = await _aread_head(response)
+                if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:
+                    return _with_body(request, response, head)  # a 2xx that only might have been the throttle
                 error, wait = attempts.after_response(response, head)
                 if wait is None:
                     if response.status_code in request.extensions.get(RETURN_ERRORS, ()):

@@ -8,6 +8,7 @@ the job's error log), and the output file decoded from whichever of its three do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -84,6 +85,7 @@ def _facts_for(wall_clock: Callable[[], float]) -> VendorFacts:
         name=_facts.VENDOR,
         errors=ErrorFacts(_facts.VENDOR, throttle=throttle),
         quotas=(Quota(*_facts.RATE),),
+        throttle_on_success=True,  # the docs give the throttle body no status
     )
 
 
@@ -299,12 +301,17 @@ class SellercloudJob(Job):
             return write_inline(state.raw.content, state.raw.file_name, target, folder, "inline export")
         staging = folder / f".sellerkit-sellercloud-job-{self.reference}"
         staging.mkdir(exist_ok=True)
-        raw = super().download(staging, on_progress, policy=policy)
-        result = finalize(
-            raw, target, folder, f"sellercloud-job-{self.reference}", _output_url(self.reference)
-        )
-        staging.rmdir()
-        return result
+        try:
+            raw = super().download(staging, on_progress, policy=policy)
+            try:
+                return finalize(
+                    raw, target, folder, f"sellercloud-job-{self.reference}", _output_url(self.reference)
+                )
+            finally:
+                raw.path.unlink(missing_ok=True)  # moved on success; an undecodable body is dropped
+        finally:
+            with contextlib.suppress(OSError):  # kept only while it holds a part file to resume
+                staging.rmdir()
 
 
 class AsyncSellercloudJob(AsyncJob):
@@ -325,12 +332,22 @@ class AsyncSellercloudJob(AsyncJob):
             )
         staging = folder / f".sellerkit-sellercloud-job-{self.reference}"
         staging.mkdir(exist_ok=True)
-        raw = await super().download(staging, on_progress, policy=policy)
-        result = await _aio.to_thread(
-            finalize, raw, target, folder, f"sellercloud-job-{self.reference}", _output_url(self.reference)
-        )
-        staging.rmdir()
-        return result
+        try:
+            raw = await super().download(staging, on_progress, policy=policy)
+            try:
+                return await _aio.to_thread(
+                    finalize,
+                    raw,
+                    target,
+                    folder,
+                    f"sellercloud-job-{self.reference}",
+                    _output_url(self.reference),
+                )
+            finally:
+                raw.path.unlink(missing_ok=True)
+        finally:
+            with contextlib.suppress(OSError):
+                staging.rmdir()
 
 
 class SellercloudClient(SyncClosing, _Base):
