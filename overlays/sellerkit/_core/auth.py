@@ -13,7 +13,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
@@ -23,6 +23,8 @@ from . import _aio
 from .errors import ApiError, AuthenticationError, ConfigurationError, ErrorFacts, SellerkitError
 from .errors import error_from_response as _error_from_response
 from .http import JOB_CREATING, RETURN_ERRORS, TYPED_ERROR
+from .keys import HeaderAuth as HeaderAuth  # re-exported: every auth strategy importable from here
+from .keys import HeaderValue as HeaderValue
 from .redact import Secret, redact_url
 from .tokens import RenewPolicy, TokenSet, TokenStore, parse_token_response
 
@@ -31,8 +33,6 @@ if TYPE_CHECKING:  # imported on first use otherwise: sync programs don't pay fo
 
 auth_log = logging.getLogger("sellerkit.auth")
 
-HeaderValue = str | Secret | Callable[[], str]
-"""A header value: fixed, or a callable asked on every request (e.g. a JWT that its issuer renews)."""
 
 _ROUNDS = 3
 """Token requests of other callers one request waits for before giving up (each may be interrupted)."""
@@ -41,48 +41,6 @@ _TOKEN_ERRORS = range(400, 600)
 
 class TokenUnavailableError(SellerkitError):
     """No token for this request: the token requests it waited for (made by other calls) did not finish."""
-
-
-# ---------------------------------------------------------------- static keys
-
-
-class HeaderAuth(httpx.Auth):
-    """Static keys in headers: raw (`x-api-key: <key>`) or with a `scheme` (`Authorization: Bearer <key>`)."""
-
-    def __init__(self, headers: Mapping[str, HeaderValue], *, scheme: str | None = None) -> None:
-        if not headers:
-            raise ConfigurationError("HeaderAuth needs at least one header, e.g. {'x-api-key': key}")
-        self._sources = {name: _source(name, value) for name, value in headers.items()}
-        self._scheme = scheme
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        for name, source in self._sources.items():
-            value = source()
-            if not isinstance(value, str) or not value:
-                raise ConfigurationError(
-                    f"the callable for the {name} header returned no value: return a str"
-                )
-            if self._scheme and name.lower() == "authorization":
-                value = f"{self._scheme} {value}"
-            request.headers[name] = value
-        yield request
-
-    def __repr__(self) -> str:
-        scheme = f" scheme={self._scheme}" if self._scheme else ""
-        return f"<HeaderAuth {' '.join(f'{name}=***' for name in self._sources)}{scheme}>"
-
-
-def _source(name: str, value: HeaderValue) -> Callable[[], str]:
-    if isinstance(value, Secret | str):
-        secret = value if isinstance(value, Secret) else Secret(value)
-        if not secret:
-            raise ConfigurationError(f"the {name} header value is empty")
-        return secret.get
-    if not callable(value):
-        raise ConfigurationError(
-            f"the {name} header value must be a str, a Secret or a callable returning a str"
-        )
-    return value
 
 
 # ---------------------------------------------------------------- token endpoints (vendor-supplied)
