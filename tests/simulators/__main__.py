@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import cli_arguments as sellercloud_arguments
 from tests.simulators.sellercloud import cli_start as sellercloud_start
+from tests.simulators.selsup import cli_arguments as selsup_arguments
+from tests.simulators.selsup import cli_start as selsup_start
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 
 
@@ -64,6 +66,7 @@ VENDORS: dict[str, Vendor] = {
     "sellercloud": Vendor(
         "Sellercloud REST API (catalog exports, queued jobs)", sellercloud_arguments, sellercloud_start
     ),
+    "selsup": Vendor("SelSup export API (background tasks, file exports)", selsup_arguments, selsup_start),
 }
 
 

@@ -143,3 +143,46 @@ def make_sellercloud_sim() -> Iterator[MakeSellercloudSim]:
             return stack.enter_context(sim.running(host))
 
         yield make
+
+
+# ---------------------------------------------------------------- SelSup
+# Appended as its own section (imports included) so the parts above stay untouched.
+
+from tests.simulators.selsup import SelsupSettings, SelsupSimulator  # noqa: E402
+
+__all__ += ["make_selsup_sim", "selsup_sim"]
+
+MakeSelsupSim = Callable[..., SelsupSimulator]
+
+
+@pytest.fixture
+def selsup_sim(sim_clock: ScaledClock) -> Iterator[SelsupSimulator]:
+    """A SelSup simulator on 127.0.0.1 with default settings (tasks: 1 s CREATED, 3 s RUNNING) and
+    `sim_clock`."""
+    with SelsupSimulator(clock=sim_clock).running() as sim:
+        yield sim
+
+
+@pytest.fixture
+def make_selsup_sim() -> Iterator[MakeSelsupSim]:
+    """A factory: `make_selsup_sim(clock=, host=, api_key=, **SelsupSettings fields)`.
+
+    Every simulator it starts is stopped at teardown; the default clock is a fresh manual one.
+    """
+    with ExitStack() as stack:
+
+        def make(
+            *,
+            clock: ScaledClock | None = None,
+            host: str = "127.0.0.1",
+            api_key: str | None = None,
+            **settings: Any,
+        ) -> SelsupSimulator:
+            sim = SelsupSimulator(
+                clock if clock is not None else ScaledClock.manual(),
+                SelsupSettings(**settings),
+                api_key=api_key,
+            )
+            return stack.enter_context(sim.running(host))
+
+        yield make

@@ -1,0 +1,243 @@
+"""SelSup task lifecycle, typed errors, input checks and key hygiene on the simulator, sync and async."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sellerkit.selsup import (
+    BadRequestError,
+    ConfigurationError,
+    JobFailedError,
+    JobTimeoutError,
+    NotFoundError,
+    PermissionDeniedError,
+    PollPolicy,
+    ServerError,
+)
+from sellerkit.selsup_api.api.background_exports import export_stocks_file
+from sellerkit.selsup_api.api.file_exports import download_edo_invoice, download_ozon_invoice
+from tests.selsup.conftest import MODES, MakeSim, aw, dual
+from tests.simulators.selsup import SelsupSimulator
+
+FAILURES = ["ERROR", "EXCEPTION", "INTERRUPTED", "STOPPED"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", FAILURES)
+def test_a_failed_task_raises_job_failed_with_its_message(
+    mode: str, status: str, sim: SelsupSimulator
+) -> None:
+    async def script(client: Any) -> None:
+        job = await aw(client.start_export(export_stocks_file, warehouse_id=3))
+        sim.fail(int(job.reference), status, message=f"склад недоступен ({status})")
+        with pytest.raises(JobFailedError) as info:
+            await aw(job.wait())
+        assert info.value.status == status and info.value.reference == job.reference
+        assert info.value.vendor_message == f"склад недоступен ({status})"
+        with pytest.raises(JobFailedError):
+            await aw(job.download("unused"))
+
+    dual(mode, sim, script)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_restarting_task_keeps_being_polled_until_it_finishes(mode: str, make_sim: MakeSim) -> None:
+    sim = make_sim(outcome="RESTARTING")
+
+    async def script(client: Any) -> list[str]:
+        job = await aw(client.start_export(export_stocks_file))
+        statuses: list[str] = []
+        await aw(job.wait(PollPolicy(interval=0.25), on_progress=lambda _p: statuses.append(job.status)))
+        return statuses
+
+    statuses = dual(mode, sim, script)
+    assert "RESTARTING" in statuses and statuses[-1] == "FINISHED"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_unknown_status_keeps_polling(mode: str, sim: SelsupSimulator) -> None:
+    sim.faults.add("unknown_enum", path="/api/task/findTask", times=3, field="status", value="PAUSED")
+
+    async def script(client: Any) -> str:
+        job = await aw(client.start_export(export_stocks_file))
+        await aw(job.wait())
+        return str(job.status)
+
+    assert dual(mode, sim, script) == "FINISHED"
+    assert sim.requests.calls(path="/api/task/findTask") >= 4
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cancel_interrupts_the_task(mode: str, sim: SelsupSimulator) -> None:
+    async def script(client: Any) -> str:
+        job = await aw(client.start_export(export_stocks_file))
+        await aw(job.cancel())
+        with pytest.raises(JobFailedError) as info:
+            await aw(job.wait())
+        return info.value.status
+
+    assert dual(mode, sim, script) == "INTERRUPTED"
+    assert sim.stats.cancels == 1
+    assert sim.requests.calls(method="POST", path="/api/task/cancelTask") == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_timed_out_wait_can_be_resumed_from_the_reference(
+    mode: str, sim: SelsupSimulator, tmp_path: Path
+) -> None:
+    async def script(client: Any) -> tuple[str, Any]:
+        job = await aw(client.start_export(export_stocks_file))
+        sim.stall(int(job.reference))
+        with pytest.raises(JobTimeoutError) as info:
+            await aw(job.wait(PollPolicy(timeout=30)))
+        sim.complete(int(info.value.reference))
+        again = client.job(info.value.reference)
+        return again.reference, await aw(again.download(tmp_path))
+
+    reference, result = dual(mode, sim, script)
+    assert result.sha256 == sim.task_file_sha256(int(reference))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("url_style", ["files_api", "direct"])
+def test_the_result_link_of_either_style_is_downloaded(
+    mode: str, url_style: str, make_sim: MakeSim, tmp_path: Path
+) -> None:
+    sim = make_sim(url_style=url_style)
+
+    async def script(client: Any) -> tuple[str, Any]:
+        job = await aw(client.start_export(export_stocks_file, by_cell=True))
+        return job.reference, await aw(job.download(tmp_path))
+
+    reference, result = dual(mode, sim, script)
+    assert result.sha256 == sim.task_file_sha256(int(reference))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_unknown_task_is_not_found(mode: str, sim: SelsupSimulator) -> None:
+    async def script(client: Any) -> None:
+        with pytest.raises(NotFoundError, match="no task 987654"):
+            await aw(client.job(987654).wait())
+        with pytest.raises(BadRequestError):  # cancelTask answers 400 for an unknown id
+            await aw(client.job(987654).cancel())
+
+    dual(mode, sim, script)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape", ["current", "legacy"])
+def test_both_error_shapes_become_typed_errors_with_the_vendor_message(
+    mode: str, shape: str, make_sim: MakeSim, tmp_path: Path
+) -> None:
+    sim = make_sim(error_shape=shape)
+
+    async def script(client: Any) -> BadRequestError:
+        with pytest.raises(BadRequestError) as info:
+            await aw(client.job(424242).cancel())
+        return info.value
+
+    error = dual(mode, sim, script)
+    assert error.status == 400 and error.vendor == "selsup" and error.vendor_message
+    if shape == "current":
+        assert error.code  # {error, localMessage, params}: the code is `error`
+    body = sim.requests.matching(path="/api/task/cancelTask")
+    assert body and body[0].status == 400
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_file_exports_own_error_is_typed_and_leaves_no_file(
+    mode: str, make_sim: MakeSim, tmp_path: Path
+) -> None:
+    sim = make_sim(ozon_invoice_missing=(5,))
+
+    async def script(client: Any) -> None:
+        with pytest.raises(NotFoundError, match="не найден"):
+            await aw(client.download_file(download_ozon_invoice, tmp_path, order_id=5))
+
+    dual(mode, sim, script)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_server_errors_are_retried_then_typed(mode: str, sim: SelsupSimulator, tmp_path: Path) -> None:
+    sim.faults.add("server_error", path="/api/export/customersFile", times=None)
+
+    async def script(client: Any) -> None:
+        from sellerkit.selsup_api.api.file_exports import download_customers_file
+
+        with pytest.raises(ServerError) as info:
+            await aw(client.download_file(download_customers_file, tmp_path))
+        assert info.value.vendor_message == "Внутренняя ошибка сервера (simulated)"
+
+    dual(mode, sim, script)
+    assert sim.requests.calls(path="/api/export/customersFile") == 5  # the core's default attempts
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_wrong_key_is_permission_denied(mode: str, sim: SelsupSimulator) -> None:
+    async def script(client: Any) -> None:
+        with pytest.raises(PermissionDeniedError):
+            await aw(client.start_export(export_stocks_file))
+
+    dual(mode, sim, script, api_key="not-the-key")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("operation", "filters", "match"),
+    [
+        (download_edo_invoice, {}, "missing a required argument: 'order_id'"),
+        (download_edo_invoice, {"order_id": "7"}, "order_id must be int, not str"),
+        (download_edo_invoice, {"order_id": 7, "nope": 1}, "unexpected keyword argument 'nope'"),
+        (export_stocks_file, {}, "not a file export"),
+    ],
+)
+def test_bad_input_is_refused_before_any_request(
+    mode: str, operation: Any, filters: dict[str, Any], match: str, sim: SelsupSimulator, tmp_path: Path
+) -> None:
+    async def script(client: Any) -> None:
+        with pytest.raises(ConfigurationError, match=re.escape(match)):
+            await aw(client.download_file(operation, tmp_path, **filters))
+
+    dual(mode, sim, script)
+    assert len(sim.requests) == 0
+
+
+# ---------------------------------------------------------------- the key
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_api_key_never_shows_in_logs_reprs_or_errors(
+    mode: str, sim: SelsupSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="sellerkit")
+    texts: list[str] = []
+
+    async def script(client: Any) -> None:
+        texts.append(repr(client))
+        job = await aw(client.start_export(export_stocks_file))
+        texts.append(repr(job))
+        await aw(job.download(tmp_path))
+        try:
+            await aw(client.job(31337).cancel())
+        except BadRequestError as exc:
+            texts.extend([str(exc), repr(exc)])
+        try:
+            await aw(client.check_commerce_ml_auth("https://x.example", "login", "pw-SECRET-9"))
+        except Exception as exc:  # pragma: no cover - the simulator answers true
+            texts.append(str(exc))
+
+    dual(mode, sim, script)
+    assert sim.requests.matching(path="/api/export/stocksFile")[0].has("authorization")
+    everything = "\n".join([*texts, caplog.text])
+    assert sim.api_key not in everything
+    assert "pw-SECRET-9" not in caplog.text
+    assert "api_key=***" in texts[0]
