@@ -16,9 +16,13 @@ from typing import Literal
 
 from sellerkit._core.polling import Progress
 from sellerkit.sellercloud import SellercloudClient, SellercloudJob
+from sellerkit.selsup import SelsupClient
+from sellerkit.selsup_api.api.background_exports import export_stocks_file
+from sellerkit.selsup_api.api.file_exports import download_customers_file
 from sellerkit.wabi2b import BulkProgress, Wabi2bClient
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
+from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 
 # the simulator's clock runs 20x faster than the client's: a 30 s Wabi2b job takes 1.5 s here
@@ -121,12 +125,44 @@ def sellercloud(out: Path) -> list[str]:
     return lines
 
 
+def selsup(out: Path) -> list[str]:
+    """A background stock export (task → polled → file) and a direct file export (streamed to disk)."""
+    sim = SelsupSimulator(ScaledClock(SCALE), SelsupSettings(task_seconds=40.0))
+    dest = out / "selsup"
+    dest.mkdir(parents=True, exist_ok=True)
+    lines = []
+    with sim.running() as running, SelsupClient(running.api_key, base_url=running.base_url) as client:
+        print(f"SelSup simulator at {running.base_url}")
+        job = client.start_export(export_stocks_file, warehouse_id=1)
+        print(f"- start_export(export_stocks_file, warehouse_id=1) -> task {job.reference}")
+        started = time.monotonic()
+
+        def show(progress: Progress) -> None:
+            fraction = f"{progress.fraction:.0%}" if progress.fraction is not None else "?"
+            print(
+                f"  [selsup {time.monotonic() - started:5.1f}s] task {job.reference}: {job.status} {fraction}"
+            )
+
+        job.wait(on_progress=show)
+        task_file = job.download(dest)
+        print(f"  saved {task_file.path} ({task_file.size:,} bytes)")
+        lines.append(
+            f"selsup task export: task {job.reference} {job.status} -> "
+            f"{task_file.path} ({task_file.size:,} B)"
+        )
+        print("- download_file(download_customers_file) (a file endpoint, streamed)")
+        direct = client.download_file(download_customers_file, dest)
+        print(f"  saved {direct.path} ({direct.size:,} bytes, sha256 {direct.sha256[:12]})")
+        lines.append(f"selsup file export: {direct.path} ({direct.size:,} B)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="where the files go")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    summary = wabi2b(out) + sellercloud(out)
+    summary = wabi2b(out) + sellercloud(out) + selsup(out)
     print("\nDone. Where the files went:")
     for line in summary:
         print(f"  {line}")
