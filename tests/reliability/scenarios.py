@@ -12,7 +12,13 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from sellerkit._core.errors import AuthenticationError, JobFailedError, JobTimeoutError, SellerkitError
+from sellerkit._core.errors import (
+    AuthenticationError,
+    JobFailedError,
+    JobTimeoutError,
+    PermissionDeniedError,
+    SellerkitError,
+)
 from sellerkit._core.http import HttpSettings
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.quota import QuotaLimiter
@@ -20,14 +26,17 @@ from sellerkit._core.retry import RetryPolicy
 from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
 from sellerkit.sellercloud._client import DEFAULT_RETRY as SC_RETRY
 from sellerkit.sellercloud._client import FACTS as SC_FACTS
+from sellerkit.selsup import AsyncSelsupClient, SelsupClient
+from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient
 from sellerkit.wabi2b._client import FACTS as WABI2B_FACTS
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
+from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 
 # every scenario ends in success with identical bytes, or in exactly this documented typed error
-SCENARIOS: dict[str, type[SellerkitError] | None] = {
+SCENARIOS: dict[str, type[SellerkitError] | tuple[type[SellerkitError], ...] | None] = {
     "429 + Retry-After": None,
     "vendor throttle body": None,
     "5xx": None,
@@ -37,7 +46,8 @@ SCENARIOS: dict[str, type[SellerkitError] | None] = {
     "unknown enum value": None,
     "malformed JSON": None,
     "expiring, rotated token": None,
-    "expired token, no refresh": AuthenticationError,
+    # 401, or 403 where that is the vendor's documented answer to a bad key (SelSup)
+    "expired token, no refresh": (AuthenticationError, PermissionDeniedError),
     "job fails": JobFailedError,
     "job never finishes": JobTimeoutError,
 }
@@ -281,4 +291,90 @@ class SellercloudCase:
             return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
 
 
-CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase()]
+class SelsupCase:
+    """SelSup: one background stock export (task), waited for and downloaded via /api/files/file."""
+
+    name = "selsup"
+    start_path = "/api/export/stocksFile"
+    task_path = "/api/task/findTask"
+    file_path = "/api/files/file"
+
+    def _inject(self, scenario: str, sim: SelsupSimulator) -> dict[str, Any]:
+        faults, get, post = sim.faults, "GET", "POST"
+        settings = sim.settings
+        if scenario == "429 + Retry-After":
+            faults.add("rate_limit", method=post, path=self.start_path, retry_after=7)
+            faults.add("rate_limit", method=get, path=self.task_path, times=2, retry_after_format="http-date")
+        elif scenario == "vendor throttle body":  # SelSup publishes no throttling: its documented 500 body
+            faults.add("server_error", method=get, path=self.task_path, times=2)
+        elif scenario == "5xx":
+            faults.add("status", method=get, path=self.task_path, status=503, times=2)
+            faults.add("status", method=get, path=self.file_path, status=502)
+        elif scenario == "slow responses":
+            faults.add("slow", method=get, path=self.task_path, delay=0.3)
+            return {"http_timeout": httpx.Timeout(5.0, read=0.1)}
+        elif scenario == "reset mid-download":
+            faults.add("reset", method=get, path=self.file_path, after_bytes=300)
+        elif scenario == "truncated body":
+            faults.add("truncate", method=get, path=self.file_path)
+        elif scenario == "unknown enum value":
+            faults.add("unknown_enum", method=get, path=self.task_path, times=2)
+        elif scenario == "malformed JSON":
+            faults.add("malformed_json", method=get, path=self.task_path)
+        elif scenario == "expiring, rotated token":
+            settings.task_seconds = 600.0  # a static key never expires: a long task on one key
+        elif scenario == "expired token, no refresh":
+            return {"api_key": "revoked-key"}  # SelSup answers a bad key with 403 {error}
+        elif scenario == "job fails":
+            settings.outcome = "ERROR"
+        elif scenario == "job never finishes":
+            settings.outcome = "stuck"
+            return {"poll": PollPolicy(timeout=600)}
+        return {}
+
+    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
+        clock = ScaledClock.manual()
+        sim = SelsupSimulator(clock, SelsupSettings())
+        with ExitStack() as stack:
+            stack.enter_context(sim.running())
+            extra = self._inject(scenario, sim)
+            http = HttpSettings(
+                timeout=extra.pop("http_timeout", httpx.Timeout(10.0)),
+                retry=RetryPolicy(),
+                sleep=clock.sleep,
+                async_sleep=clock.asleep,
+            )
+            kwargs: dict[str, Any] = {
+                "api_key": extra.pop("api_key", sim.api_key),
+                "base_url": sim.base_url,
+                "http": http,
+                "clock": clock.now,
+            }
+            poll = extra.pop("poll", None)
+            error: SellerkitError | None = None
+            reference: str | None = None
+            try:
+                if mode == "sync":
+                    with SelsupClient(**kwargs, sleep=clock.sleep) as client:
+                        job = client.start_export(export_stocks_file, warehouse_id=1)
+                        reference = job.reference
+                        job.wait(poll)
+                        job.download(dest)
+                else:
+
+                    async def main() -> str:
+                        async with AsyncSelsupClient(**kwargs, sleep=clock.asleep) as client:
+                            job = await client.start_export(export_stocks_file, warehouse_id=1)
+                            await job.wait(poll)
+                            await job.download(dest)
+                            return job.reference
+
+                    reference = asyncio.run(main())
+            except SellerkitError as exc:
+                error = exc
+            files = [p for p in dest.iterdir() if p.is_file()]
+            expected = {p.name: sim.task_file_sha256(int(reference)) for p in files} if reference else {}
+            return RunOutcome(files, expected, len(sim.requests), len(sim.tasks()), error)
+
+
+CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase(), SelsupCase()]
