@@ -34,13 +34,11 @@ import math
 import re
 import secrets
 import threading
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import parse_qs, urlsplit
-from xml.sax.saxutils import escape as xml_escape
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -50,6 +48,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tests.simulators.files import xlsx
 from tests.simulators.framework import FAULT_KINDS, ScaledClock, Simulator, serve
 
 if TYPE_CHECKING:
@@ -292,78 +291,9 @@ def _text_file(rows: list[list[str]], delimiter: str) -> bytes:
     return out.getvalue().encode("utf-8", "surrogatepass")
 
 
-def _cell_ref(column: int, row: int) -> str:
-    letters = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row}"
-
-
-_XLSX_STATIC: Final = {
-    "[Content_Types].xml": (
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        "</Types>"
-    ),
-    "_rels/.rels": (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Target="xl/workbook.xml" Type="http://schemas.openxmlformats.org/'
-        'officeDocument/2006/relationships/officeDocument"/></Relationships>'
-    ),
-    "xl/workbook.xml": (
-        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        '<sheets><sheet name="Export" sheetId="1" r:id="rId1"/></sheets></workbook>'
-    ),
-    "xl/_rels/workbook.xml.rels": (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="http://schemas.openxmlformats.org/'
-        'officeDocument/2006/relationships/worksheet"/></Relationships>'
-    ),
-}
-_XML_DECLARATION: Final = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
-
 def _xlsx_file(rows: list[list[str]]) -> bytes:
     """A minimal valid .xlsx (one sheet, inline strings, numbers as numbers), byte-for-byte deterministic."""
-    numeric = [i for i, key in enumerate(rows[0]) if key in _NUMERIC_COLUMNS]
-    sheet = [
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>',
-    ]
-    for r, row in enumerate(rows, start=1):
-        cells = []
-        for c, value in enumerate(row):
-            ref = _cell_ref(c, r)
-            if r > 1 and c in numeric:
-                cells.append(f'<c r="{ref}"><v>{value}</v></c>')
-            else:
-                text = xml_escape(_XML_INVALID.sub("", value))
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
-        sheet.append(f'<row r="{r}">{"".join(cells)}</row>')
-    sheet.append("</sheetData></worksheet>")
-    parts = {**_XLSX_STATIC, "xl/worksheets/sheet1.xml": "".join(sheet)}
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        for name in ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
-            _add_part(archive, name, parts[name])
-        _add_part(archive, "xl/worksheets/sheet1.xml", parts["xl/worksheets/sheet1.xml"])
-    return buf.getvalue()
-
-
-def _add_part(archive: zipfile.ZipFile, name: str, xml: str) -> None:
-    # fixed timestamp, OS and permissions: the same rows give the same bytes on every run and machine
-    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 0
-    info.external_attr = 0
-    archive.writestr(info, (_XML_DECLARATION + xml).encode("utf-8", "surrogatepass"), compresslevel=6)
+    return xlsx(rows, [i for i, key in enumerate(rows[0]) if key in _NUMERIC_COLUMNS])
 
 
 @functools.lru_cache(maxsize=16)

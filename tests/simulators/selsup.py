@@ -53,6 +53,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tests.simulators.files import xlsx, zip_entry
 from tests.simulators.framework import FAULT_KINDS, ScaledClock, Simulator, serve
 
 if TYPE_CHECKING:
@@ -480,70 +481,8 @@ def _rows(key: str) -> list[list[str]]:
     return rows
 
 
-def _cell_ref(column: int, row: int) -> str:
-    letters = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row}"
-
-
-_XML_DECLARATION: Final = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_XLSX_STATIC: Final = {
-    "[Content_Types].xml": (
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        "</Types>"
-    ),
-    "_rels/.rels": (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Target="xl/workbook.xml" Type="http://schemas.openxmlformats.org/'
-        'officeDocument/2006/relationships/officeDocument"/></Relationships>'
-    ),
-    "xl/workbook.xml": (
-        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        '<sheets><sheet name="Export" sheetId="1" r:id="rId1"/></sheets></workbook>'
-    ),
-    "xl/_rels/workbook.xml.rels": (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="http://schemas.openxmlformats.org/'
-        'officeDocument/2006/relationships/worksheet"/></Relationships>'
-    ),
-}
-
-
-def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes, *, deflate: bool = True) -> None:
-    # fixed timestamp, OS and permissions: the same input gives the same bytes on every run and machine
-    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
-    info.create_system = 0
-    info.external_attr = 0
-    archive.writestr(info, data, compresslevel=6 if deflate else None)
-
-
 def _xlsx(key: str) -> bytes:
-    sheet = ['<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
-    for r, row in enumerate(_rows(key), start=1):
-        cells = "".join(
-            f'<c r="{_cell_ref(c, r)}" t="inlineStr">'
-            f'<is><t xml:space="preserve">{xml_escape(_text(v))}</t></is></c>'
-            for c, v in enumerate(row)
-        )
-        sheet.append(f'<row r="{r}">{cells}</row>')
-    sheet.append("</sheetData></worksheet>")
-    parts = {**_XLSX_STATIC, "xl/worksheets/sheet1.xml": "".join(sheet)}
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        for name, xml in parts.items():
-            _zip_entry(archive, name, (_XML_DECLARATION + xml).encode("utf-8"))
-    return buf.getvalue()
+    return xlsx([[_text(v) for v in row] for row in _rows(key)])
 
 
 def _png(rgb: bytes) -> bytes:
@@ -566,7 +505,7 @@ def _zip(key: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as archive:
         for i in range(1 + digest[1] % 4):
-            _zip_entry(
+            zip_entry(
                 archive, f"{i + 1:03d}_{digest[:4].hex()}.png", _png(digest[3 * i : 3 * i + 3]), deflate=False
             )
     return buf.getvalue()
