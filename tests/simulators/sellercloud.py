@@ -222,7 +222,6 @@ _NOUNS: Final = (
     "Backpack",
     "Charger",
 )
-_XML_INVALID: Final = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def product_values(sku: str) -> dict[str, str]:
