@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from contextlib import ExitStack
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -21,7 +21,7 @@ from sellerkit._core.errors import (
 )
 from sellerkit._core.http import HttpSettings
 from sellerkit._core.polling import PollPolicy
-from sellerkit._core.quota import QuotaLimiter
+from sellerkit._core.quota import Quota, QuotaLimiter
 from sellerkit._core.retry import RetryPolicy
 from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
 from sellerkit.sellercloud._client import DEFAULT_RETRY as SC_RETRY
@@ -94,6 +94,46 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _http(
+    clock: ScaledClock, extra: dict[str, Any], retry: RetryPolicy, quotas: tuple[Quota, ...] = ()
+) -> HttpSettings:
+    """Client settings on the simulator's clock: retries, waits and quotas in simulated time."""
+    limiter = (
+        QuotaLimiter(quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep) if quotas else None
+    )
+    return HttpSettings(
+        timeout=extra.pop("http_timeout", httpx.Timeout(10.0)),
+        retry=retry,
+        limiter=limiter,
+        sleep=clock.sleep,
+        async_sleep=clock.asleep,
+    )
+
+
+def _drive(
+    mode: str,
+    clock: ScaledClock,
+    clients: tuple[Callable[..., Any], Callable[..., Any]],
+    kwargs: dict[str, Any],
+    sync_script: Callable[[Any], str],
+    async_script: Callable[[Any], Awaitable[str]],
+) -> tuple[str | None, SellerkitError | None]:
+    """One export through the sync or the async client; a typed error is returned, not raised."""
+    sync_client, async_client = clients
+    try:
+        if mode == "sync":
+            with sync_client(**kwargs, sleep=clock.sleep) as client:
+                return sync_script(client), None
+
+        async def main() -> str:
+            async with async_client(**kwargs, sleep=clock.asleep) as client:
+                return await async_script(client)
+
+        return asyncio.run(main()), None
+    except SellerkitError as exc:
+        return None, exc
+
+
 class Wabi2bCase:
     """Wabi2b: one bulk download of 30 GTINs as JSON."""
 
@@ -149,44 +189,27 @@ class Wabi2bCase:
     def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
         clock = ScaledClock.manual()
         sim = Wabi2bSimulator(clock, Wabi2bSettings())
-        with ExitStack() as stack:
-            stack.enter_context(sim.running())
+        with sim.running():
             extra = self._inject(scenario, sim)
-            limiter = QuotaLimiter(
-                WABI2B_FACTS.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep
-            )
-            http = HttpSettings(
-                timeout=extra.pop("http_timeout", httpx.Timeout(10.0)),
-                retry=RetryPolicy(),
-                limiter=limiter,
-                sleep=clock.sleep,
-                async_sleep=clock.asleep,
-            )
             kwargs: dict[str, Any] = {
                 "jwt": extra.pop("jwt", sim.jwt),
                 "api_key": sim.api_key,
                 "base_url": sim.base_url,
-                "http": http,
+                "http": _http(clock, extra, RetryPolicy(), WABI2B_FACTS.quotas),
                 "clock": clock.now,
             }
             poll = extra.pop("poll", None)
-            error: SellerkitError | None = None
-            try:
-                if mode == "sync":
-                    with Wabi2bClient(**kwargs, sleep=clock.sleep) as client:
-                        rows = sum(1 for _ in client.bulk_download(self.gtins, dest=dest, poll=poll))
-                else:
 
-                    async def main() -> int:
-                        async with AsyncWabi2bClient(**kwargs, sleep=clock.asleep) as client:
-                            return sum(
-                                [1 async for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)]
-                            )
+            def sync_script(client: Wabi2bClient) -> str:
+                return str(sum(1 for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)))
 
-                    rows = asyncio.run(main())
-                assert rows == len(self.gtins)
-            except SellerkitError as exc:
-                error = exc
+            async def async_script(client: AsyncWabi2bClient) -> str:
+                return str(sum([1 async for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)]))
+
+            rows, error = _drive(
+                mode, clock, (Wabi2bClient, AsyncWabi2bClient), kwargs, sync_script, async_script
+            )
+            assert error is not None or rows == str(len(self.gtins))
             files = sorted(dest.glob("wabi2b-*.json"))
             expected = {
                 p.name: sim.file_sha256(p.name.removeprefix("wabi2b-").removesuffix(".json")) for p in files
@@ -241,51 +264,33 @@ class SellercloudCase:
     def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
         clock = ScaledClock.manual()
         sim = SellercloudSimulator(clock, SellercloudSettings())
-        with ExitStack() as stack:
-            stack.enter_context(sim.running())
+        with sim.running():
             extra = self._inject(scenario, sim)
-            limiter = QuotaLimiter(
-                SC_FACTS.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep
-            )
-            http = HttpSettings(
-                timeout=extra.pop("http_timeout", httpx.Timeout(10.0)),
-                retry=SC_RETRY,
-                limiter=limiter,
-                sleep=clock.sleep,
-                async_sleep=clock.asleep,
-            )
             kwargs: dict[str, Any] = {
                 "base_url": sim.base_url,
                 "username": sim.username,
                 "password": extra.pop("password", sim.password),
-                "http": http,
+                "http": _http(clock, extra, SC_RETRY, SC_FACTS.quotas),
                 "clock": clock.now,
                 "wall_clock": clock.now,  # the simulator's UTC is its clock
             }
             poll = extra.pop("poll", None)
-            error: SellerkitError | None = None
-            reference = None
-            try:
-                if mode == "sync":
-                    with SellercloudClient(**kwargs, sleep=clock.sleep) as client:
-                        job = client.export_via_plugin(self.skus, plugin=client.plugins()[0].key)
-                        reference = job.reference
-                        job.wait(poll)
-                        job.download(dest)
-                else:
 
-                    async def main() -> str:
-                        async with AsyncSellercloudClient(**kwargs, sleep=clock.asleep) as client:
-                            job = await client.export_via_plugin(
-                                self.skus, plugin=(await client.plugins())[0].key
-                            )
-                            await job.wait(poll)
-                            await job.download(dest)
-                            return job.reference
+            def sync_script(client: SellercloudClient) -> str:
+                job = client.export_via_plugin(self.skus, plugin=client.plugins()[0].key)
+                job.wait(poll)
+                job.download(dest)
+                return job.reference
 
-                    reference = asyncio.run(main())
-            except SellerkitError as exc:
-                error = exc
+            async def async_script(client: AsyncSellercloudClient) -> str:
+                job = await client.export_via_plugin(self.skus, plugin=(await client.plugins())[0].key)
+                await job.wait(poll)
+                await job.download(dest)
+                return job.reference
+
+            reference, error = _drive(
+                mode, clock, (SellercloudClient, AsyncSellercloudClient), kwargs, sync_script, async_script
+            )
             files = [p for p in dest.iterdir() if p.is_file()]
             expected = {p.name: sim.file_sha256(int(reference)) for p in files} if reference else {}
             return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
@@ -335,43 +340,31 @@ class SelsupCase:
     def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
         clock = ScaledClock.manual()
         sim = SelsupSimulator(clock, SelsupSettings())
-        with ExitStack() as stack:
-            stack.enter_context(sim.running())
+        with sim.running():
             extra = self._inject(scenario, sim)
-            http = HttpSettings(
-                timeout=extra.pop("http_timeout", httpx.Timeout(10.0)),
-                retry=RetryPolicy(),
-                sleep=clock.sleep,
-                async_sleep=clock.asleep,
-            )
             kwargs: dict[str, Any] = {
                 "api_key": extra.pop("api_key", sim.api_key),
                 "base_url": sim.base_url,
-                "http": http,
+                "http": _http(clock, extra, RetryPolicy()),  # SelSup publishes no quotas
                 "clock": clock.now,
             }
             poll = extra.pop("poll", None)
-            error: SellerkitError | None = None
-            reference: str | None = None
-            try:
-                if mode == "sync":
-                    with SelsupClient(**kwargs, sleep=clock.sleep) as client:
-                        job = client.start_export(export_stocks_file, warehouse_id=1)
-                        reference = job.reference
-                        job.wait(poll)
-                        job.download(dest)
-                else:
 
-                    async def main() -> str:
-                        async with AsyncSelsupClient(**kwargs, sleep=clock.asleep) as client:
-                            job = await client.start_export(export_stocks_file, warehouse_id=1)
-                            await job.wait(poll)
-                            await job.download(dest)
-                            return job.reference
+            def sync_script(client: SelsupClient) -> str:
+                job = client.start_export(export_stocks_file, warehouse_id=1)
+                job.wait(poll)
+                job.download(dest)
+                return job.reference
 
-                    reference = asyncio.run(main())
-            except SellerkitError as exc:
-                error = exc
+            async def async_script(client: AsyncSelsupClient) -> str:
+                job = await client.start_export(export_stocks_file, warehouse_id=1)
+                await job.wait(poll)
+                await job.download(dest)
+                return job.reference
+
+            reference, error = _drive(
+                mode, clock, (SelsupClient, AsyncSelsupClient), kwargs, sync_script, async_script
+            )
             files = [p for p in dest.iterdir() if p.is_file()]
             expected = {p.name: sim.task_file_sha256(int(reference)) for p in files} if reference else {}
             return RunOutcome(files, expected, len(sim.requests), len(sim.tasks()), error)
