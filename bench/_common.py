@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -44,13 +45,13 @@ def child_env(*, importable: bool = True) -> dict[str, str]:
 
 
 @contextmanager
-def child_server(kind: str) -> Iterator[str]:
-    """Run `python -m bench._servers KIND ...` and yield its base URL; the child exits when stdin closes.
+def child_lines(module: str, *args: str, count: int = 1) -> Iterator[list[str]]:
+    """Run `python -m MODULE ARGS` and yield the first `count` lines it prints; it exits when stdin closes.
 
-    The server gets its own process (and core), so its CPU time never lands in the measuring process.
+    A server gets its own process (and core), so its CPU time never lands in the measuring process.
     """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench._servers", kind],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=child_env(),
         stdin=subprocess.PIPE,
@@ -59,18 +60,39 @@ def child_server(kind: str) -> Iterator[str]:
     )
     try:
         assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise RuntimeError(f"bench server {kind!r} did not start (exit code {proc.poll()})")
-        yield url
+        lines = [proc.stdout.readline().strip() for _ in range(count)]
+        if not lines[0].startswith("http://") or not all(lines):
+            raise RuntimeError(f"`python -m {module}` did not start (exit code {proc.poll()})")
+        yield lines
     finally:
         if proc.stdin is not None:
-            proc.stdin.close()  # the server's signal to stop
+            proc.stdin.close()  # the child's signal to stop
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()  # only this child, by its handle
             proc.wait(10)
+
+
+@contextmanager
+def child_server(kind: str) -> Iterator[str]:
+    """Run `python -m bench._servers KIND` and yield its base URL."""
+    with child_lines("bench._servers", kind) as (url,):
+        yield url
+
+
+def child_figures(module: str, *args: str, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run `python -m MODULE ARGS` to completion; its last output line is a JSON object of figures."""
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env or child_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return figures
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -24,7 +24,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench._common import ROOT, Goal, SectionSkipped, at_least, at_most, child_env, child_server
+from bench._common import (
+    Goal,
+    SectionSkipped,
+    at_least,
+    at_most,
+    child_figures,
+    child_server,
+)
 
 if TYPE_CHECKING:
     from _typeshed import HasFileno
@@ -54,16 +61,7 @@ def _curl(url: str, dest: Path) -> float:
 
 
 def _sellerkit(url: str, dest: Path, sha256: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.download", url, str(dest), sha256],
-        cwd=ROOT,
-        env=child_env(),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return figures
+    return child_figures("bench.download", url, str(dest), sha256)
 
 
 def run() -> dict[str, float]:

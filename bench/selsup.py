@@ -19,7 +19,6 @@ import os
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench._common import ROOT, Goal, SectionSkipped, at_most, child_env
+from bench._common import Goal, SectionSkipped, at_most, child_env, child_figures, child_lines
 from bench.download import _reset_peak, _status_kib
 
 SIZE = 1 << 30
@@ -47,42 +46,14 @@ GOALS: dict[str, Goal] = {
 @contextmanager
 def _simulator() -> Iterator[tuple[str, str]]:
     """Run the SelSup simulator in a child process; yield (origin, API key). It exits when stdin closes."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.selsup", "serve"],
-        cwd=ROOT,
-        env=child_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        origin = proc.stdout.readline().strip()
-        key = proc.stdout.readline().strip()
-        if not origin.startswith("http://") or not key:
-            raise RuntimeError(f"the SelSup simulator did not start (exit code {proc.poll()})")
+    with child_lines("bench.selsup", "serve", count=2) as (origin, key):
         yield origin, key
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()  # the simulator's signal to stop
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()  # only this child, by its handle
-            proc.wait(10)
 
 
 def _download(origin: str, key: str, folder: Path, sha256: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.selsup", "download", origin, str(folder), sha256],
-        cwd=ROOT,
-        env=dict(child_env(), **{KEY_ENV: key}),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return figures
+    return child_figures(
+        "bench.selsup", "download", origin, str(folder), sha256, env=dict(child_env(), **{KEY_ENV: key})
+    )
 
 
 def run() -> dict[str, float]:
