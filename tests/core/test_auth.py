@@ -21,14 +21,13 @@ from sellerkit._core.auth import (
     TokenUnavailableError,
     oauth2_password_grant,
 )
+from sellerkit._core.bodies import ErrorFacts, reset_time_throttle
 from sellerkit._core.errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
-    ErrorFacts,
     RateLimitedError,
     ServerError,
-    reset_time_throttle,
 )
 from sellerkit._core.http import (
     JOB_CREATING,

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from sellerkit._core.auth import Credentials, TokenAuth, TokenEndpoint, oauth2_password_grant
-from sellerkit._core.errors import AuthenticationError, ErrorFacts, ServerError
+from sellerkit._core.bodies import ErrorFacts
+from sellerkit._core.errors import AuthenticationError, ServerError
 from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.tokens import FileTokenStore, TokenSet

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.download import (
     META_SUFFIX,
     PART_SUFFIX,
@@ -33,7 +34,7 @@ from sellerkit._core.download import (
     same_origin,
     validator_of,
 )
-from sellerkit._core.errors import ConfigurationError, DownloadError, ErrorFacts, NotFoundError, ServerError
+from sellerkit._core.errors import ConfigurationError, DownloadError, NotFoundError, ServerError
 from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from sellerkit._core.retry import RetryPolicy
 from tests.conftest import ROOT

@@ -11,15 +11,21 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from sellerkit._core.errors import (
+from sellerkit._core.bodies import (
     MAX_ERROR_BODY,
     MAX_MESSAGE,
+    ErrorFacts,
+    error_from_response,
+    parse_retry_after,
+    reset_time_throttle,
+    seconds_until,
+)
+from sellerkit._core.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
     DownloadError,
-    ErrorFacts,
     JobError,
     JobFailedError,
     JobTimeoutError,
@@ -28,10 +34,6 @@ from sellerkit._core.errors import (
     RateLimitedError,
     SellerkitError,
     ServerError,
-    error_from_response,
-    parse_retry_after,
-    reset_time_throttle,
-    seconds_until,
 )
 
 TOKEN = "tok-5ecr3t-value"

@@ -15,16 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
+from sellerkit._core.bodies import MAX_ERROR_BODY, ErrorFacts, reset_time_throttle
 from sellerkit._core.errors import (
-    MAX_ERROR_BODY,
     ApiError,
     AuthenticationError,
     ConfigurationError,
-    ErrorFacts,
     NotFoundError,
     RateLimitedError,
     ServerError,
-    reset_time_throttle,
 )
 from sellerkit._core.http import (
     DEFAULT_TIMEOUT,

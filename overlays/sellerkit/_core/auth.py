@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, cast
 import httpx
 
 from . import _aio
-from .errors import ApiError, AuthenticationError, ConfigurationError, ErrorFacts, SellerkitError
-from .errors import error_from_response as _error_from_response
+from .bodies import ErrorFacts
+from .bodies import error_from_response as _error_from_response
+from .errors import ApiError, AuthenticationError, ConfigurationError, SellerkitError
 from .http import JOB_CREATING, RETURN_ERRORS, TYPED_ERROR
 from .keys import HeaderAuth as HeaderAuth  # re-exported: every auth strategy importable from here
 from .keys import HeaderValue as HeaderValue

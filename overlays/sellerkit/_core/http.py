@@ -13,15 +13,8 @@ from typing import Any, Protocol, TypeVar, overload
 import httpx
 
 from . import _aio
-from .errors import (
-    MAX_ERROR_BODY,
-    ApiError,
-    ConfigurationError,
-    ErrorFacts,
-    ServerError,
-    build_error,
-    throttle_wait,
-)
+from .bodies import MAX_ERROR_BODY, ErrorFacts, build_error, throttle_wait
+from .errors import ApiError, ConfigurationError, ServerError
 from .quota import Quota, QuotaLimiter
 from .redact import redact_headers, redact_url
 from .retry import RetryPolicy, explain

@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 import httpx
 
-from .errors import ConfigurationError, parse_retry_after
+from .bodies import parse_retry_after
+from .errors import ConfigurationError
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 

@@ -22,15 +22,10 @@ import httpx
 
 from sellerkit._core import _aio
 from sellerkit._core.auth import Credentials, TokenAuth, TokenEndpoint
+from sellerkit._core.bodies import ErrorFacts, reset_time_throttle
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult
-from sellerkit._core.errors import (
-    ConfigurationError,
-    ErrorFacts,
-    JobFailedError,
-    SellerkitError,
-    reset_time_throttle,
-)
+from sellerkit._core.errors import ConfigurationError, JobFailedError, SellerkitError
 from sellerkit._core.http import (
     HttpSettings,
     VendorFacts,

@@ -21,13 +21,13 @@ from typing import Any, ParamSpec, Protocol, overload
 
 import httpx
 
+from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult, download, download_async, filename_for
 from sellerkit._core.errors import (
     ApiError,
     ConfigurationError,
     DownloadError,
-    ErrorFacts,
     JobFailedError,
     NotFoundError,
     ServerError,

@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 import httpx
 
+from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult
-from sellerkit._core.errors import ConfigurationError, ErrorFacts, JobFailedError
+from sellerkit._core.errors import ConfigurationError, JobFailedError
 from sellerkit._core.http import (
     HttpSettings,
     VendorFacts,

@@ -1,0 +1,227 @@
+"""Turning vendor error responses into the typed errors of `errors.py`: messages, codes, throttle waits."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+
+MAX_MESSAGE = 500
+"""Longest vendor message kept on an error (error pages can be megabytes of HTML)."""
+MAX_ERROR_BODY = 1 << 20
+"""Most bytes of an error body the transports read and parse."""
+
+
+Throttle = Callable[[httpx.Response, object], float | None]
+"""`throttle(response, body)`: seconds to wait if `body` (parsed JSON or None) is a vendor throttle body."""
+
+
+@dataclass(frozen=True)
+class ErrorFacts:
+    """How one vendor's error bodies look: where the message, code and request id live."""
+
+    vendor: str
+    message_keys: tuple[str, ...] = (
+        "message",
+        "error_description",
+        "localMessage",
+        "ResponseMessage",
+        "Message",
+        "detail",
+        "title",
+        "error",
+        "Error",
+    )
+    code_keys: tuple[str, ...] = ("code", "error", "errorCode", "StatusCode", "Code")
+    request_id_headers: tuple[str, ...] = (
+        "x-request-id",
+        "x-correlation-id",
+        "request-id",
+        "x-amzn-requestid",
+    )
+    throttle: Throttle | None = None
+
+
+def seconds_until(moment: str, *, now: float | None = None) -> float | None:
+    """Seconds from `now` (epoch; default: the wall clock) until an ISO-8601 or HTTP date, or None."""
+    text = moment.strip()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if when.tzinfo is None:
+        # vendors that omit the zone send UTC (Sellercloud's reset time is documented as UTC)
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds a `Retry-After` value (delta seconds or HTTP date) asks for; None if absent or invalid."""
+    if value is None or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        if re.fullmatch(r"[\d\s.+-]*", value):
+            return None
+        return seconds_until(value, now=now)
+    return seconds if seconds >= 0 and seconds != float("inf") else None
+
+
+def reset_time_throttle(key: str, *, clock: Callable[[], float] = time.time) -> Throttle:
+    """A `throttle` for bodies like `{"<key>": "<ISO-8601 reset time>"}` (Sellercloud)."""
+
+    def throttle(response: httpx.Response, body: object) -> float | None:
+        value = body.get(key) if isinstance(body, dict) else None
+        return seconds_until(value, now=clock()) if isinstance(value, str) else None
+
+    return throttle
+
+
+def _parse_json(content: bytes) -> object:
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _text_message(content: bytes, content_type: str) -> str | None:
+    """A readable message from a non-JSON body: HTML title/text, plain text, or a byte count."""
+    if not content.strip():
+        return None
+    head = content[:MAX_ERROR_BODY]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # declared text in another charset, or a character cut at MAX_ERROR_BODY: still text
+        if content_type.startswith("text/") or exc.start >= len(head) - 3:
+            text = head.decode("utf-8", errors="replace")
+        else:
+            return f"<{len(content)} bytes of {content_type or 'binary data'}>"
+    if "html" in content_type or text.lstrip().startswith("<"):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        text = title.group(1) if title and title.group(1).strip() else re.sub(r"<[^>]*>", " ", text)
+    return _shorten(text) or None
+
+
+def _status_class(status: int) -> type[ApiError]:
+    if status in (400, 422):
+        return BadRequestError
+    if status >= 500:
+        return ServerError
+    return {
+        401: AuthenticationError,
+        403: PermissionDeniedError,
+        404: NotFoundError,
+        429: RateLimitedError,
+    }.get(status, ApiError)
+
+
+def build_error(
+    facts: ErrorFacts,
+    *,
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    method: str | None = None,
+    url: str | httpx.URL | None = None,
+    throttle_wait: float | None = None,
+) -> ApiError:
+    """The typed error for an error body; `throttle_wait` (from `facts.throttle`) marks a throttle body."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    body = _parse_json(content) if len(content) <= MAX_ERROR_BODY else None
+    fields = body if isinstance(body, dict) else {}
+    vendor_message = next((m for k in facts.message_keys if (m := _scalar(fields.get(k)))), None)
+    code = next(
+        (c for k in facts.code_keys if (c := _scalar(fields.get(k))) and c != vendor_message),
+        None,
+    )
+    if vendor_message is None and isinstance(body, str):
+        vendor_message = body  # some ASP.NET endpoints answer with a bare JSON string
+    if vendor_message is not None:
+        vendor_message = _shorten(vendor_message) or None
+    elif body is None:
+        vendor_message = _text_message(content, lowered.get("content-type", ""))
+    request_id = next((lowered[h.lower()] for h in facts.request_id_headers if lowered.get(h.lower())), None)
+    reason = httpx.codes.get_reason_phrase(status)
+    common: dict[str, Any] = {
+        "vendor": facts.vendor,
+        "status": status,
+        "code": code,
+        "vendor_message": vendor_message,
+        "request_id": request_id,
+        "method": method,
+        "url": url,
+    }
+    message = vendor_message or f"HTTP {status} {reason}".rstrip()
+    if throttle_wait is not None or status == 429:
+        retry_after = (
+            throttle_wait if throttle_wait is not None else parse_retry_after(lowered.get("retry-after"))
+        )
+        return RateLimitedError(message, retry_after=retry_after, **common)
+    return _status_class(status)(message, **common)
+
+
+def throttle_wait(response: httpx.Response, facts: ErrorFacts, content: bytes) -> float | None:
+    """Seconds `facts.throttle` asks for when `content` is a vendor throttle body, else None."""
+    if facts.throttle is None or len(content) > MAX_ERROR_BODY:
+        return None
+    wait = facts.throttle(response, _parse_json(content))
+    return None if wait is None else max(0.0, wait)
+
+
+def error_from_response(
+    response: httpx.Response, facts: ErrorFacts, content: bytes | None = None
+) -> ApiError:
+    """The typed error for a read non-2xx `response` (or its first bytes, `content`); never a decode error."""
+    if content is None:
+        try:
+            content = response.content
+        except httpx.ResponseNotRead:
+            content = b""
+    try:
+        method: str | None = response.request.method
+        url: httpx.URL | None = response.request.url
+    except RuntimeError:  # a Response built without a request
+        method = url = None
+    return build_error(
+        facts,
+        status=response.status_code,
+        headers=response.headers,
+        content=content,
+        method=method,
+        url=url,
+        throttle_wait=throttle_wait(response, facts, content),
+    )
