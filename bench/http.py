@@ -40,8 +40,8 @@ def _batch(call: Callable[[], object]) -> tuple[float, float]:
 
 
 def run() -> dict[str, float]:
-    from sellerkit._core.http import DEFAULT_TIMEOUT, HttpSettings
     from sellerkit._core.quota import QuotaLimiter
+    from sellerkit._core.transport import DEFAULT_TIMEOUT, HttpSettings
     from sellerkit.wabi2b import Wabi2bClient
     from sellerkit.wabi2b._client import FACTS
 

@@ -35,8 +35,8 @@ GOALS: dict[str, Goal] = {
 
 def measure(job_seconds: float) -> tuple[int, float]:
     """(status calls, lag in simulated seconds) for one job of `job_seconds` waited with the defaults."""
-    from sellerkit._core.http import HttpSettings
     from sellerkit._core.quota import QuotaLimiter
+    from sellerkit._core.transport import HttpSettings
     from sellerkit.wabi2b import Wabi2bClient
     from sellerkit.wabi2b._client import FACTS
     from tests.simulators.framework import ScaledClock

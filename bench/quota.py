@@ -59,8 +59,8 @@ def max_calls(quotas: list[tuple[int, float]], span: float) -> int:
 
 
 def run() -> dict[str, float]:
-    from sellerkit._core.http import HttpSettings
     from sellerkit._core.quota import shared_limiter
+    from sellerkit._core.transport import HttpSettings
     from sellerkit.wabi2b import PollPolicy, Wabi2bClient
     from sellerkit.wabi2b._client import FACTS
     from tests.simulators.framework import ScaledClock

@@ -29,7 +29,10 @@ from sellerkit._core.errors import (
     RateLimitedError,
     ServerError,
 )
-from sellerkit._core.http import (
+from sellerkit._core.redact import Secret
+from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.tokens import CallbackTokenStore, TokenSet
+from sellerkit._core.transport import (
     JOB_CREATING,
     RETURN_ERRORS,
     TYPED_ERROR,
@@ -38,9 +41,6 @@ from sellerkit._core.http import (
     async_httpx_args,
     sync_httpx_args,
 )
-from sellerkit._core.redact import Secret
-from sellerkit._core.retry import RetryPolicy
-from sellerkit._core.tokens import CallbackTokenStore, TokenSet
 
 MODES = ["sync", "async"]
 API = "https://api.example.com/v1/things"

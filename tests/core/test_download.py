@@ -35,8 +35,8 @@ from sellerkit._core.download import (
     validator_of,
 )
 from sellerkit._core.errors import ConfigurationError, DownloadError, NotFoundError, ServerError
-from sellerkit._core.http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.transport import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from tests.conftest import ROOT
 from tests.core.fileserver import FileServer, Served, iter_content, sha256_of
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from sellerkit._core.bodies import MAX_ERROR_BODY, ErrorFacts, reset_time_throttle
+from sellerkit._core.calls import unwrap
 from sellerkit._core.errors import (
     ApiError,
     AuthenticationError,
@@ -24,17 +25,16 @@ from sellerkit._core.errors import (
     RateLimitedError,
     ServerError,
 )
-from sellerkit._core.http import (
+from sellerkit._core.quota import Quota, QuotaLimiter
+from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.transport import (
     DEFAULT_TIMEOUT,
     JOB_CREATING,
     HttpSettings,
     VendorFacts,
     async_httpx_args,
     sync_httpx_args,
-    unwrap,
 )
-from sellerkit._core.quota import Quota, QuotaLimiter
-from sellerkit._core.retry import RetryPolicy
 from sellerkit.wabi2b_api.api.product_bulk_download import get_products_bulk_download_status as status_op
 from sellerkit.wabi2b_api.client import AuthenticatedClient
 from sellerkit.wabi2b_api.models.error import Error as Wabi2bError

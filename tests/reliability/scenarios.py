@@ -19,10 +19,10 @@ from sellerkit._core.errors import (
     PermissionDeniedError,
     SellerkitError,
 )
-from sellerkit._core.http import HttpSettings
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.quota import Quota, QuotaLimiter
 from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.transport import HttpSettings
 from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
 from sellerkit.sellercloud._client import DEFAULT_RETRY as SC_RETRY
 from sellerkit.sellercloud._client import FACTS as SC_FACTS

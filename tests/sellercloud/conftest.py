@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sellerkit._core.download import DownloadResult
-from sellerkit._core.http import HttpSettings
 from sellerkit._core.quota import QuotaLimiter
+from sellerkit._core.transport import HttpSettings
 from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
 from sellerkit.sellercloud._client import DEFAULT_RETRY, FACTS
 from tests.simulators.framework import ScaledClock

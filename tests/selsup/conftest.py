@@ -18,8 +18,8 @@ import httpx
 import pytest
 import yaml
 
-from sellerkit._core.http import HttpSettings
 from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.transport import HttpSettings
 from sellerkit.selsup import AsyncSelsupClient, SelsupClient
 from sellerkit.selsup_api.models import ProductFilter
 from tests.simulators.framework import ScaledClock

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sellerkit._core.http import HttpSettings
+from sellerkit._core.transport import HttpSettings
 from sellerkit.selsup import (
     ApiError,
     AsyncSelsupClient,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from sellerkit._core.http import HttpSettings
 from sellerkit._core.quota import QuotaLimiter
 from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.transport import HttpSettings
 from sellerkit.wabi2b import AsyncWabi2bClient, Product, Wabi2bClient
 from sellerkit.wabi2b._client import FACTS
 from tests.simulators.framework import ScaledClock

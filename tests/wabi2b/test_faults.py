@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from sellerkit._core.errors import JobFailedError, SellerkitError, ServerError
-from sellerkit._core.http import HttpSettings
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.transport import HttpSettings
 from sellerkit.wabi2b import MediaType, PayloadError, PublishStatus
 from tests.simulators.fixtures import MakeWabi2bSim
 from tests.simulators.framework import RequestRecord, ScaledClock

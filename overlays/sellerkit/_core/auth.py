@@ -23,11 +23,11 @@ from . import _aio
 from .bodies import ErrorFacts
 from .bodies import error_from_response as _error_from_response
 from .errors import ApiError, AuthenticationError, ConfigurationError, SellerkitError
-from .http import JOB_CREATING, RETURN_ERRORS, TYPED_ERROR
 from .keys import HeaderAuth as HeaderAuth  # re-exported: every auth strategy importable from here
 from .keys import HeaderValue as HeaderValue
 from .redact import Secret, redact_url
 from .tokens import RenewPolicy, TokenSet, TokenStore, parse_token_response
+from .transport import JOB_CREATING, RETURN_ERRORS, TYPED_ERROR
 
 if TYPE_CHECKING:  # imported on first use otherwise: sync programs don't pay for asyncio (see _aio)
     import asyncio

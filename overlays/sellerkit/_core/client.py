@@ -6,7 +6,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 import httpx
 
-from .http import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
+from .transport import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 
 
 class GeneratedClient(Protocol):

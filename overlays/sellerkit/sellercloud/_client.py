@@ -23,19 +23,15 @@ import httpx
 from sellerkit._core import _aio
 from sellerkit._core.auth import Credentials, TokenAuth, TokenEndpoint
 from sellerkit._core.bodies import ErrorFacts, reset_time_throttle
+from sellerkit._core.calls import readable, unwrap
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, JobFailedError, SellerkitError
-from sellerkit._core.http import (
-    HttpSettings,
-    VendorFacts,
-    readable,
-    unwrap,
-)
 from sellerkit._core.jobs import AsyncJob, Job, JobState
 from sellerkit._core.polling import PollPolicy, Progress
 from sellerkit._core.quota import Quota, QuotaLimiter, shared_limiter
 from sellerkit._core.retry import RetryPolicy
+from sellerkit._core.transport import HttpSettings, VendorFacts
 from sellerkit.sellercloud_api import AuthenticatedClient
 from sellerkit.sellercloud_api.api.catalog_exports import (
     export_catalog_basic,

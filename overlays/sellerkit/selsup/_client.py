@@ -22,6 +22,7 @@ from typing import Any, ParamSpec, Protocol, overload
 import httpx
 
 from sellerkit._core.bodies import ErrorFacts
+from sellerkit._core.calls import readable, unwrap
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult, download, download_async, filename_for
 from sellerkit._core.errors import (
@@ -32,11 +33,11 @@ from sellerkit._core.errors import (
     NotFoundError,
     ServerError,
 )
-from sellerkit._core.http import HttpSettings, VendorFacts, readable, unwrap
 from sellerkit._core.jobs import AsyncJob, Job, JobState
 from sellerkit._core.keys import HeaderAuth
 from sellerkit._core.polling import Progress
 from sellerkit._core.redact import Secret
+from sellerkit._core.transport import HttpSettings, VendorFacts
 from sellerkit.selsup_api import AuthenticatedClient
 from sellerkit.selsup_api.api.files import download_file as files_download_file
 from sellerkit.selsup_api.api.integrations import check_commerce_ml_auth, create_marketplace_cards

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any
 
 import httpx
 
 from . import _aio
 from .bodies import MAX_ERROR_BODY, ErrorFacts, build_error, throttle_wait
-from .errors import ApiError, ConfigurationError, ServerError
+from .errors import ApiError, ConfigurationError
 from .quota import Quota, QuotaLimiter
 from .redact import redact_headers, redact_url
 from .retry import RetryPolicy, explain
@@ -33,9 +31,6 @@ TYPED_ERROR = "sellerkit.error"
 
 http_log = logging.getLogger("sellerkit.http")
 retry_log = logging.getLogger("sellerkit.retry")
-
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 
 def _is_post(request: httpx.Request) -> bool:
@@ -343,72 +338,3 @@ def async_httpx_args(facts: VendorFacts, settings: HttpSettings | None = None) -
         "transport": AsyncSellerkitTransport(inner, facts, settings),
         "event_hooks": {"request": [_alog_request], "response": [_alog_response]},
     }
-
-
-class DetailedResponse(Protocol[T_co]):
-    """What `unwrap` reads from a generated `Response[T]` (returned by every `*_detailed` function)."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def content(self) -> bytes: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def parsed(self) -> T_co | None: ...
-
-
-@overload
-def unwrap(
-    response: DetailedResponse[T], expected: None = None, *, errors: ErrorFacts | None = None
-) -> T: ...
-@overload
-def unwrap(
-    response: DetailedResponse[object], expected: type[T], *, errors: ErrorFacts | None = None
-) -> T: ...
-def unwrap(
-    response: DetailedResponse[object], expected: type[Any] | None = None, *, errors: ErrorFacts | None = None
-) -> Any:
-    """The parsed value of a generated `*_detailed` response, or a typed error (`expected` narrows it)."""
-    status = int(response.status_code)
-    if status >= 400:
-        # only reached when the client was built without sellerkit's transport, which raises first
-        raise build_error(
-            errors or ErrorFacts("unknown"), status=status, headers=response.headers, content=response.content
-        )
-    parsed = response.parsed
-    vendor = errors.vendor if errors else "unknown"
-    if parsed is None:
-        raise ApiError(
-            f"HTTP {status} response has no parsed value (content type "
-            f"{response.headers.get('content-type', 'none')!r}); read .content instead",
-            vendor=vendor,
-            status=status,
-        )
-    if expected is not None and not isinstance(parsed, expected):
-        raise ApiError(
-            f"expected {expected.__name__} from HTTP {status}, got {type(parsed).__name__}",
-            vendor=vendor,
-            status=status,
-        )
-    return parsed
-
-
-# what the generated parsers raise on a 2xx body that is not JSON or lacks a required key
-_UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError)
-
-
-@contextmanager
-def readable(vendor: str, what: str) -> Iterator[None]:
-    """Around a generated call: a malformed 2xx body becomes a `ServerError` (transient for polling)."""
-    try:
-        yield
-    except _UNREADABLE as exc:
-        raise ServerError(
-            f"{vendor} sent an unreadable {what} ({type(exc).__name__}: {str(exc)[:200]})",
-            vendor=vendor,
-            status=200,
-        ) from exc

@@ -1,0 +1,83 @@
+"""Helpers for calling generated code: `*_detailed` responses and parser failures as typed errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar, overload
+
+from .bodies import ErrorFacts, build_error
+from .errors import ApiError, ServerError
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class DetailedResponse(Protocol[T_co]):
+    """What `unwrap` reads from a generated `Response[T]` (returned by every `*_detailed` function)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def parsed(self) -> T_co | None: ...
+
+
+@overload
+def unwrap(
+    response: DetailedResponse[T], expected: None = None, *, errors: ErrorFacts | None = None
+) -> T: ...
+@overload
+def unwrap(
+    response: DetailedResponse[object], expected: type[T], *, errors: ErrorFacts | None = None
+) -> T: ...
+def unwrap(
+    response: DetailedResponse[object], expected: type[Any] | None = None, *, errors: ErrorFacts | None = None
+) -> Any:
+    """The parsed value of a generated `*_detailed` response, or a typed error (`expected` narrows it)."""
+    status = int(response.status_code)
+    if status >= 400:
+        # only reached when the client was built without sellerkit's transport, which raises first
+        raise build_error(
+            errors or ErrorFacts("unknown"), status=status, headers=response.headers, content=response.content
+        )
+    parsed = response.parsed
+    vendor = errors.vendor if errors else "unknown"
+    if parsed is None:
+        raise ApiError(
+            f"HTTP {status} response has no parsed value (content type "
+            f"{response.headers.get('content-type', 'none')!r}); read .content instead",
+            vendor=vendor,
+            status=status,
+        )
+    if expected is not None and not isinstance(parsed, expected):
+        raise ApiError(
+            f"expected {expected.__name__} from HTTP {status}, got {type(parsed).__name__}",
+            vendor=vendor,
+            status=status,
+        )
+    return parsed
+
+
+# what the generated parsers raise on a 2xx body that is not JSON or lacks a required key
+_UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError)
+
+
+@contextmanager
+def readable(vendor: str, what: str) -> Iterator[None]:
+    """Around a generated call: a malformed 2xx body becomes a `ServerError` (transient for polling)."""
+    try:
+        yield
+    except _UNREADABLE as exc:
+        raise ServerError(
+            f"{vendor} sent an unreadable {what} ({type(exc).__name__}: {str(exc)[:200]})",
+            vendor=vendor,
+            status=200,
+        ) from exc
