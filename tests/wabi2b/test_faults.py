@@ -324,21 +324,39 @@ def test_unknown_enum_in_file_parses_as_unknown_member(
 
 @MODES
 @pytest.mark.parametrize("malformed", ["cut", "garbage", "empty"])
-def test_malformed_status_json_is_tolerated_or_typed(
+@pytest.mark.parametrize("bad", [1, PollPolicy().max_fetch_failures], ids=["once", "max-in-a-row"])
+def test_malformed_status_json_is_tolerated_and_the_job_completes(
+    mode: str, malformed: str, bad: int, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """Up to `max_fetch_failures` broken status bodies in a row are transient: polling goes on, every row."""
+    fault = wabi2b_sim.faults.add(
+        "malformed_json", method="GET", path=DOWNLOAD_PATH, mode=malformed, times=bad
+    )
+    rows = bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path)
+    assert fault.hits == bad
+    assert len(rows) == len(GTINS)
+    assert len(_calls(wabi2b_sim, "GET")) > bad  # a good status body came after the broken ones
+    assert_identical_file(wabi2b_sim, tmp_path, GTINS, "json")
+    assert len(_calls(wabi2b_sim, "POST")) == 1
+
+
+@MODES
+@pytest.mark.parametrize("malformed", ["cut", "garbage", "empty"])
+def test_persistently_malformed_status_json_is_a_typed_server_error(
     mode: str, malformed: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
-    """A broken JSON status body is retried by polling or a typed `SellerkitError`; no raw decode error."""
-    wabi2b_sim.faults.add("malformed_json", method="GET", path=DOWNLOAD_PATH, mode=malformed)
-    try:
-        rows = bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path)
-    except SellerkitError as exc:
-        assert "json" in str(exc).lower()
-        assert_no_part_files(tmp_path)
-    else:
-        assert len(rows) == len(GTINS)
-        assert len(_calls(wabi2b_sim, "GET")) >= 2
-        assert_identical_file(wabi2b_sim, tmp_path, GTINS, "json")
+    """Every status body broken: after `max_fetch_failures` tolerated in a row, a `ServerError` naming the
+    vendor (the decode error chained as its cause), never a raw `JSONDecodeError`; the POST is not re-sent."""
+    wabi2b_sim.faults.add("malformed_json", method="GET", path=DOWNLOAD_PATH, mode=malformed, times=None)
+    with pytest.raises(SellerkitError) as caught:
+        bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path)
+    exc = caught.value
+    assert isinstance(exc, ServerError) and not isinstance(exc, ValueError)
+    assert exc.vendor == "wabi2b" and exc.status == 200 and "wabi2b" in str(exc)
+    assert isinstance(exc.__cause__, json.JSONDecodeError)
+    assert len(_calls(wabi2b_sim, "GET")) == 1 + PollPolicy().max_fetch_failures
     assert len(_calls(wabi2b_sim, "POST")) == 1
+    assert_no_part_files(tmp_path)
 
 
 @MODES
