@@ -13,8 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from .config import GENERATED, NAMESPACE, ConfigError, Table, Vendor, load_table, tool_versions
-from .pipeline import GenerationError, build, inputs_digest, relative_root, up_to_date
+from .config import (
+    GENERATED,
+    NAMESPACE,
+    ConfigError,
+    Table,
+    Vendor,
+    load_table,
+    relative_root,
+    tool_versions,
+)
+from .pipeline import GenerationError, build, inputs_digest, up_to_date
 
 T = TypeVar("T")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -54,12 +55,22 @@ class Vendor:
             return path.name
 
 
+# fixes before formatting; both run on every generated file
+RUFF_STEPS = ("check", "format")
+
+
+def ruff_commands(ruff: dict[str, tuple[str, ...]], target: str, exe: str = "ruff") -> list[list[str]]:
+    """The table's [ruff] steps as argument lists run on `target`: the one definition of the hooks."""
+    return [[exe, step, *ruff[step], target] for step in RUFF_STEPS]
+
+
 @dataclass(frozen=True)
 class Table:
     opc: dict[str, Any]
     payload_args: tuple[str, ...]
     vendors: tuple[Vendor, ...]
     raw_sha256: str
+    ruff: dict[str, tuple[str, ...]]
 
     def select(self, names: list[str] | None) -> list[Vendor]:
         if not names:
@@ -71,36 +82,60 @@ class Table:
         return [known[n] for n in names]
 
 
-def _override_values(name: str, raw: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key, entry in raw.items():
-        if not isinstance(entry, dict) or "value" not in entry or not str(entry.get("why", "")).strip():
-            raise ConfigError(f"vendor {name}: override {key!r} needs {{value = ..., why = '...'}}")
-        values[key] = entry["value"]
-    return values
+def _missing_files(data: dict[str, Any]) -> list[str]:
+    missing = []
+    for name, v in data["vendor"].items():
+        files = [("spec", v["spec"])]
+        files += [(f"payloads[{i}].schema", p["schema"]) for i, p in enumerate(v.get("payloads", []))]
+        missing += [f"vendor.{name}.{key}: no file {rel}" for key, rel in files if not (ROOT / rel).is_file()]
+    return missing
+
+
+def relative_root(path: Path) -> str:
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _parse(path: Path, raw_bytes: bytes) -> dict[str, Any]:
+    """The table, checked against generator/schema.py; every problem is reported at once, by key name."""
+    from .schema import problems
+
+    try:
+        data = tomllib.loads(raw_bytes.decode())
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{relative_root(path)}: not valid TOML: {exc}") from None
+    found = problems(data) or _missing_files(data)
+    if found:
+        raise ConfigError(f"{relative_root(path)}:\n" + "\n".join(f"  {line}" for line in found))
+    return data
 
 
 def load_table(path: Path = TABLE) -> Table:
     raw_bytes = path.read_bytes()
-    data = tomllib.loads(raw_bytes.decode())
-    vendors = []
-    for name, v in data.get("vendor", {}).items():
-        vendors.append(
-            Vendor(
-                name=name,
-                spec=ROOT / v["spec"],
-                package=v["package"],
-                payloads=tuple(
-                    Payload(schema=ROOT / p["schema"], module=p["module"]) for p in v.get("payloads", [])
-                ),
-                overrides=_override_values(name, v.get("overrides", {})),
-            )
+    data = _parse(path, raw_bytes)
+    vendors = tuple(
+        Vendor(
+            name=name,
+            spec=ROOT / v["spec"],
+            package=v["package"],
+            payloads=tuple(
+                Payload(schema=ROOT / p["schema"], module=p["module"]) for p in v.get("payloads", [])
+            ),
+            overrides={key: entry["value"] for key, entry in v.get("overrides", {}).items()},
         )
+        for name, v in data["vendor"].items()
+    )
+    ruff = {step: tuple(data["ruff"][step]) for step in RUFF_STEPS}
+    # openapi-python-client runs its post-hooks through a shell, in the package folder
+    post_hooks = [shlex.join(cmd) for cmd in ruff_commands(ruff, ".")]
     return Table(
-        opc=dict(data.get("opc", {})),
+        opc={**data.get("opc", {}), "post_hooks": post_hooks},
         payload_args=tuple(data.get("payloads", {}).get("args", [])),
-        vendors=tuple(vendors),
+        vendors=vendors,
         raw_sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        ruff=ruff,
     )
 
 

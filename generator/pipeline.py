@@ -26,6 +26,7 @@ from .config import (
     Table,
     Vendor,
     canonical_json,
+    ruff_commands,
     sha256_file,
     tree_sha256,
 )
@@ -157,29 +158,15 @@ def _start_payloads(
     ]
 
 
-def _finish_payloads(vendor: Vendor, pkg: Path, procs: list[subprocess.Popen[str]]) -> None:
+def _finish_payloads(table: Table, vendor: Vendor, pkg: Path, procs: list[subprocess.Popen[str]]) -> None:
     for proc in procs:
         _wait(proc)
     doc = f'"""Models of the files {vendor.name} lets you download (from specs/payloads/)."""\n'
     (pkg / "__init__.py").write_text(header_lines(vendor, vendor.spec, COMMAND) + doc, encoding="utf-8")
     (pkg / "py.typed").write_text("", encoding="utf-8")
     # the builtin formatter is not ruff: format like the rest, isolated from the repository's ruff config
-    _run(
-        [
-            _tool("ruff"),
-            "check",
-            str(pkg),
-            "--isolated",
-            "--fix-only",
-            "--select",
-            "F401,I,UP",
-            "--target-version",
-            "py311",
-            "--no-cache",
-            "--quiet",
-        ]
-    )
-    _run([_tool("ruff"), "format", str(pkg), "--isolated", "--line-length", "100", "--no-cache", "--quiet"])
+    for cmd in ruff_commands(table.ruff, str(pkg), exe=_tool("ruff")):
+        _run(cmd)
 
 
 _OPC_LOCK = threading.Lock()
@@ -219,7 +206,7 @@ def render(table: Table, vendor: Vendor, out: Path, versions: dict[str, str]) ->
             _openapi_python_client(vendor, vendor.opc_config(table.opc), templates, out)
             (out / "py.typed").write_text("", encoding="utf-8")
             if payloads:
-                _finish_payloads(vendor, work / "payloads", payloads)
+                _finish_payloads(table, vendor, work / "payloads", payloads)
                 shutil.copytree(work / "payloads", out / "payloads")
         finally:
             for proc in payloads:
@@ -282,10 +269,3 @@ def build(table: Table, vendor: Vendor, dest: Path, versions: dict[str, str]) ->
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(staged, dest)
     return operations, sum(1 for p in dest.rglob("*") if p.is_file())
-
-
-def relative_root(path: Path) -> str:
-    try:
-        return path.relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(path)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from generator.config import ConfigError, Vendor, load_table, tool_versions
+from generator.config import Vendor, load_table, tool_versions
 from generator.pipeline import MANIFEST, build, count_operations
 from tests.conftest import ROOT
 
@@ -103,17 +103,6 @@ def test_unknown_vendor_is_a_clear_error(repo_copy: Path) -> None:
     proc = _run_generator(repo_copy, "--vendor", "amazon")
     assert proc.returncode == 2
     assert "unknown vendor amazon" in proc.stderr and "wabi2b" in proc.stderr
-
-
-def test_every_override_needs_a_reason(tmp_path: Path) -> None:
-    table = tmp_path / "vendors.toml"
-    table.write_text(
-        '[vendor.x]\nspec = "specs/x.yaml"\npackage = "x_api"\n'
-        "[vendor.x.overrides.content_type_overrides]\n"
-        'value = { "application/pdf" = "application/octet-stream" }\n'
-    )
-    with pytest.raises(ConfigError, match="content_type_overrides"):
-        load_table(table)
 
 
 TINY = """\
