@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from sellerkit._core.auth import (
+    CallbackTokenStore,
     HeaderAuth,
     TokenAuth,
     TokenEndpoint,
+    TokenSet,
     TokenUnavailableError,
     oauth2_password_grant,
 )
@@ -31,7 +33,6 @@ from sellerkit._core.errors import (
 )
 from sellerkit._core.redact import Secret
 from sellerkit._core.retry import RetryPolicy
-from sellerkit._core.tokens import CallbackTokenStore, TokenSet
 from sellerkit._core.transport import (
     JOB_CREATING,
     RETURN_ERRORS,

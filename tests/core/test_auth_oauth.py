@@ -16,11 +16,17 @@ from typing import Any
 import httpx
 import pytest
 
-from sellerkit._core.auth import Credentials, TokenAuth, TokenEndpoint, oauth2_password_grant
+from sellerkit._core.auth import (
+    Credentials,
+    FileTokenStore,
+    TokenAuth,
+    TokenEndpoint,
+    TokenSet,
+    oauth2_password_grant,
+)
 from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.errors import AuthenticationError, ServerError
 from sellerkit._core.retry import RetryPolicy
-from sellerkit._core.tokens import FileTokenStore, TokenSet
 from sellerkit._core.transport import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from tests.simulators.framework import ScaledClock
 from tests.simulators.oauth import OAuthSimulator

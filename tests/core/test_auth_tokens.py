@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sellerkit._core.redact import Secret
-from sellerkit._core.tokens import (
+from sellerkit._core.auth import (
     CallbackTokenStore,
     FileTokenStore,
     RenewPolicy,
@@ -21,6 +20,7 @@ from sellerkit._core.tokens import (
     TokenStore,
     parse_token_response,
 )
+from sellerkit._core.redact import Secret
 
 ACCESS = "at-5ecr3t-access"
 REFRESH = "rt-5ecr3t-refresh"

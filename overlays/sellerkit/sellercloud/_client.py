@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from sellerkit._core import _aio
-from sellerkit._core.auth import Credentials, TokenAuth, TokenEndpoint
+from sellerkit._core.auth.token import Credentials, TokenAuth, TokenEndpoint
 from sellerkit._core.bodies import ErrorFacts, reset_time_throttle
 from sellerkit._core.calls import readable, unwrap
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http

@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, Protocol, overload
 
 import httpx
 
+from sellerkit._core.auth.header import HeaderAuth
 from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.calls import readable, unwrap
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
@@ -34,7 +35,6 @@ from sellerkit._core.errors import (
     ServerError,
 )
 from sellerkit._core.jobs import AsyncJob, Job, JobState
-from sellerkit._core.keys import HeaderAuth
 from sellerkit._core.polling import Progress
 from sellerkit._core.redact import Secret
 from sellerkit._core.transport import HttpSettings, VendorFacts

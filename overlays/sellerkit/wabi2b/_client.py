@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 import httpx
 
+from sellerkit._core.auth.header import HeaderAuth
 from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.calls import readable, unwrap
 from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, JobFailedError
 from sellerkit._core.jobs import AsyncJob, Job, JobState
-from sellerkit._core.keys import HeaderAuth
 from sellerkit._core.polling import PollPolicy, Progress
 from sellerkit._core.quota import Quota, QuotaLimiter, shared_limiter
 from sellerkit._core.redact import Secret

@@ -1,4 +1,4 @@
-"""Static header keys as an `httpx.Auth` (kept apart from `auth.py`: key-only vendors import just this)."""
+"""Static header keys as an `httpx.Auth` (apart from the token machinery: key-only vendors import less)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Callable, Generator, Mapping
 
 import httpx
 
-from .errors import ConfigurationError
-from .redact import Secret
+from ..errors import ConfigurationError
+from ..redact import Secret
 
 HeaderValue = str | Secret | Callable[[], str]
 """A header value: fixed, or a callable asked on every request (e.g. a JWT that its issuer renews)."""

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .redact import Secret
+from ..redact import Secret
 
 auth_log = logging.getLogger("sellerkit.auth")
 
