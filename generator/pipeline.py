@@ -12,9 +12,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -30,6 +31,12 @@ from .config import (
     sha256_file,
     tree_sha256,
 )
+
+if TYPE_CHECKING:
+    from openapi_python_client.config import Config
+    from openapi_python_client.parser.errors import GeneratorError
+    from openapi_python_client.parser.openapi import EndpointCollection
+    from openapi_python_client.strings import PythonIdentifier
 
 MANIFEST = "_manifest.json"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -170,15 +177,109 @@ def _finish_payloads(table: Table, vendor: Vendor, pkg: Path, procs: list[subpro
 
 
 _OPC_LOCK = threading.Lock()
+OPERATIONS_MODULE = "operations.py"
+# names the operations module defines itself; a tag's constant must not take one of them
+_OPERATIONS_NAMES = frozenset({"BY_ID", "BY_TAG", "OPERATIONS"})
+# the one lowercase name it imports, which an operation module of that name would shadow
+_OPERATIONS_IMPORTS = frozenset({"dataclass"})
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    tag: str
+    name: str
+    operation_id: str
+    method: str
+    path: str
+    summary: str
+
+
+def operation_rows(
+    collections: Mapping[PythonIdentifier, EndpointCollection], spec: Mapping[str, Any], prefix: str
+) -> list[OperationRow]:
+    """One row per module openapi-python-client wrote, named as it names them, sorted by (tag, name)."""
+    from openapi_python_client.strings import PythonIdentifier
+
+    rows = []
+    for tag, collection in collections.items():
+        for endpoint in collection.endpoints:
+            path = endpoint.path.get_untrusted_value()
+            operation_id = spec["paths"][path][endpoint.method].get("operationId") or str(endpoint.name)
+            rows.append(
+                OperationRow(
+                    tag=str(tag),
+                    # the same expression it uses for the module's file name (Project._build_api)
+                    name=str(PythonIdentifier(endpoint.name, prefix)),
+                    operation_id=str(operation_id),
+                    method=endpoint.method.upper(),
+                    path=path,
+                    summary=endpoint.summary.get_untrusted_value(),
+                )
+            )
+    names = [row.name for row in rows]
+    if len(set(names)) != len(names):  # e.g. generate_all_tags: one module under several tags
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise GenerationError(f"operation module names appear more than once: {', '.join(twice)}")
+    clash = sorted(
+        ({row.tag.upper() for row in rows} & _OPERATIONS_NAMES) | (set(names) & _OPERATIONS_IMPORTS)
+    )
+    if clash:
+        raise GenerationError(f"{', '.join(clash)} would shadow a name {OPERATIONS_MODULE} defines")
+    return sorted(rows, key=lambda row: (row.tag, row.name))
+
+
+def _operations_context(rows: list[OperationRow]) -> dict[str, Any]:
+    tags = sorted({row.tag for row in rows})
+    return {
+        "count": len(rows),
+        "exports": sorted([*_OPERATIONS_NAMES, "Operation", *(tag.upper() for tag in tags)]),
+        "tags": [
+            {
+                "name": tag,
+                "constant": tag.upper(),
+                "operations": [row for row in rows if row.tag == tag],
+            }
+            for tag in tags
+        ],
+    }
+
+
+def _generate(config: Config, templates: Path) -> Sequence[GeneratorError]:
+    """openapi-python-client's `generate()`, its project also writing the operations table."""
+    # Project, _get_document and _build_api are this pinned version's (0.29.1) generate() internals;
+    # the operations tests fail if a later version moves them
+    from openapi_python_client import Project, _get_document
+    from openapi_python_client.parser import GeneratorData
+    from openapi_python_client.parser.errors import GeneratorError
+
+    document = _get_document(source=config.document_source, timeout=config.http_timeout)
+    if isinstance(document, GeneratorError):
+        return [document]
+    spec: dict[str, Any] = document
+    openapi = GeneratorData.from_dict(spec, config=config)
+    if isinstance(openapi, GeneratorError):
+        return [openapi]
+
+    class WithOperations(Project):
+        def _build_api(self) -> None:
+            super()._build_api()
+            rows = operation_rows(self.openapi.endpoint_collections_by_tag, spec, config.field_prefix)
+            self.env.filters["py"] = repr  # a Python literal of spec text (ruff then picks the quotes)
+            template = self.env.get_template("operations.py.jinja")
+            text = template.render(**_operations_context(rows))
+            (self.package_dir / OPERATIONS_MODULE).write_text(text, encoding=config.file_encoding)
+
+    return WithOperations(openapi=openapi, config=config, custom_template_path=templates).build()
 
 
 def _openapi_python_client(vendor: Vendor, options: dict[str, Any], templates: Path, out: Path) -> None:
-    """`openapi-python-client generate --meta none --fail-on-warning`, in-process.
+    """`openapi-python-client generate --meta none --fail-on-warning`, in-process, plus `operations.py`.
 
     In-process because importing the tool costs ~0.5 s per process, more than generating a spec; the
-    lock keeps its runs one at a time (it is not documented as thread-safe).
+    lock keeps its runs one at a time (it is not documented as thread-safe). The operations table is
+    rendered by its own project object from the endpoints it parsed, so module names match by construction,
+    and before its post-hooks, so ruff treats it like every other file.
     """
-    from openapi_python_client import generate
     from openapi_python_client.config import Config, ConfigFile, MetaType
 
     config = Config.from_sources(
@@ -188,7 +289,7 @@ def _openapi_python_client(vendor: Vendor, options: dict[str, Any], templates: P
         # its post-hooks call `ruff` from PATH: make that the pinned one of this environment
         os.environ["PATH"] = _bin_env()["PATH"]
         with contextlib.redirect_stdout(io.StringIO()):  # it prints "Generating <path>"
-            errors = generate(config=config, custom_template_path=templates)
+            errors = _generate(config, templates)
     if errors:  # --fail-on-warning: warnings (e.g. a dropped content type) fail the run too
         detail = "\n".join(f"{e.level.value}: {e.header}: {e.detail or ''}".rstrip(": ") for e in errors)
         raise GenerationError(f"openapi-python-client on {vendor.rel(vendor.spec)}:\n{detail}")
