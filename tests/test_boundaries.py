@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import subprocess
 import sys
 import zipfile
@@ -17,6 +18,13 @@ from tests.conftest import ROOT
 GENERATED = ROOT / "generated" / "sellerkit"
 OVERLAYS = ROOT / "overlays" / "sellerkit"
 TABLE = load_table()
+
+
+def _table_packages() -> list[str]:
+    """From generator/vendors.toml: each vendor's generated package, and its overlay where one exists."""
+    generated = [f"sellerkit.{v.package}" for v in TABLE.vendors]
+    overlays = [f"sellerkit.{v.name}" for v in TABLE.vendors if (OVERLAYS / v.name / "__init__.py").is_file()]
+    return [*generated, *overlays, "sellerkit._core"]
 
 
 def _overlay_packages() -> set[str]:
@@ -59,7 +67,7 @@ def test_namespace_has_no_init_and_every_subpackage_is_typed() -> None:
             assert (pkg / "py.typed").exists(), pkg
 
 
-@pytest.mark.parametrize("module", [f"sellerkit.{v.package}" for v in TABLE.vendors] + ["sellerkit._core"])
+@pytest.mark.parametrize("module", _table_packages())
 def test_importable_from_the_editable_install(module: str) -> None:
     imported = importlib.import_module(module)
     assert imported.__file__ is not None
@@ -76,22 +84,27 @@ def test_wheel_merges_both_halves_into_one_namespace(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("sellerkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "sellerkit/__init__.py" not in names
+    packages = _table_packages()
     for vendor in TABLE.vendors:
         assert f"sellerkit/{vendor.package}/client.py" in names
-        assert f"sellerkit/{vendor.package}/py.typed" in names
-    assert "sellerkit/_core/py.typed" in names
+        assert f"sellerkit/{vendor.package}/operations.py" in names
+    for package in packages:
+        assert f"{package.replace('.', '/')}/py.typed" in names, package
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     # import from the unpacked wheel only: drop the editable install's source folders from sys.path
     halves = (str(ROOT / "generated"), str(ROOT / "overlays"))
+    modules = [*packages, *(f"sellerkit.{v.package}.operations" for v in TABLE.vendors)]
     probe = (
-        f"import sys; sys.path = [p for p in sys.path if not p.startswith({halves!r})];"
+        "import importlib, json, sys;"
+        f"sys.path = [p for p in sys.path if not p.startswith({halves!r})];"
         f"sys.path.insert(0, {str(site)!r});"
-        "import sellerkit.wabi2b_api.client, sellerkit.sellercloud_api.client, sellerkit._core;"
-        "print(sellerkit.wabi2b_api.client.__file__, sellerkit._core.__file__)"
+        f"print(json.dumps({{m: importlib.import_module(m).__file__ for m in {modules!r}}}))"
     )
     run = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.count(str(site)) == 2
+    files = json.loads(run.stdout)
+    assert sorted(files) == sorted(modules)
+    assert [m for m, file in files.items() if not file.startswith(str(site))] == []
