@@ -1,0 +1,148 @@
+"""The job journal: every export job a call starts is recorded before the call returns, so a re-run of the
+same call adopts it instead of starting a duplicate (and orphaning the first).
+
+Records live in one small JSON file per job, `<folder>/<vendor>/<fingerprint>.json`, written atomically
+(temporary file, fsync, rename). The folder is `SELLERKIT_STATE_DIR`, else the user state folder
+(`platformdirs.user_state_dir("sellerkit")`, e.g. `~/.local/state/sellerkit` on Linux) + `/jobs`.
+The fingerprint is a SHA-256 over the vendor, the base URL, a digest of the credential, the operation and its
+parameters: the credential itself is never stored. Records older than `max_age` (default 24 hours) are
+dropped when next looked at; `fresh=True` on a call skips adoption.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+from .files import write_atomically
+
+log = logging.getLogger("sellerkit.journal")
+
+DEFAULT_MAX_AGE = 24 * 3600.0
+ENV_STATE_DIR = "SELLERKIT_STATE_DIR"
+
+
+def default_folder() -> Path:
+    """`$SELLERKIT_STATE_DIR`, else the platform's user state folder for sellerkit, + `/jobs`."""
+    configured = os.environ.get(ENV_STATE_DIR)
+    if configured:
+        return Path(configured) / "jobs"
+    import platformdirs  # a kept library for the per-OS state folder; imported only when a job starts
+
+    return Path(platformdirs.user_state_dir("sellerkit")) / "jobs"
+
+
+def fingerprint(vendor: str, base_url: str, credential: str, operation: str, params: object) -> str:
+    """The key of a call: same vendor, account, operation and parameters → same job."""
+    account = hashlib.sha256(credential.encode()).hexdigest()
+    canonical = json.dumps(
+        [vendor, base_url.rstrip("/"), account, operation, params], sort_keys=True, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One job a call started: enough to adopt it, list it, or resume its download."""
+
+    vendor: str
+    fingerprint: str
+    operation: str
+    reference: str
+    created_at: float
+    finished_at: float | None = None
+
+
+class Journal:
+    """Durable records of started jobs, keyed by call fingerprint (safe to share between processes)."""
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str] | None = None,
+        *,
+        max_age: float = DEFAULT_MAX_AGE,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not max_age > 0:
+            raise ConfigurationError(f"journal max_age must be > 0 seconds, got {max_age}")
+        self._folder = Path(folder) if folder is not None else None
+        self.max_age, self._clock = max_age, clock
+
+    @property
+    def folder(self) -> Path:
+        """Where the records are (resolved on first use, so importing sellerkit touches no disk)."""
+        if self._folder is None:
+            self._folder = default_folder()
+        return self._folder
+
+    def _path(self, vendor: str, key: str) -> Path:
+        return self.folder / vendor / f"{key}.json"
+
+    def find(self, vendor: str, key: str) -> Record | None:
+        """The record of a call, unless missing, unreadable or older than `max_age` (then it is dropped)."""
+        path = self._path(vendor, key)
+        try:
+            record = Record(**json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("ignoring the unreadable job record %s: %s", path, exc)
+            return None
+        if self._clock() - record.created_at > self.max_age:
+            self._drop(path)
+            return None
+        return record
+
+    def started(self, vendor: str, key: str, operation: str, reference: str) -> Record:
+        """Record a job the vendor just accepted (before the call returns its handle)."""
+        record = Record(vendor, key, operation, reference, created_at=self._clock())
+        self._write(record)
+        return record
+
+    def finished(self, record: Record) -> None:
+        """Mark a job done (its file downloaded); it still expires `max_age` after it started."""
+        self._write(Record(**{**asdict(record), "finished_at": self._clock()}))
+
+    def forget(self, vendor: str, key: str) -> None:
+        """Drop a record (the vendor no longer knows the job, or the caller asked for a fresh one)."""
+        self._drop(self._path(vendor, key))
+
+    def records(self, vendor: str | None = None) -> Iterator[Record]:
+        """Every live record, oldest first."""
+        folders = [self.folder / vendor] if vendor else sorted(p for p in self.folder.glob("*") if p.is_dir())
+        found = []
+        for folder in folders:
+            for path in folder.glob("*.json"):
+                record = self.find(folder.name, path.stem)
+                if record is not None:
+                    found.append(record)
+        yield from sorted(found, key=lambda r: r.created_at)
+
+    def _write(self, record: Record) -> None:
+        path = self._path(record.vendor, record.fingerprint)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, json.dumps(asdict(record), indent=1).encode())
+        except OSError as exc:
+            # the job exists at the vendor either way; only a re-run could not adopt it
+            log.warning("could not record %s job %s in %s: %s", record.vendor, record.reference, path, exc)
+
+    @staticmethod
+    def _drop(path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def describe(record: Record, now: float | None = None) -> dict[str, Any]:
+    """A record as plain data with its age (for listings)."""
+    age = (time.time() if now is None else now) - record.created_at
+    return {**asdict(record), "age_seconds": round(age, 1)}

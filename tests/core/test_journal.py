@@ -1,0 +1,91 @@
+"""The job journal: records survive processes, expire, and never hold the credential."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sellerkit._core.errors import ConfigurationError
+from sellerkit._core.journal import ENV_STATE_DIR, Journal, default_folder, fingerprint
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_fingerprint_depends_on_every_part_and_hides_the_credential() -> None:
+    base = fingerprint("acme", "https://x/", "SECRET-KEY", "export", {"a": 1})
+    assert base == fingerprint("acme", "https://x", "SECRET-KEY", "export", {"a": 1})
+    others = {
+        fingerprint("other", "https://x", "SECRET-KEY", "export", {"a": 1}),
+        fingerprint("acme", "https://y", "SECRET-KEY", "export", {"a": 1}),
+        fingerprint("acme", "https://x", "OTHER-KEY", "export", {"a": 1}),
+        fingerprint("acme", "https://x", "SECRET-KEY", "import", {"a": 1}),
+        fingerprint("acme", "https://x", "SECRET-KEY", "export", {"a": 2}),
+    }
+    assert base not in others and len(others) == 5
+
+
+def test_started_record_is_found_by_another_journal_on_the_same_folder(tmp_path: Path) -> None:
+    clock = Clock()
+    key = fingerprint("acme", "https://x", "SECRET-KEY", "export", [1, 2])
+    Journal(tmp_path, clock=clock).started("acme", key, "export", "job-7")
+    record = Journal(tmp_path, clock=clock).find("acme", key)
+    assert record is not None and record.reference == "job-7" and record.finished_at is None
+    assert "SECRET-KEY" not in (tmp_path / "acme" / f"{key}.json").read_text()
+
+
+def test_records_expire_after_max_age_and_are_dropped(tmp_path: Path) -> None:
+    clock = Clock()
+    journal = Journal(tmp_path, max_age=60, clock=clock)
+    journal.started("acme", "k", "export", "job-1")
+    clock.now += 59
+    assert journal.find("acme", "k") is not None
+    clock.now += 2
+    assert journal.find("acme", "k") is None
+    assert not (tmp_path / "acme" / "k.json").exists()
+
+
+def test_finished_and_forget_and_listing(tmp_path: Path) -> None:
+    clock = Clock()
+    journal = Journal(tmp_path, clock=clock)
+    first = journal.started("acme", "k1", "export", "job-1")
+    clock.now += 1
+    journal.started("beta", "k2", "export", "job-2")
+    journal.finished(first)
+    found = journal.find("acme", "k1")
+    assert found is not None and found.finished_at == clock.now
+    assert [r.reference for r in journal.records()] == ["job-1", "job-2"]
+    journal.forget("acme", "k1")
+    assert [r.reference for r in journal.records()] == ["job-2"]
+
+
+def test_unreadable_record_is_ignored_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "k.json").write_text("{not json")
+    assert Journal(tmp_path).find("acme", "k") is None
+    assert "unreadable job record" in caplog.text
+
+
+def test_default_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_STATE_DIR, str(tmp_path))
+    assert default_folder() == tmp_path / "jobs"
+    monkeypatch.delenv(ENV_STATE_DIR)
+    assert default_folder().name == "jobs"
+
+
+def test_bad_max_age_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="max_age"):
+        Journal(max_age=0)
+
+
+def test_a_record_file_is_plain_json(tmp_path: Path) -> None:
+    record = Journal(tmp_path).started("acme", "k", "export", "job-1")
+    data = json.loads((tmp_path / "acme" / "k.json").read_text())
+    assert data["reference"] == record.reference and data["vendor"] == "acme"
