@@ -165,25 +165,18 @@ OPERATIONS: tuple[Operation, ...] = (
 BY_ID: Mapping[str, Operation] = MappingProxyType({op.operation_id: op for op in OPERATIONS})
 """Each operation by its operationId."""
 
-AUTHENTICATION: tuple[ModuleType, ...] = (create_token,)
+
+def _modules(tag: str) -> tuple[ModuleType, ...]:
+    return tuple(op.module for op in OPERATIONS if op.tag == tag)
+
+
+AUTHENTICATION: tuple[ModuleType, ...] = _modules("authentication")
 """The 1 operation module(s) in `api.authentication`."""
 
-CATALOG_EXPORTS: tuple[ModuleType, ...] = (
-    export_catalog_basic,
-    export_catalog_custom,
-    export_via_plugin,
-    export_via_plugin_documented_path,
-    get_catalog_custom_export_metadata,
-    get_export_via_plugin_metadata,
-)
+CATALOG_EXPORTS: tuple[ModuleType, ...] = _modules("catalog_exports")
 """The 6 operation module(s) in `api.catalog_exports`."""
 
-QUEUED_JOBS: tuple[ModuleType, ...] = (
-    cancel_queued_job,
-    get_queued_job,
-    get_queued_job_logs,
-    get_queued_job_output_file,
-)
+QUEUED_JOBS: tuple[ModuleType, ...] = _modules("queued_jobs")
 """The 4 operation module(s) in `api.queued_jobs`."""
 
 BY_TAG: Mapping[str, tuple[ModuleType, ...]] = MappingProxyType(

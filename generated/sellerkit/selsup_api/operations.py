@@ -461,62 +461,24 @@ OPERATIONS: tuple[Operation, ...] = (
 BY_ID: Mapping[str, Operation] = MappingProxyType({op.operation_id: op for op in OPERATIONS})
 """Each operation by its operationId."""
 
-BACKGROUND_EXPORTS: tuple[ModuleType, ...] = (
-    export_contractor_settlement_structure,
-    export_models_file,
-    export_orders_to_moy_sklad,
-    export_product_sets_file,
-    export_products_file,
-    export_stocks_file,
-    export_wildberries_products_file,
-    upload_images_to_wildberries,
-)
+
+def _modules(tag: str) -> tuple[ModuleType, ...]:
+    return tuple(op.module for op in OPERATIONS if op.tag == tag)
+
+
+BACKGROUND_EXPORTS: tuple[ModuleType, ...] = _modules("background_exports")
 """The 8 operation module(s) in `api.background_exports`."""
 
-FILE_EXPORTS: tuple[ModuleType, ...] = (
-    download_acceptance_act,
-    download_brands_import_template,
-    download_categories_file_template,
-    download_categories_import_template,
-    download_contractors_import_template,
-    download_customers_file,
-    download_edo_invoice,
-    download_income_products_file,
-    download_marketplace_stocks_update_file,
-    download_order_box_barcodes,
-    download_order_products_file,
-    download_ozon_container_labels,
-    download_ozon_images_by_view,
-    download_ozon_invoice,
-    download_ozon_order_file,
-    download_product_sets_import_template,
-    download_products_delivery_file,
-    download_products_import_template,
-    download_service_stocks_file,
-    download_supply_ttn_print_file,
-    download_wildberries_images_by_view,
-    download_wildberries_order_file,
-    download_wildberries_order_images,
-    download_wildberries_photography_images,
-    download_wildberries_specification,
-    download_wildberries_stocks_file,
-    download_wildberries_ttn_edo_file,
-)
+FILE_EXPORTS: tuple[ModuleType, ...] = _modules("file_exports")
 """The 27 operation module(s) in `api.file_exports`."""
 
-FILES: tuple[ModuleType, ...] = (download_file,)
+FILES: tuple[ModuleType, ...] = _modules("files")
 """The 1 operation module(s) in `api.files`."""
 
-INTEGRATIONS: tuple[ModuleType, ...] = (
-    check_commerce_ml_auth,
-    create_marketplace_cards,
-)
+INTEGRATIONS: tuple[ModuleType, ...] = _modules("integrations")
 """The 2 operation module(s) in `api.integrations`."""
 
-TASKS: tuple[ModuleType, ...] = (
-    cancel_task,
-    find_task,
-)
+TASKS: tuple[ModuleType, ...] = _modules("tasks")
 """The 2 operation module(s) in `api.tasks`."""
 
 BY_TAG: Mapping[str, tuple[ModuleType, ...]] = MappingProxyType(

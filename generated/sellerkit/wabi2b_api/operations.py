@@ -82,13 +82,15 @@ OPERATIONS: tuple[Operation, ...] = (
 BY_ID: Mapping[str, Operation] = MappingProxyType({op.operation_id: op for op in OPERATIONS})
 """Each operation by its operationId."""
 
-PRODUCT_BULK_DOWNLOAD: tuple[ModuleType, ...] = (
-    get_products_bulk_download_status,
-    submit_products_bulk_download,
-)
+
+def _modules(tag: str) -> tuple[ModuleType, ...]:
+    return tuple(op.module for op in OPERATIONS if op.tag == tag)
+
+
+PRODUCT_BULK_DOWNLOAD: tuple[ModuleType, ...] = _modules("product_bulk_download")
 """The 2 operation module(s) in `api.product_bulk_download`."""
 
-PRODUCT_BULK_UPLOAD: tuple[ModuleType, ...] = (submit_offer_products_for_sale_bulk_upload,)
+PRODUCT_BULK_UPLOAD: tuple[ModuleType, ...] = _modules("product_bulk_upload")
 """The 1 operation module(s) in `api.product_bulk_upload`."""
 
 BY_TAG: Mapping[str, tuple[ModuleType, ...]] = MappingProxyType(
