@@ -24,9 +24,10 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 import uvicorn
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
@@ -35,10 +36,19 @@ __all__ = [
     "Fault",
     "FaultMiddleware",
     "FaultSet",
+    "FileBody",
+    "HttpLayer",
     "RequestLog",
     "RequestRecord",
     "ScaledClock",
     "Simulator",
+    "Span",
+    "Unsatisfiable",
+    "bearer_token",
+    "byte_chunks",
+    "byte_range",
+    "range_not_satisfiable",
+    "requested_span",
     "serve",
 ]
 
@@ -258,6 +268,12 @@ def _check_params(kind: str, params: Mapping[str, Any]) -> None:
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The credential of an `Authorization: Bearer <token>` header (scheme case-insensitive), else None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token if scheme.lower() == "bearer" else None
+
+
 def _fingerprint(value: str) -> str:
     return (
         "<redacted sha256:" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:12] + ">"
@@ -398,10 +414,14 @@ class RequestLog(Sequence[RequestRecord]):
 # ---------------------------------------------------------------- the middleware
 
 
-class FaultMiddleware:
-    """Outermost ASGI layer: logs each request and applies the generic faults armed on the simulator."""
+SimT = TypeVar("SimT", bound="Simulator")
 
-    def __init__(self, sim: Simulator, app: ASGIApp) -> None:
+
+class HttpLayer(Generic[SimT]):
+    """An ASGI layer in front of a simulator's routes (a vendor's gate: its auth or throttle answer before
+    routing): non-HTTP scopes pass through, HTTP ones go to `handle`."""
+
+    def __init__(self, sim: SimT, app: ASGIApp) -> None:
         self.sim = sim
         self.app = app
 
@@ -409,6 +429,16 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class FaultMiddleware(HttpLayer["Simulator"]):
+    """Outermost ASGI layer: logs each request and applies the generic faults armed on the simulator."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         sim = self.sim
         method: str = scope["method"]
         path: str = scope["path"]
@@ -631,24 +661,145 @@ def _without_header(downstream: Send, name: bytes) -> Send:
     return strip
 
 
+# ---------------------------------------------------------------- files the vendor simulators share
+
+
+class Unsatisfiable(Exception):
+    """A Range no byte of the file satisfies (416)."""
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The single range [start, end) a Range header asks for; None: serve the whole file (another unit, a
+    multi-range request or an invalid one: RFC 9110 lets a server ignore those); raises Unsatisfiable."""
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = (part.strip() for part in spec.strip().partition("-"))
+    # positions are 1*DIGIT (RFC 9110 14.1.1): a sign, other digits or an empty suffix make it invalid
+    if not dash or any(part and not _DIGITS.fullmatch(part) for part in (first, last)):
+        return None
+    if not first:  # suffix range: the last N bytes
+        if not last:
+            return None
+        length = int(last)
+        if length <= 0 or size == 0:
+            raise Unsatisfiable
+        return max(0, size - length), size
+    start = int(first)
+    end = int(last) + 1 if last else size
+    if start >= size:
+        raise Unsatisfiable
+    if end <= start:
+        return None  # last < first: invalid, ignored like an absent Range
+    return start, min(end, size)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The part of a file a response carries: bytes [start, end), status 200 (whole) or 206."""
+
+    start: int
+    end: int
+    status: int
+    content_range: str | None = None
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def requested_span(headers: Mapping[str, str], size: int, validators: Sequence[str]) -> Span:
+    """The span to send for a request's Range / If-Range (a resume is honoured only while If-Range still
+    names the file: one of `validators`, its ETag or Last-Modified); raises Unsatisfiable."""
+    range_header = headers.get("range")
+    if_range = headers.get("if-range")
+    if range_header and (if_range is None or if_range.strip() in validators):
+        chosen = byte_range(range_header, size)
+        if chosen is not None:
+            start, end = chosen
+            return Span(start, end, 206, f"bytes {start}-{end - 1}/{size}")
+    return Span(0, size, 200)
+
+
+def range_not_satisfiable(size: int, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(status_code=416, headers={"content-range": f"bytes */{size}", **(headers or {})})
+
+
+def byte_chunks(data: bytes, start: int, end: int, chunk_size: int) -> Iterator[bytes]:
+    """bytes [start, end) of `data` in pieces of at most `chunk_size`."""
+    view = memoryview(data)
+    for offset in range(start, end, chunk_size):
+        yield bytes(view[offset : min(offset + chunk_size, end)])
+
+
+class FileBody(Response):
+    """Streams a file's pieces (one ASGI message each), so slow/reset/truncate faults act mid-body; the
+    headers (Content-Length included) are the caller's."""
+
+    def __init__(self, pieces: Iterator[bytes], status: int, headers: Mapping[str, str]) -> None:
+        self.pieces = pieces
+        self.status_code = status
+        self.background = None
+        self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        piece = b"" if scope.get("method") == "HEAD" else next(self.pieces, b"")
+        if piece:
+            for following in self.pieces:
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+                piece = following
+        await send({"type": "http.response.body", "body": piece, "more_body": False})
+
+
 # ---------------------------------------------------------------- simulator base and serving
 
 
 class Simulator:
-    """Base of a stateful vendor simulator: a clock, faults, a request log and a served ASGI app."""
+    """Base of a stateful vendor simulator: a clock, faults, a request log and a served ASGI app.
+
+    `with sim.running(host, port=0): ...` serves it; meanwhile `origin` is "http://host:port" and `base_url`
+    the origin plus `api_prefix` (the spec's server path).
+    """
 
     name: ClassVar[str] = "simulator"
+    api_prefix: ClassVar[str] = ""
     fault_kinds: ClassVar[Mapping[str, Mapping[str, Any]]] = FAULT_KINDS
     credential_headers: ClassVar[frozenset[str]] = CREDENTIAL_HEADERS
 
     def __init__(self, clock: ScaledClock | None = None) -> None:
         self.clock = clock if clock is not None else ScaledClock()
+        self.origin: str | None = None
         self.faults = FaultSet(self.fault_kinds)
         self.requests = RequestLog(self.credential_headers)
         self.asgi: ASGIApp = FaultMiddleware(self, self.build_app())
 
     def build_app(self) -> ASGIApp:
         raise NotImplementedError
+
+    @contextmanager
+    def running(self, host: str = "127.0.0.1", *, port: int = 0) -> Iterator[Self]:
+        """Serve on `host` (loopback) until the block ends; `origin` is set meanwhile."""
+        with serve(self.asgi, host, port) as origin:
+            self.origin = origin
+            try:
+                yield self
+            finally:
+                self.origin = None
+
+    def url(self, path: str = "") -> str:
+        """`origin + path`; a RuntimeError that says how when the simulator is not running."""
+        if self.origin is None:
+            raise RuntimeError("the simulator is not running: use `with sim.running(): ...`")
+        return self.origin + path
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL a client is configured with: the origin plus `api_prefix`."""
+        return self.url(self.api_prefix)
 
     def route_of(self, method: str, path: str) -> str:
         """The route name a request is counted under (default: its path)."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -23,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from tests.simulators.framework import ScaledClock, Simulator, serve
+from tests.simulators.framework import ScaledClock, Simulator, bearer_token
 
 __all__ = ["OAuthSettings", "OAuthSimulator", "OAuthStats"]
 
@@ -73,7 +72,6 @@ class OAuthSimulator(Simulator):
         self.settings = settings or OAuthSettings()
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.stats = OAuthStats()
-        self.origin: str | None = None
         self._lock = threading.Lock()
         self._access: dict[str, float] = {}  # token -> expiry (simulated epoch seconds)
         self._refresh: dict[str, tuple[str, float]] = {}  # token -> (username, expiry)
@@ -88,11 +86,6 @@ class OAuthSimulator(Simulator):
     @property
     def password(self) -> str:
         return self.users[self.username]
-
-    def url(self, path: str) -> str:
-        if self.origin is None:
-            raise RuntimeError("the simulator is not running: use `with sim.running(): ...`")
-        return self.origin + path
 
     @property
     def token_url(self) -> str:
@@ -113,33 +106,23 @@ class OAuthSimulator(Simulator):
 
     def revoke_access(self, token: str | None = None) -> None:
         """Kill one access token (or all): the next use gets 401."""
-        with self._lock:
-            if token is None:
-                self._access.clear()
-            else:
-                self._access.pop(token, None)
+        self._revoke(self._access, token)
 
     def revoke_refresh(self, token: str | None = None) -> None:
         """Kill one refresh token (or all): the next refresh with it gets 400 invalid_grant."""
+        self._revoke(self._refresh, token)
+
+    def _revoke(self, tokens: dict[str, Any], token: str | None) -> None:
         with self._lock:
             if token is None:
-                self._refresh.clear()
+                tokens.clear()
             else:
-                self._refresh.pop(token, None)
+                tokens.pop(token, None)
 
     def refresh_valid(self, token: str) -> bool:
         with self._lock:
             entry = self._refresh.get(token)
             return entry is not None and self.clock.now() < entry[1]
-
-    @contextmanager
-    def running(self, host: str = "127.0.0.1", *, port: int = 0) -> Iterator[OAuthSimulator]:
-        with serve(self.asgi, host, port) as origin:
-            self.origin = origin
-            try:
-                yield self
-            finally:
-                self.origin = None
 
     # ---- the app
 
@@ -218,14 +201,13 @@ class OAuthSimulator(Simulator):
         return JSONResponse({**issued, "token_type": "Bearer", "username": username})
 
     async def _protected(self, request: Request) -> Response:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        token = bearer_token(request.headers.get("authorization")) or ""  # "" is never a token
         try:
             body = await request.body()
         except ClientDisconnect:
             return Response(status_code=499)
         with self._lock:
-            expiry = self._access.get(token) if scheme.lower() == "bearer" else None
+            expiry = self._access.get(token)
             if expiry is None or self.clock.now() >= expiry:
                 self.stats.protected_rejected += 1
                 reason = "missing or unknown" if expiry is None else "expired"

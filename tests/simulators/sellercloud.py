@@ -34,8 +34,8 @@ import math
 import re
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import parse_qs, urlsplit
@@ -49,7 +49,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.simulators.files import xlsx
-from tests.simulators.framework import FAULT_KINDS, ScaledClock, Simulator, serve
+from tests.simulators.framework import FAULT_KINDS, HttpLayer, ScaledClock, Simulator, bearer_token
 
 if TYPE_CHECKING:
     import argparse
@@ -682,6 +682,7 @@ class SellercloudSimulator(Simulator):
     """The simulator. Serve it with `running()`; get a token over HTTP or with `token()`."""
 
     name: ClassVar[str] = "sellercloud"
+    api_prefix: ClassVar[str] = API_PREFIX  # the spec's server URL ends in /rest; /api/token goes after it
     #: the framework's fault kinds, plus the vendor's own throttle answer:
     #: status None = settings.throttle_status; reset_in None = the client's window reset (simulated s from
     #: now otherwise); retry_after None = settings.throttle_retry_after, True/False to force it either way
@@ -706,24 +707,9 @@ class SellercloudSimulator(Simulator):
         self.username = username
         self.password = password if password is not None else "sim-" + secrets.token_urlsafe(18)
         self.server_id = server_id
-        self.origin: str | None = None
         super().__init__(clock)
 
-    # ---- serving and credentials
-
-    @contextmanager
-    def running(self, host: str = "127.0.0.1", *, port: int = 0) -> Iterator[SellercloudSimulator]:
-        with ExitStack() as stack:
-            self.origin = stack.enter_context(serve(self.asgi, host, port))
-            stack.callback(setattr, self, "origin", None)
-            yield self
-
-    @property
-    def base_url(self) -> str:
-        """The API base URL (the spec's server URL, ending in /rest); paths like /api/token go after it."""
-        if self.origin is None:
-            raise RuntimeError("the simulator is not running: use `with sim.running(): ...`")
-        return self.origin + API_PREFIX
+    # ---- credentials
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -895,13 +881,21 @@ class SellercloudSimulator(Simulator):
 
     def _authorize(self, request: Request) -> str | Response:
         """The user of a request with a valid bearer token, or the 401 to send."""
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        token = self.state.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
+        value = bearer_token(request.headers.get("authorization"))
+        token = None if value is None else self.state.tokens.get(value.strip())
         if token is None or self.clock.now() >= token.expires_at:
             response = _error(401, UNAUTHORIZED_MESSAGE)
             response.headers["www-authenticate"] = "Bearer"
             return response
         return token.username
+
+    async def _authorized_payload(self, request: Request) -> tuple[str, dict[str, Any]] | Response:
+        """The user and JSON-object body of an authorized request, or the 401/400 to send."""
+        user = self._authorize(request)
+        if isinstance(user, Response):
+            return user
+        payload = await _json_object(request)
+        return payload if isinstance(payload, Response) else (user, payload)
 
     async def _token(self, request: Request) -> Response:
         payload = await _json_object(request)
@@ -992,12 +986,10 @@ class SellercloudSimulator(Simulator):
         return _json(link if settings.link_shape == "string" else {"QueuedJobLink": link})
 
     async def _export_via_plugin(self, request: Request) -> Response:
-        user = self._authorize(request)
-        if isinstance(user, Response):
-            return user
-        payload = await _json_object(request)
-        if isinstance(payload, Response):
-            return payload
+        got = await self._authorized_payload(request)
+        if isinstance(got, Response):
+            return got
+        user, payload = got
         errors: dict[str, str] = {}
         key = payload.get("PluginProfileKey")
         if not isinstance(key, str):
@@ -1012,12 +1004,10 @@ class SellercloudSimulator(Simulator):
         return self._queue(user, "plugin", product_ids, file_format, _COLUMN_KEYS, key)
 
     async def _export_basic(self, request: Request) -> Response:
-        user = self._authorize(request)
-        if isinstance(user, Response):
-            return user
-        payload = await _json_object(request)
-        if isinstance(payload, Response):
-            return payload
+        got = await self._authorized_payload(request)
+        if isinstance(got, Response):
+            return got
+        user, payload = got
         errors: dict[str, str] = {}
         kind = _as_int(payload.get("StandardExportKind"))
         if kind is None or not 0 <= kind <= 14:
@@ -1032,12 +1022,10 @@ class SellercloudSimulator(Simulator):
         return self._queue(user, "basic", product_ids, file_format, _COLUMN_KEYS)
 
     async def _export_custom(self, request: Request) -> Response:
-        user = self._authorize(request)
-        if isinstance(user, Response):
-            return user
-        payload = await _json_object(request)
-        if isinstance(payload, Response):
-            return payload
+        got = await self._authorized_payload(request)
+        if isinstance(got, Response):
+            return got
+        user, payload = got
         errors: dict[str, str] = {}
         product_ids = _product_ids(payload, errors)
         file_format = self._file_format(payload, errors)
@@ -1125,27 +1113,25 @@ class SellercloudSimulator(Simulator):
             return _invalid({"id": job_id})
         return job_id
 
-    async def _cancel(self, request: Request) -> Response:
+    def _job_of_query(self, request: Request) -> Job | Response:
+        """The job named by `?id=` of an authorized request, or the 401/400/404 to send."""
         user = self._authorize(request)
         if isinstance(user, Response):
             return user
         job_id = self._job_id_param(request)
         if isinstance(job_id, Response):
             return job_id
-        job = self._job_or_404(job_id)
+        return self._job_or_404(job_id)
+
+    async def _cancel(self, request: Request) -> Response:
+        job = self._job_of_query(request)
         if isinstance(job, Response):
             return job
         self.cancel(job.id)  # a job that already finished stays as it is
         return Response(status_code=200)
 
     async def _output_file(self, request: Request) -> Response:
-        user = self._authorize(request)
-        if isinstance(user, Response):
-            return user
-        job_id = self._job_id_param(request)
-        if isinstance(job_id, Response):
-            return job_id
-        job = self._job_or_404(job_id)
+        job = self._job_of_query(request)
         if isinstance(job, Response):
             return job
         if not job.has_output(self.clock.now()):
@@ -1173,18 +1159,11 @@ def output_response(export: ExportFile, file_name: str, shape: str) -> Response:
     raise ValueError(f"output_shape must be one of {OUTPUT_SHAPES}, not {shape!r}")
 
 
-class _RateLimitGate:
+class _RateLimitGate(HttpLayer["SellercloudSimulator"]):
     """Counts every request per client IP (all endpoints, before routing and auth) and answers the vendor's
     throttle body when the window is full or a `throttle` fault says so."""
 
-    def __init__(self, sim: SellercloudSimulator, app: ASGIApp) -> None:
-        self.sim = sim
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         sim = self.sim
         client = str((scope.get("client") or ("unknown", 0))[0])
         now = sim.clock.now()

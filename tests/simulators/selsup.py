@@ -38,7 +38,7 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
@@ -54,7 +54,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.simulators.files import xlsx, zip_entry
-from tests.simulators.framework import FAULT_KINDS, ScaledClock, Simulator, serve
+from tests.simulators.framework import (
+    FAULT_KINDS,
+    FileBody,
+    HttpLayer,
+    ScaledClock,
+    Simulator,
+    Span,
+    Unsatisfiable,
+    range_not_satisfiable,
+    requested_span,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -822,59 +832,6 @@ class SelsupState:
 # ---------------------------------------------------------------- HTTP helpers
 
 
-class _FileBody(Response):
-    """Streams a SelsupFile's bytes [start, end) in chunks, so slow/reset/truncate faults act mid-body."""
-
-    def __init__(
-        self, file: SelsupFile, start: int, end: int, status: int, headers: Mapping[str, str], chunk: int
-    ) -> None:
-        self.file = file
-        self.start = start
-        self.end = end
-        self.chunk = chunk
-        self.status_code = status
-        self.background = None
-        self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        if scope.get("method") == "HEAD" or self.end <= self.start:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        pieces = self.file.chunks(self.start, self.end, self.chunk)
-        piece = next(pieces)
-        for following in pieces:
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
-            piece = following
-        await send({"type": "http.response.body", "body": piece, "more_body": False})
-
-
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """The single range [start, end) asked for, None to serve the whole file; raises ValueError (416)."""
-    unit, _, spec = header.strip().partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, dash, last = spec.strip().partition("-")
-    if (
-        not dash
-        or not (first.strip().isdigit() or not first.strip())
-        or (last and not last.strip().isdigit())
-    ):
-        return None
-    if not first.strip():
-        length = int(last) if last.strip() else 0
-        if length <= 0 or size == 0:
-            raise ValueError("unsatisfiable")
-        return max(0, size - length), size
-    start = int(first)
-    end = int(last) + 1 if last.strip() else size
-    if start >= size:
-        raise ValueError("unsatisfiable")
-    if end <= start:
-        return None
-    return start, min(end, size)
-
-
 def _spring_error(status: int, reason: str, path: str, now: float) -> JSONResponse:
     """Spring Boot's default error body, for unrouted paths and methods."""
     return JSONResponse(
@@ -915,24 +872,9 @@ class SelsupSimulator(Simulator):
         self.settings = settings if settings is not None else SelsupSettings()
         self.state = SelsupState(self.settings)
         self.api_key = api_key if api_key is not None else "sim-" + secrets.token_hex(16)
-        self.origin: str | None = None
         super().__init__(clock)
 
-    # ---- serving and credentials
-
-    @contextmanager
-    def running(self, host: str = "127.0.0.1", *, port: int = 0) -> Iterator[SelsupSimulator]:
-        with ExitStack() as stack:
-            self.origin = stack.enter_context(serve(self.asgi, host, port))
-            stack.callback(setattr, self, "origin", None)
-            yield self
-
-    @property
-    def base_url(self) -> str:
-        """The spec's server URL equivalent: the origin (paths begin with /api/...)."""
-        if self.origin is None:
-            raise RuntimeError("the simulator is not running: use `with sim.running(): ...`")
-        return self.origin
+    # ---- credentials (base_url is the origin: the spec's paths begin with /api/...)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": self.api_key}
@@ -1151,25 +1093,21 @@ class SelsupSimulator(Simulator):
             "content-disposition": f'attachment; filename="{file.filename}"',
             "etag": f'"{file.sha256[:32]}"',
         }
-        start, end, status = 0, file.size, 200
+        span = Span(0, file.size, 200)
         if self.settings.accept_ranges:
             headers["accept-ranges"] = "bytes"
-            range_header = request.headers.get("range")
-            if_range = request.headers.get("if-range")
-            if range_header and (if_range is None or if_range.strip() == headers["etag"]):
-                try:
-                    chosen = _byte_range(range_header, file.size)
-                except ValueError:
-                    return Response(status_code=416, headers={"content-range": f"bytes */{file.size}"})
-                if chosen is not None:
-                    start, end = chosen
-                    status = 206
-                    headers["content-range"] = f"bytes {start}-{end - 1}/{file.size}"
-        headers["content-length"] = str(end - start)
+            try:
+                span = requested_span(request.headers, file.size, (headers["etag"],))
+            except Unsatisfiable:
+                return range_not_satisfiable(file.size)
+        if span.content_range is not None:
+            headers["content-range"] = span.content_range
+        headers["content-length"] = str(span.length)
         with self.state.lock:
             self.state.stats.files_served += 1
-            self.state.stats.bytes_served += end - start
-        return _FileBody(file, start, end, status, headers, self.settings.chunk_size)
+            self.state.stats.bytes_served += span.length
+        pieces = file.chunks(span.start, span.end, self.settings.chunk_size)
+        return FileBody(pieces, span.status, headers)
 
     # ---- tasks over HTTP
 
@@ -1287,17 +1225,10 @@ class SelsupSimulator(Simulator):
             return _spring_error(404, "Not Found", request.url.path, self.clock.now())
 
 
-class _Gate:
+class _Gate(HttpLayer["SelsupSimulator"]):
     """Before routing: the API key (403 {error}) and the vendor's `server_error` fault."""
 
-    def __init__(self, sim: SelsupSimulator, app: ASGIApp) -> None:
-        self.sim = sim
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         sim = self.sim
         path = str(scope["path"])
         fault = sim.take_fault(scope, "server_error")

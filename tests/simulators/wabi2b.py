@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Self
 from urllib.parse import urlsplit
 
 import msgspec
@@ -37,9 +37,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from tests.simulators.framework import FAULT_KINDS, ScaledClock, Simulator, serve
+from tests.simulators.framework import (
+    FAULT_KINDS,
+    FileBody,
+    ScaledClock,
+    Simulator,
+    Unsatisfiable,
+    byte_chunks,
+    range_not_satisfiable,
+    requested_span,
+    serve,
+)
 
 __all__ = [
     "CSV_HEADER",
@@ -549,63 +559,6 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
-class _FileResponse(Response):
-    """Serves (a range of) an in-memory file in chunks, so slow/reset/truncate faults act mid-body."""
-
-    def __init__(
-        self, data: bytes, start: int, end: int, status: int, headers: Mapping[str, str], chunk: int
-    ) -> None:
-        self.data = data
-        self.start = start
-        self.end = end  # exclusive
-        self.chunk = chunk
-        self.status_code = status
-        self.background = None
-        self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        view = memoryview(self.data)[self.start : self.end]
-        if not view:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        for offset in range(0, len(view), self.chunk):
-            piece = bytes(view[offset : offset + self.chunk])
-            await send(
-                {"type": "http.response.body", "body": piece, "more_body": offset + self.chunk < len(view)}
-            )
-
-
-class _Unsatisfiable(Exception):
-    pass
-
-
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """The single range [start, end) asked for, None to serve the whole file; raises _Unsatisfiable."""
-    unit, _, spec = header.strip().partition("=")
-    # other units and multi-range requests are answered with the whole file (RFC 9110 allows it)
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, dash, last = spec.strip().partition("-")
-    if not dash:
-        return None
-    try:
-        if not first:  # suffix range: the last N bytes
-            length = int(last)
-            if length <= 0 or size == 0:
-                raise _Unsatisfiable
-            return max(0, size - length), size
-        start = int(first)
-        end = int(last) + 1 if last else size
-    except ValueError:
-        return None
-    if start >= size:
-        raise _Unsatisfiable
-    if start < 0 or end <= start:
-        return None  # syntactically invalid (last < first): ignored, like an absent Range
-    return start, min(end, size)
-
-
 # ---------------------------------------------------------------- the simulator
 
 
@@ -613,6 +566,7 @@ class Wabi2bSimulator(Simulator):
     """The simulator. Serve it with `running()`; mint credentials with `jwt()` / `mint_jwt()`."""
 
     name: ClassVar[str] = "wabi2b"
+    api_prefix: ClassVar[str] = API_PREFIX  # the spec's server URL ends in /v1
     fault_kinds: ClassVar[Mapping[str, Mapping[str, Any]]] = FAULT_KINDS
     # unknown_enum: which field gets the undocumented value on each route, and the value used by default
     STATUS_ENUM_FIELDS: ClassVar[Mapping[str, str]] = {"status": "Queued", "format": "xlsx"}
@@ -636,7 +590,6 @@ class Wabi2bSimulator(Simulator):
         self.api_key = api_key if api_key is not None else "sim-wabi2b-" + secrets.token_hex(12)
         self.api_keys = {self.api_key}
         self.jwt_secret = secrets.token_bytes(32)
-        self.origin: str | None = None
         super().__init__(clock)
         if self.settings.seed_docs_example:
             self.state.seed_docs_job()
@@ -646,23 +599,14 @@ class Wabi2bSimulator(Simulator):
     @contextmanager
     def running(
         self, host: str = "127.0.0.1", *, port: int = 0, files_host: str | None = None
-    ) -> Iterator[Wabi2bSimulator]:
+    ) -> Iterator[Self]:
         """Serve on `host`; with `files_host` (e.g. "127.0.0.2") result files are linked on that origin."""
         previous_files = self.settings.files_base_url
-        with ExitStack() as stack:
-            self.origin = stack.enter_context(serve(self.asgi, host, port))
-            stack.callback(setattr, self, "origin", None)
+        with super().running(host, port=port), ExitStack() as stack:
             if files_host is not None:
                 self.settings.files_base_url = stack.enter_context(serve(self.asgi, files_host))
                 stack.callback(setattr, self.settings, "files_base_url", previous_files)
             yield self
-
-    @property
-    def base_url(self) -> str:
-        """The API base URL a client is configured with (the spec's server URL, ending in /v1)."""
-        if self.origin is None:
-            raise RuntimeError("the simulator is not running: use `with sim.running(): ...`")
-        return self.origin + API_PREFIX
 
     @property
     def files_origin(self) -> str:
@@ -920,22 +864,13 @@ class Wabi2bSimulator(Simulator):
             "last-modified": modified,
             "content-disposition": f'attachment; filename="{job.file_hash}.{job.format}"',
         }
-        start, end, status = 0, size, 200
-        range_header = request.headers.get("range")
-        if_range = request.headers.get("if-range")
-        # If-Range: a resume is honoured only if the file is still the one the client started on
-        if range_header and (if_range is None or if_range.strip() in (rendered.etag, modified)):
-            try:
-                chosen = _byte_range(range_header, size)
-            except _Unsatisfiable:
-                return Response(
-                    status_code=416,
-                    headers={"content-range": f"bytes */{size}", "accept-ranges": "bytes"},
-                )
-            if chosen is not None:
-                start, end = chosen
-                status = 206
-                headers["content-range"] = f"bytes {start}-{end - 1}/{size}"
-        headers["content-length"] = str(end - start)
+        try:
+            span = requested_span(request.headers, size, (rendered.etag, modified))
+        except Unsatisfiable:
+            return range_not_satisfiable(size, {"accept-ranges": "bytes"})
+        if span.content_range is not None:
+            headers["content-range"] = span.content_range
+        headers["content-length"] = str(span.length)
         self.state.stats.files_served += 1
-        return _FileResponse(rendered.data, start, end, status, headers, self.settings.chunk_size)
+        pieces = byte_chunks(rendered.data, span.start, span.end, self.settings.chunk_size)
+        return FileBody(pieces, span.status, headers)
