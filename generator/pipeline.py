@@ -232,7 +232,8 @@ def _operations_context(rows: list[OperationRow]) -> dict[str, Any]:
     tags = sorted({row.tag for row in rows})
     return {
         "count": len(rows),
-        "exports": sorted([*_OPERATIONS_NAMES, "Operation", *(tag.upper() for tag in tags)]),
+        # constants, then the class: the order ruff's RUF022 (isort-style __all__) asks for
+        "exports": [*sorted([*_OPERATIONS_NAMES, *(tag.upper() for tag in tags)]), "Operation"],
         "tags": [
             {
                 "name": tag,

@@ -34,8 +34,8 @@ __all__ = [
     "BY_TAG",
     "CATALOG_EXPORTS",
     "OPERATIONS",
-    "Operation",
     "QUEUED_JOBS",
+    "Operation",
 ]
 
 

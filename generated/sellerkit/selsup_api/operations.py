@@ -69,8 +69,8 @@ __all__ = [
     "FILE_EXPORTS",
     "INTEGRATIONS",
     "OPERATIONS",
-    "Operation",
     "TASKS",
+    "Operation",
 ]
 
 

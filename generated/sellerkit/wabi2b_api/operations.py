@@ -22,9 +22,9 @@ __all__ = [
     "BY_ID",
     "BY_TAG",
     "OPERATIONS",
-    "Operation",
     "PRODUCT_BULK_DOWNLOAD",
     "PRODUCT_BULK_UPLOAD",
+    "Operation",
 ]
 
 
