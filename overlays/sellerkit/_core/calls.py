@@ -7,11 +7,37 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar, overload
 
+import httpx
+
 from .bodies import ErrorFacts, build_error
 from .errors import ApiError, ServerError
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+
+
+class GeneratedClient(Protocol):
+    """What every generated `AuthenticatedClient` offers for taking over its httpx clients."""
+
+    def set_httpx_client(self, client: httpx.Client) -> Any: ...
+
+    def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Any: ...
+
+
+G = TypeVar("G", bound=GeneratedClient)
+
+
+def generated_client(factory: type[G], base_url: str, http: httpx.Client | httpx.AsyncClient) -> G:
+    """The generated client of a vendor, sending through sellerkit's httpx client (auth, transport).
+
+    Its own token/header knobs stay unused: `set_httpx_client` bypasses them (toolchain notes §3).
+    """
+    api = factory(base_url=base_url, token="", raise_on_unexpected_status=True)  # type: ignore[call-arg]
+    if isinstance(http, httpx.AsyncClient):
+        api.set_async_httpx_client(http)
+    else:
+        api.set_httpx_client(http)
+    return api
 
 
 class DetailedResponse(Protocol[T_co]):

@@ -1,36 +1,12 @@
-"""Plumbing every vendor client shares: its httpx client, the generated client on top, `with`."""
+"""Plumbing every vendor client shares: its httpx client and `with` (the generated client: `calls.py`)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Self, TypeVar
+from typing import Self
 
 import httpx
 
 from .transport import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
-
-
-class GeneratedClient(Protocol):
-    """What every generated `AuthenticatedClient` offers for taking over its httpx clients."""
-
-    def set_httpx_client(self, client: httpx.Client) -> Any: ...
-
-    def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Any: ...
-
-
-G = TypeVar("G", bound=GeneratedClient)
-
-
-def generated_client(factory: type[G], base_url: str, http: httpx.Client | httpx.AsyncClient) -> G:
-    """The generated client of a vendor, sending through sellerkit's httpx client (auth, transport).
-
-    Its own token/header knobs stay unused: `set_httpx_client` bypasses them (toolchain notes §3).
-    """
-    api = factory(base_url=base_url, token="", raise_on_unexpected_status=True)  # type: ignore[call-arg]
-    if isinstance(http, httpx.AsyncClient):
-        api.set_async_httpx_client(http)
-    else:
-        api.set_httpx_client(http)
-    return api
 
 
 def sync_http(base_url: str, auth: httpx.Auth, facts: VendorFacts, settings: HttpSettings) -> httpx.Client:

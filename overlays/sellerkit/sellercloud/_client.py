@@ -23,8 +23,8 @@ import httpx
 from sellerkit._core import _aio
 from sellerkit._core.auth.token import Credentials, TokenAuth, TokenEndpoint
 from sellerkit._core.bodies import ErrorFacts, reset_time_throttle
-from sellerkit._core.calls import readable, unwrap
-from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
+from sellerkit._core.calls import generated_client, readable, unwrap
+from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, sync_http
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, JobFailedError, SellerkitError
 from sellerkit._core.jobs import AsyncJob, Job, JobState

@@ -18,8 +18,8 @@ import httpx
 
 from sellerkit._core.auth.header import HeaderAuth
 from sellerkit._core.bodies import ErrorFacts
-from sellerkit._core.calls import readable, unwrap
-from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, generated_client, sync_http
+from sellerkit._core.calls import generated_client, readable, unwrap
+from sellerkit._core.client import AsyncClosing, SyncClosing, async_http, sync_http
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, JobFailedError
 from sellerkit._core.jobs import AsyncJob, Job, JobState
