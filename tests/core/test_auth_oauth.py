@@ -25,7 +25,7 @@ from sellerkit._core.auth import (
     oauth2_password_grant,
 )
 from sellerkit._core.bodies import ErrorFacts
-from sellerkit._core.errors import AuthenticationError, ServerError
+from sellerkit._core.errors import APIConnectionError, AuthenticationError, ServerError
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.transport import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from tests.simulators.framework import ScaledClock
@@ -408,7 +408,7 @@ def test_when_the_leaders_token_request_breaks_a_waiting_call_takes_over(
     oauth_sim.faults.add("reset", path="/token")  # the connection dies under the first refresh
     outcomes = caller.many(auth, oauth_sim.protected_url, 10)
     errors = [o for o in outcomes if not isinstance(o, httpx.Response)]
-    assert len(errors) == 1 and isinstance(errors[0], httpx.TransportError)  # only the leader's call fails
+    assert len(errors) == 1 and isinstance(errors[0], APIConnectionError)  # only the leader's call fails
     assert ok(outcomes) == 9 and oauth_sim.stats.refreshes == 1
 
 

@@ -18,6 +18,7 @@ import pytest
 from sellerkit._core.bodies import MAX_ERROR_BODY, ErrorFacts, reset_time_throttle
 from sellerkit._core.calls import unwrap
 from sellerkit._core.errors import (
+    APIConnectionError,
     ApiError,
     AuthenticationError,
     ConfigurationError,
@@ -402,7 +403,7 @@ def test_a_job_creating_post_is_resent_only_if_the_server_did_not_act(
             == 200
         )
     else:
-        with pytest.raises((ServerError, httpx.TransportError)):
+        with pytest.raises((ServerError, APIConnectionError)):
             send(mode, server, settings(Sleeps()), method="POST", json={"ProductIds": ["a"]})
     assert len(server.requests) == (2 if retried else 1)
     assert all(json.loads(r.content) == {"ProductIds": ["a"]} for r in server.requests)

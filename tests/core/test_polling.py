@@ -7,10 +7,16 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
-from sellerkit._core.errors import AuthenticationError, ConfigurationError, JobTimeoutError, ServerError
+from sellerkit._core.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ConfigurationError,
+    JobTimeoutError,
+    ServerError,
+)
 from sellerkit._core.jobs import JobState
 from sellerkit._core.polling import (
     PollPolicy,
@@ -277,7 +283,7 @@ def test_a_few_transient_fetch_failures_are_tolerated(mode: str) -> None:
     clock = FakeClock()
     blips: list[Exception] = [
         ServerError("bad gateway", vendor="acme", status=502),
-        httpx.ConnectError("refused"),
+        APIConnectionError("could not connect", vendor="acme", method="GET", url="https://h/j", attempts=5),
         ServerError("unavailable", vendor="acme", status=503),
     ]
     job = FakeJob(clock, 5.0, failures=blips)
@@ -306,8 +312,11 @@ def test_non_transient_errors_are_raised_at_once(mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_timeout_during_failures_chains_the_last_failure(mode: str) -> None:
     clock = FakeClock()
-    job = FakeJob(clock, 1e9, failures=[httpx.ReadTimeout("slow")] * 3)
+    slow = APITimeoutError(
+        "acme did not answer in time", vendor="acme", method="GET", url="https://h/j", attempts=5
+    )
+    job = FakeJob(clock, 1e9, failures=[slow] * 3)
     with pytest.raises(JobTimeoutError) as caught:
         run(mode, clock, job.fetch, policy=PollPolicy(timeout=1.0))
-    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(caught.value.__cause__, APITimeoutError)
     assert caught.value.last_status is None

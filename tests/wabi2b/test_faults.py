@@ -10,7 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from sellerkit._core.errors import JobFailedError, SellerkitError, ServerError
+from sellerkit._core.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    JobFailedError,
+    SellerkitError,
+    ServerError,
+)
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.transport import HttpSettings
@@ -190,14 +196,14 @@ def test_status_get_slower_than_read_timeout_is_retried(
 
 
 @MODES
-def test_status_get_always_slower_than_read_timeout_raises_read_timeout(
+def test_status_get_always_slower_than_read_timeout_raises_api_timeout_error(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
-    """Documents the product: once retries and tolerated poll failures are spent, ReadTimeout escapes."""
+    """Once retries and tolerated poll failures are spent: a typed `APITimeoutError`, never httpx's."""
     wabi2b_sim.faults.add("slow", method="GET", path=DOWNLOAD_PATH, delay=0.1, times=None)
     timeout, retry = httpx.Timeout(5.0, read=0.02), RetryPolicy(max_attempts=2)
     http = _settings(wabi2b_sim, sim_clock, timeout=timeout, retry=retry)
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(APITimeoutError) as caught:
         bulk_rows(
             mode,
             wabi2b_sim,
@@ -207,6 +213,8 @@ def test_status_get_always_slower_than_read_timeout_raises_read_timeout(
             client={"http": http},
             poll=PollPolicy(max_fetch_failures=1),
         )
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert (caught.value.vendor, caught.value.method, caught.value.attempts) == ("wabi2b", "GET", 2)
     assert len(_calls(wabi2b_sim, "GET")) == 4  # 2 fetches x 2 attempts
     assert len(_calls(wabi2b_sim, "POST")) == 1
 
@@ -376,16 +384,17 @@ def test_malformed_submit_json_is_a_typed_error_and_not_resent(
 def test_post_dropped_or_timed_out_is_not_resent(
     mode: str, fault: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
-    """Documents the product: a POST that may have arrived is never re-sent; the httpx error escapes as is."""
+    """A POST that may have arrived is never re-sent: one attempt, a typed `APIConnectionError`."""
     if fault == "reset":
         wabi2b_sim.faults.add("reset", method="POST", path=DOWNLOAD_PATH)
     else:
         wabi2b_sim.faults.add("slow", method="POST", path=DOWNLOAD_PATH, delay=0.2)
     http = _settings(wabi2b_sim, sim_clock, timeout=httpx.Timeout(5.0, read=0.05))
-    with pytest.raises(
-        httpx.ReadTimeout if fault == "slow" else (httpx.ReadError, httpx.RemoteProtocolError)
-    ):
+    with pytest.raises(APITimeoutError if fault == "slow" else APIConnectionError) as caught:
         bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path, client={"http": http})
+    cause = httpx.ReadTimeout if fault == "slow" else (httpx.ReadError, httpx.RemoteProtocolError)
+    assert isinstance(caught.value.__cause__, cause)
+    assert (caught.value.method, caught.value.attempts) == ("POST", 1)
     assert len(_calls(wabi2b_sim, "POST")) == 1
     assert not _calls(wabi2b_sim, "GET")
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from .errors import (
+    MAX_BODY,
     ApiError,
     AuthenticationError,
     BadRequestError,
@@ -22,6 +23,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
 )
+from .redact import redact_json, redact_text
 
 MAX_MESSAGE = 500
 """Longest vendor message kept on an error (error pages can be megabytes of HTML)."""
@@ -136,6 +138,22 @@ def _text_message(content: bytes, content_type: str) -> str | None:
     return _shorten(text) or None
 
 
+def _error_body(content: bytes, parsed: object, content_type: str) -> object:
+    """`ApiError.body`: parsed JSON, else text (≤ MAX_BODY bytes), redacted; None if empty or binary."""
+    if not content.strip():
+        return None
+    if parsed is not None and len(content) <= MAX_BODY:
+        return redact_json(parsed)
+    head = content[:MAX_BODY]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not (content_type.startswith("text/") or "json" in content_type or exc.start >= len(head) - 3):
+            return None  # binary: `vendor_message` already says "<N bytes of type>"
+        text = head.decode("utf-8", errors="replace")
+    return redact_text(text)
+
+
 def _status_class(status: int) -> type[ApiError]:
     if status in (400, 422):
         return BadRequestError
@@ -158,6 +176,7 @@ def build_error(
     method: str | None = None,
     url: str | httpx.URL | None = None,
     throttle_wait: float | None = None,
+    response: httpx.Response | None = None,
 ) -> ApiError:
     """The typed error for an error body; `throttle_wait` (from `facts.throttle`) marks a throttle body."""
     lowered = {name.lower(): value for name, value in headers.items()}
@@ -184,6 +203,8 @@ def build_error(
         "request_id": request_id,
         "method": method,
         "url": url,
+        "body": _error_body(content, body, lowered.get("content-type", "")),
+        "response": response,
     }
     message = vendor_message or f"HTTP {status} {reason}".rstrip()
     if throttle_wait is not None or status == 429:
@@ -224,4 +245,5 @@ def error_from_response(
         method=method,
         url=url,
         throttle_wait=throttle_wait(response, facts, content),
+        response=response,
     )

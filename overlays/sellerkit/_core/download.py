@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import httpx
 
 from . import _aio
-from .errors import ApiError, ConfigurationError, DownloadError
+from .errors import APIConnectionError, ApiError, ConfigurationError, DownloadError
 from .redact import redact_url
 
 log = logging.getLogger("sellerkit.download")
@@ -589,7 +589,8 @@ def _fsync_folder(folder: Path) -> None:
 
 # --- drivers -------------------------------------------------------------------------------------------
 
-_RETRYABLE = (httpx.TransportError, httpx.DecodingError, _ShortBody, _Restart)
+# APIConnectionError: what the sellerkit transport makes of a transport error (plain clients raise httpx's)
+_RETRYABLE = (httpx.TransportError, APIConnectionError, httpx.DecodingError, _ShortBody, _Restart)
 
 
 def download(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from .redact import redact_url
+
+MAX_BODY = 64 << 10
+"""Most bytes of an error body kept on `ApiError.body`."""
 
 
 def _rebuild(cls: type[SellerkitError], args: tuple[Any, ...], state: dict[str, Any]) -> SellerkitError:
@@ -33,7 +36,12 @@ class ConfigurationError(SellerkitError, ValueError):
 
 
 class ApiError(SellerkitError):
-    """A non-2xx response from a vendor API."""
+    """A non-2xx response from a vendor API (names as in openai-python: `status_code`, `body`, `response`).
+
+    `body` is the error body as parsed JSON (or text), at most `MAX_BODY` bytes of it, with the values of
+    credential-looking keys replaced (`redact_json`); `response` is the `httpx.Response` (its body already
+    read and closed; None when there was none) and is neither pickled nor shown in the repr.
+    """
 
     def __init__(
         self,
@@ -46,20 +54,29 @@ class ApiError(SellerkitError):
         request_id: str | None = None,
         method: str | None = None,
         url: str | httpx.URL | None = None,
+        body: object = None,
+        response: httpx.Response | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.vendor = vendor
-        self.status = status
+        self.status_code = status
         self.code = code
         self.vendor_message = vendor_message
         self.request_id = request_id
         self.method = method
         self.url = None if url is None else redact_url(url)
+        self.body = body
+        self.response = response
+
+    @property
+    def status(self) -> int:
+        """The HTTP status (alias of `status_code`)."""
+        return self.status_code
 
     def __str__(self) -> str:
         where = " ".join(p for p in (self.vendor, self.method, self.url) if p)
-        text = f"{self.message} — {where} → HTTP {self.status}"
+        text = f"{self.message} — {where} → HTTP {self.status_code}"
         if self.code:
             text += f"; code {self.code}"
         if self.vendor_message and self.vendor_message != self.message:
@@ -67,6 +84,14 @@ class ApiError(SellerkitError):
         if self.request_id:
             text += f"; request id {self.request_id}"
         return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a Response holds a request, streams and a client's internals: it does not cross processes
+        return (_rebuild, (type(self), self.args, {**self.__dict__, "response": None}))
+
+    def __copy__(self) -> ApiError:
+        # copies (one per auth-flow waiter) keep the response, unlike pickles
+        return cast(ApiError, _rebuild(type(self), self.args, dict(self.__dict__)))
 
 
 class BadRequestError(ApiError):
@@ -161,3 +186,33 @@ class DownloadError(SellerkitError):
 
     def __str__(self) -> str:
         return f"{self.message} — {self.url}"
+
+
+class TokenUnavailableError(SellerkitError):
+    """No token for this request: the token requests it waited for (made by other calls) did not finish."""
+
+
+class APIConnectionError(SellerkitError):
+    """No HTTP answer: connection refused, DNS, TLS, a dropped connection or a protocol error, after retries.
+
+    `vendor`, `method`, `url` (stored redacted) name the request, `attempts` is how many were made; the last
+    httpx exception is the `__cause__`. Name as in openai-python.
+    """
+
+    def __init__(
+        self, message: str, *, vendor: str, method: str, url: str | httpx.URL, attempts: int
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.vendor = vendor
+        self.method = method
+        self.url = redact_url(url)
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        plural = "attempt" if self.attempts == 1 else "attempts"
+        return f"{self.message} — {self.method} {self.url} after {self.attempts} {plural}"
+
+
+class APITimeoutError(APIConnectionError):
+    """An `APIConnectionError` from a timeout (connect, read, write or pool)."""

@@ -9,10 +9,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-import httpx
-
 from . import _aio
-from .errors import ConfigurationError, JobTimeoutError, RateLimitedError, ServerError
+from .errors import APIConnectionError, ConfigurationError, JobTimeoutError, RateLimitedError, ServerError
 
 log = logging.getLogger("sellerkit.poll")
 
@@ -87,7 +85,7 @@ class Pollable(Protocol):
 
 S = TypeVar("S", bound=Pollable)
 
-TRANSIENT: tuple[type[Exception], ...] = (ServerError, RateLimitedError, httpx.TransportError)
+TRANSIENT: tuple[type[Exception], ...] = (ServerError, RateLimitedError, APIConnectionError)
 """Fetch failures that do not end a wait until `max_fetch_failures` of them happen in a row."""
 
 

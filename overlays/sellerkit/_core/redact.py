@@ -79,3 +79,35 @@ def redact_url(url: object) -> str:
     # Regex rather than parse-and-rebuild: never raises on odd URLs and leaves every other byte unchanged.
     text = _USERINFO.sub(rf"\g<1>{REDACTED}@", str(url))
     return _PARAM.sub(_redact_param, text)
+
+
+def redact_json(value: object) -> object:
+    """A copy of parsed JSON with the values of credential-named keys (as for headers) replaced by `***`."""
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED
+            if isinstance(key, str) and (key.lower() in _SECRET_HEADERS or _is_secret_name(key))
+            else redact_json(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_json(item) for item in value]
+    return value
+
+
+# "name": "value" / name=value pairs in text that is not (complete) JSON, e.g. a body cut at MAX_BODY
+_TEXT_PAIR = re.compile(
+    # possessive name, never started mid-name: linear time on megabytes of letters without a separator
+    r"""(["']?)(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]++)\1(\s*+[:=]\s*+)("(?:[^"\\]|\\.)*+"|'[^']*+'|[^\s&,;"'}\]]++)"""
+)
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    quote, name, separator, _value = match.groups()
+    secret = name.lower() in _SECRET_HEADERS or _is_secret_name(name)
+    return f'{quote}{name}{quote}{separator}"{REDACTED}"' if secret else match.group(0)
+
+
+def redact_text(text: str) -> str:
+    """`text` with the values of credential-named `name: value` / `name=value` pairs replaced by `***`."""
+    return _TEXT_PAIR.sub(_redact_pair, text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ import httpx
 
 from . import _aio
 from .bodies import MAX_ERROR_BODY, ErrorFacts, build_error, throttle_wait
-from .errors import ApiError, ConfigurationError
+from .errors import APIConnectionError, ApiError, APITimeoutError, ConfigurationError
 from .quota import Quota, QuotaLimiter
 from .redact import redact_headers, redact_url
 from .retry import RetryPolicy, explain
@@ -81,8 +81,12 @@ class _Attempts:
         self.waited = 0.0
 
     def after_error(self, error: httpx.TransportError) -> float | None:
-        """Seconds to wait before re-sending after a transport error, or None to re-raise it."""
+        """Seconds to wait before re-sending after a transport error, or None to give up."""
         return self._decide(type(error).__name__, error=error)
+
+    def connection_error(self, error: httpx.TransportError) -> APIConnectionError:
+        """The typed error for the transport error that ended the retries (raise it `from error`)."""
+        return connection_error(self.facts.name, self.request, self.attempt, error)
 
     def after_response(self, response: httpx.Response, content: bytes) -> tuple[ApiError, float | None]:
         """The typed error for an error response, and the seconds to wait before re-sending (None: raise)."""
@@ -95,6 +99,7 @@ class _Attempts:
             method=self.request.method,
             url=self.request.url,
             throttle_wait=reset,
+            response=response,
         )
         status = response.status_code
         return error, self._decide(
@@ -198,6 +203,59 @@ def _with_body(request: httpx.Request, response: httpx.Response, content: bytes)
     )
 
 
+def connection_error(
+    vendor: str, request: httpx.Request, attempts: int, error: httpx.TransportError
+) -> APIConnectionError:
+    """`APITimeoutError` for an httpx timeout, else `APIConnectionError`, naming `request` (URL redacted)."""
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        what = f"could not connect to {vendor}"
+    elif isinstance(error, httpx.TimeoutException):
+        what = f"{vendor} did not answer in time"
+    else:
+        what = f"lost the connection to {vendor}"
+    detail = " ".join(str(error).split())[:300]
+    cause = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    kind = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
+    return kind(f"{what}: {cause}", vendor=vendor, method=request.method, url=request.url, attempts=attempts)
+
+
+class _TypedStream(httpx.SyncByteStream):
+    """A response body whose transport errors (a connection dropped mid-body, a read timeout) are typed."""
+
+    def __init__(
+        self, inner: httpx.SyncByteStream, vendor: str, request: httpx.Request, attempts: int
+    ) -> None:
+        self._inner, self._vendor, self._request, self._attempts = inner, vendor, request, attempts
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._inner
+        except httpx.TransportError as exc:
+            raise connection_error(self._vendor, self._request, self._attempts, exc) from exc
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncTypedStream(httpx.AsyncByteStream):
+    """`_TypedStream` for async responses."""
+
+    def __init__(
+        self, inner: httpx.AsyncByteStream, vendor: str, request: httpx.Request, attempts: int
+    ) -> None:
+        self._inner, self._vendor, self._request, self._attempts = inner, vendor, request, attempts
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._inner:
+                yield chunk
+        except httpx.TransportError as exc:
+            raise connection_error(self._vendor, self._request, self._attempts, exc) from exc
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class SellerkitTransport(httpx.BaseTransport):
     """Wraps a sync transport: quota, default timeouts, retries, and a typed error for every status >= 400."""
 
@@ -218,10 +276,14 @@ class SellerkitTransport(httpx.BaseTransport):
             except httpx.TransportError as exc:
                 wait = attempts.after_error(exc)
                 if wait is None:
-                    raise
+                    raise attempts.connection_error(exc) from exc
             else:
                 response.request = request
                 if response.status_code < 400 and not _may_be_throttle(self._facts, response):
+                    if isinstance(response.stream, httpx.SyncByteStream):
+                        response.stream = _TypedStream(
+                            response.stream, self._facts.name, request, attempts.attempt
+                        )
                     return response
                 head = _read_head(response)
                 if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:
@@ -260,10 +322,14 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
             except httpx.TransportError as exc:
                 wait = attempts.after_error(exc)
                 if wait is None:
-                    raise
+                    raise attempts.connection_error(exc) from exc
             else:
                 response.request = request
                 if response.status_code < 400 and not _may_be_throttle(self._facts, response):
+                    if isinstance(response.stream, httpx.AsyncByteStream):
+                        response.stream = _AsyncTypedStream(
+                            response.stream, self._facts.name, request, attempts.attempt
+                        )
                     return response
                 head = await _aread_head(response)
                 if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:

@@ -5,17 +5,9 @@
 `download(dest)`, `cancel()`; `plugins()` lists the plugin keys; `.api` is the generated client.
 """
 
-from sellerkit._core.errors import (
-    ApiError,
-    AuthenticationError,
-    ConfigurationError,
-    DownloadError,
-    JobFailedError,
-    JobTimeoutError,
-    RateLimitedError,
-    SellerkitError,
-)
+from sellerkit import errors as _errors
 from sellerkit._core.polling import PollPolicy
+from sellerkit.errors import *  # noqa: F403 (the complete error set, as in every vendor package)
 from sellerkit.sellercloud_api.models import FileFormat, PluginInfo, QueuedJobLogEntry, StandardExportKind
 
 from ._client import (
@@ -28,23 +20,16 @@ from ._client import (
 )
 
 __all__ = [
-    "ApiError",
     "AsyncSellercloudClient",
     "AsyncSellercloudJob",
-    "AuthenticationError",
-    "ConfigurationError",
-    "DownloadError",
     "ExportPath",
     "FileFormat",
-    "JobFailedError",
-    "JobTimeoutError",
     "PluginInfo",
     "PollPolicy",
     "QueuedJobLogEntry",
-    "RateLimitedError",
     "SellercloudClient",
     "SellercloudJob",
-    "SellerkitError",
     "StandardExportKind",
     "job_id",
 ]
+__all__ += _errors.__all__

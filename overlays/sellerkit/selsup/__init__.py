@@ -7,23 +7,11 @@ file exports to a path, a folder or a writable stream; `operation` is the genera
 against its parameters (mypy via ParamSpec, and again at run time). `.api` is the generated client.
 """
 
+from sellerkit import errors as _errors
 from sellerkit._core.download import DownloadResult
-from sellerkit._core.errors import (
-    ApiError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    DownloadError,
-    JobFailedError,
-    JobTimeoutError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    SellerkitError,
-    ServerError,
-)
 from sellerkit._core.jobs import AsyncJob, Job, JobState
 from sellerkit._core.polling import PollPolicy, Progress
+from sellerkit.errors import *  # noqa: F403 (the complete error set, as in every vendor package)
 from sellerkit.selsup_api.models import (
     AggregationPeriod,
     AnalyticsField,
@@ -45,32 +33,20 @@ __all__ = [
     "FILE_EXPORTS",
     "AggregationPeriod",
     "AnalyticsField",
-    "ApiError",
     "AsyncJob",
     "AsyncSelsupClient",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConfigurationError",
-    "DownloadError",
     "DownloadResult",
     "Job",
-    "JobFailedError",
     "JobState",
-    "JobTimeoutError",
     "Marketplace",
-    "NotFoundError",
     "Operation",
     "OrderStatus",
     "OrderType",
-    "PermissionDeniedError",
     "PollPolicy",
     "ProductAnalyticField",
     "ProductFilter",
     "Progress",
-    "RateLimitedError",
-    "SellerkitError",
     "SelsupClient",
-    "ServerError",
     "SourceReport",
     "StreamedFile",
     "Task",
@@ -79,3 +55,4 @@ __all__ = [
     "required_filters",
     "task_state",
 ]
+__all__ += _errors.__all__

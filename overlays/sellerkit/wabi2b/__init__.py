@@ -4,17 +4,10 @@
 rows; `submit()` / `job(reference)` give the underlying job handles; `.api` is the generated client.
 """
 
-from sellerkit._core.errors import (
-    ApiError,
-    AuthenticationError,
-    ConfigurationError,
-    JobFailedError,
-    JobTimeoutError,
-    RateLimitedError,
-    SellerkitError,
-)
+from sellerkit import errors as _errors
 from sellerkit._core.jobs import AsyncJob, Job
 from sellerkit._core.polling import PollPolicy
+from sellerkit.errors import *  # noqa: F403 (the complete error set, as in every vendor package)
 from sellerkit.wabi2b_api.payloads.products import (
     LastSaveStatus,
     Media,
@@ -29,17 +22,12 @@ from ._plan import DuplicateGtinWarning
 from ._rows import PayloadError, iter_rows
 
 __all__ = [
-    "ApiError",
     "AsyncJob",
     "AsyncWabi2bClient",
-    "AuthenticationError",
     "BulkProgress",
-    "ConfigurationError",
     "DuplicateGtinWarning",
     "Environment",
     "Job",
-    "JobFailedError",
-    "JobTimeoutError",
     "LastSaveStatus",
     "Media",
     "MediaType",
@@ -47,9 +35,8 @@ __all__ = [
     "PollPolicy",
     "Product",
     "PublishStatus",
-    "RateLimitedError",
-    "SellerkitError",
     "Spec",
     "Wabi2bClient",
     "iter_rows",
 ]
+__all__ += _errors.__all__

@@ -19,7 +19,8 @@ import httpx
 from .. import _aio
 from ..bodies import ErrorFacts
 from ..bodies import error_from_response as _error_from_response
-from ..errors import ApiError, AuthenticationError, ConfigurationError, SellerkitError
+from ..errors import ApiError, AuthenticationError, ConfigurationError
+from ..errors import TokenUnavailableError as TokenUnavailableError  # defined with the public hierarchy
 from ..redact import Secret, redact_url
 from ..transport import JOB_CREATING, RETURN_ERRORS, TYPED_ERROR
 from .flow import _copy, _Effect, _Flow, _Lead, _Load, _replayable, _Save, _Send, _TokenState, _Wait
@@ -30,10 +31,6 @@ auth_log = logging.getLogger("sellerkit.auth")
 _ROUNDS = 3
 """Token requests of other callers one request waits for before giving up (each may be interrupted)."""
 _TOKEN_ERRORS = range(400, 600)
-
-
-class TokenUnavailableError(SellerkitError):
-    """No token for this request: the token requests it waited for (made by other calls) did not finish."""
 
 
 # ---------------------------------------------------------------- token endpoints (vendor-supplied)
