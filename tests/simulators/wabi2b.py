@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
 from urllib.parse import urlsplit
 
 import msgspec
@@ -38,6 +38,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    import argparse
 
 from tests.simulators.framework import (
     FAULT_KINDS,
@@ -63,6 +66,8 @@ __all__ = [
     "Wabi2bSimulator",
     "Wabi2bState",
     "Wabi2bStats",
+    "cli_arguments",
+    "cli_start",
     "product_row",
     "render_file",
 ]
@@ -874,3 +879,36 @@ class Wabi2bSimulator(Simulator):
         self.state.stats.files_served += 1
         pieces = byte_chunks(rendered.data, span.start, span.end, self.settings.chunk_size)
         return FileBody(pieces, span.status, headers)
+
+
+# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+
+
+def cli_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--job-seconds", type=float, default=3.0, help="simulated seconds a job stays In Progress"
+    )
+    parser.add_argument(
+        "--files-host", default=None, help="serve result-file URLs on this second loopback host"
+    )
+    parser.add_argument("--seller", default="SID-0001", help="seller id (the JWT's sub)")
+    parser.add_argument(
+        "--jwt-ttl", type=float, default=24 * 3600.0, help="lifetime of the printed JWT (sim s)"
+    )
+    parser.add_argument("--max-gtins", type=int, default=10_000, help="GTINs per request (docs: 10,000)")
+
+
+def cli_start(args: argparse.Namespace, stack: ExitStack) -> list[str]:
+    settings = Wabi2bSettings(job_seconds=args.job_seconds, max_gtins=args.max_gtins)
+    sim = Wabi2bSimulator(ScaledClock(args.scale), settings, seller=args.seller)
+    stack.enter_context(sim.running(args.host, port=args.port, files_host=args.files_host))
+    jwt = sim.mint_jwt(args.jwt_ttl)
+    return [
+        f"Wabi2b simulator: {sim.base_url}   (files: {sim.files_origin}, clock x{args.scale:g})",
+        f"  seller:        {sim.seller}",
+        f"  x-api-key:     {sim.api_key}",
+        f"  Authorization: {jwt}",
+        "  (simulator-only test credentials)",
+        f"  try: curl -s -X POST {sim.base_url}/listProductsBulkDownload -H 'Format: json' "
+        f"-H 'x-api-key: {sim.api_key}' -H 'Authorization: {jwt}' -d '{{\"gtins\": [\"00025000040295\"]}}'",
+    ]
