@@ -27,24 +27,12 @@ from sellerkit._core.errors import (
 )
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.transport import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
+from tests.core.test_http import Sleeps
 
 MODES = ["sync", "async"]
 SECRET = "s3cr3t-t0ken-value"
 FACTS = VendorFacts("acme", ErrorFacts("acme"))
 ATTEMPTS = 3
-
-
-class Sleeps:
-    """The injected sleep: records waits instead of waiting."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 def settings(sleeps: Sleeps, **changes: Any) -> HttpSettings:
