@@ -1,45 +1,22 @@
-"""Contract: specs/sellercloud.yaml against the Sellercloud simulator over real HTTP (schemathesis), plus the
-responses a fuzzer can't reach on its own (a job's whole lifecycle, every output-file shape, 400, 401, 404,
-429, 500).
+"""Contract (targeted): the Sellercloud responses a fuzzer can't reach on its own (a job's whole lifecycle,
+every output-file shape, 400, 401, 404, 429, 500), validated against specs/sellercloud.yaml; the fuzzing is
+`test_contract.py` (row "sellercloud" of `harness.CONTRACTS`).
 
-A failure here means the spec, the simulator or the docs disagree: fix the simulator when it breaks the docs,
-report the spec when it contradicts them. Statuses the simulator sends on purpose that the spec does not
-declare yet go into SPEC_GAPS (empty since spec 0.2.0 declared the 400s and 404s), each with a strict xfail,
-so fixing the spec turns it into a failure that says which entry to delete.
+Statuses the simulator sends on purpose that the spec does not declare yet go into
+`harness.SELLERCLOUD_SPEC_GAPS` (empty since spec 0.2.0 declared the 400s and 404s).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
-import httpx
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import (
-    CheckContext,
-    content_type_conformance,
-    ignored_auth,
-    missing_required_header,
-    negative_data_rejection,
-    not_a_server_error,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-    unsupported_method,
-)
 
-from tests.conftest import ROOT
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import (
-    OUTCOMES,
-    SellercloudSettings,
-    SellercloudSimulator,
-    job_id_from_link,
-)
+from tests.contract.harness import CONTRACTS, RESPONSE_CHECKS, Case, declared, validate
+from tests.contract.harness import case as vendor_case
+from tests.simulators.sellercloud import OUTCOMES, SellercloudSimulator, job_id_from_link
 
-SPEC = ROOT / "specs" / "sellercloud.yaml"
 TOKEN = "/api/token"
 PLUGIN_METADATA = "/api/Catalog/Exports/ViaPlugin/Metadata"
 EXPORT = "/api/Catalog/Exports/ViaPlugin"
@@ -53,119 +30,8 @@ OUTPUT = "/api/QueuedJobs/OutputFile"
 CANCEL = "/api/QueuedJobs/Cancel"
 PLUGIN = "ProductExportDefault"
 
-#: Statuses the simulator sends that the spec's operations don't declare — reported to the spec's owners.
-#: None at the moment: spec 0.2.0 declares the 400s (invalid request) and 404s (unknown job id, no output
-#: file) that used to be listed here.
-SPEC_GAPS: dict[tuple[str, str], frozenset[int]] = {}
-
-
-def _declared(method: str, path: str) -> tuple[str, ...]:
-    statuses: tuple[str, ...] = schema[path][method].responses.status_codes
-    return statuses
-
-
-def status_code_conformance_with_known_gaps(ctx: CheckContext, response: Any, case: Any) -> bool | None:
-    """status_code_conformance, except for a SPEC_GAPS status the spec still doesn't declare."""
-    gaps = SPEC_GAPS.get((case.method.upper(), case.path), frozenset())
-    if response.status_code in gaps and str(response.status_code) not in _declared(case.method, case.path):
-        return None
-    result: bool | None = status_code_conformance(ctx, response, case)
-    return result
-
-
-# Explicit checks (the defaults include probes that don't apply to a file-backed spec, see toolchain notes §6)
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
-# The fuzzer also checks that the simulator refuses what the spec forbids (bad enums, missing fields and
-# parameters, undeclared methods). positive_data_acceptance is left out on purpose: an unknown job id or
-# plugin key is a valid value the simulator must still refuse.
-FUZZ_CHECKS = [
-    not_a_server_error,
-    status_code_conformance_with_known_gaps,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-    negative_data_rejection,
-    missing_required_header,
-    unsupported_method,
-]
-
-schema = schemathesis.openapi.from_path(SPEC)
-Case = schemathesis.Case[Any]
-
-
-class _Tokens:
-    """A real token from the simulator's token endpoint, renewed a minute before it expires."""
-
-    def __init__(self, sim: SellercloudSimulator) -> None:
-        self.sim = sim
-        self.value = ""
-        self.expires_at = 0.0
-
-    def headers(self) -> dict[str, str]:
-        if self.sim.clock.now() >= self.expires_at - 60:
-            response = httpx.post(self.sim.base_url + TOKEN, json=self.sim.credentials, timeout=10)
-            response.raise_for_status()
-            body = response.json()
-            self.value = body["access_token"]
-            self.expires_at = self.sim.clock.now() + body["expires_in"]
-        return {"Authorization": f"Bearer {self.value}"}
-
-
-@pytest.fixture(scope="module")
-def contract_sim() -> Iterator[tuple[SellercloudSimulator, _Tokens]]:
-    """One simulator for the fuzzed cases (module-scoped: Hypothesis reruns the test body per example)."""
-    sim = SellercloudSimulator(ScaledClock.manual(), SellercloudSettings(queue_seconds=1.0, job_seconds=2.0))
-    with sim.running():
-        yield sim, _Tokens(sim)
-
-
-def _fuzz(contract_sim: tuple[SellercloudSimulator, _Tokens], case: Case, checks: list[Any]) -> None:
-    sim, tokens = contract_sim
-    # one simulated second per case: jobs move along, tokens get renewed, the hourly limit never binds
-    sim.clock.advance(1.0)
-    case.call_and_validate(base_url=sim.base_url, headers=tokens.headers(), checks=checks, timeout=10)
-
-
-@schema.parametrize()
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,  # fixed seed: the same cases on every run
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
-def test_spec_conforms(case: Case, contract_sim: tuple[SellercloudSimulator, _Tokens]) -> None:
-    _fuzz(contract_sim, case, FUZZ_CHECKS)
-
-
-@schema.parametrize()
-@settings(
-    max_examples=5, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
-)
-def test_auth_is_enforced(case: Case, contract_sim: tuple[SellercloudSimulator, _Tokens]) -> None:
-    """ignored_auth: the same call without (or with a wrong) bearer token must be refused (401)."""
-    _fuzz(contract_sim, case, [*FUZZ_CHECKS[:5], ignored_auth])
-
-
-# ---- responses the fuzzer can't reach on its own, validated against the spec
-
-
-def _case(method: str, path: str, **kwargs: Any) -> Case:
-    return schema[path][method].Case(**kwargs)
-
-
-def _validate(sim: SellercloudSimulator, case: Case, headers: dict[str, str] | None = None) -> Any:
-    response = case.call(
-        base_url=sim.base_url, headers=headers if headers is not None else sim.auth_headers(), timeout=10
-    )
-    case.validate_response(response, checks=CHECKS)
-    return response
+_case = partial(vendor_case, "sellercloud")
+_declared = partial(declared, CONTRACTS["sellercloud"].schema)
 
 
 def _export_case(path: str = EXPORT, ids: list[str] | None = None, file_format: int = 1) -> Case:
@@ -178,30 +44,30 @@ def _job_case(job_id: int) -> Case:
 
 
 def _queue(sim: SellercloudSimulator, ids: list[str] | None = None, file_format: int = 1) -> int:
-    body = _validate(sim, _export_case(ids=ids, file_format=file_format)).json()
+    body = validate(sim, _export_case(ids=ids, file_format=file_format)).json()
     return job_id_from_link(body if isinstance(body, str) else body["QueuedJobLink"])
 
 
 def test_token_conforms(sellercloud_sim: SellercloudSimulator) -> None:
     case = _case("POST", TOKEN, body=sellercloud_sim.credentials, media_type="application/json")
-    granted = _validate(sellercloud_sim, case, headers={}).json()
+    granted = validate(sellercloud_sim, case, headers={}).json()
     assert granted["expires_in"] == 1800 and granted["token_type"] == "Bearer"
     wrong = _case(
         "POST", TOKEN, body={"Username": "someone", "Password": "nope"}, media_type="application/json"
     )
-    assert _validate(sellercloud_sim, wrong, headers={}).status_code == 401
+    assert validate(sellercloud_sim, wrong, headers={}).status_code == 401
 
 
 def test_metadata_conforms(sellercloud_sim: SellercloudSimulator) -> None:
-    assert _validate(sellercloud_sim, _case("GET", PLUGIN_METADATA)).json()["Plugins"][0]["Key"] == PLUGIN
-    assert _validate(sellercloud_sim, _case("GET", CUSTOM_METADATA)).json()["Columns"]
+    assert validate(sellercloud_sim, _case("GET", PLUGIN_METADATA)).json()["Plugins"][0]["Key"] == PLUGIN
+    assert validate(sellercloud_sim, _case("GET", CUSTOM_METADATA)).json()["Columns"]
 
 
 @pytest.mark.parametrize("link_shape", ["object", "string"])
 @pytest.mark.parametrize("path", [EXPORT, EXPORT_DOCS_PATH])
 def test_exports_conform_at_both_paths(make_sellercloud_sim: Any, path: str, link_shape: str) -> None:
     sim = make_sellercloud_sim(link_shape=link_shape)
-    body = _validate(sim, _export_case(path)).json()
+    body = validate(sim, _export_case(path)).json()
     link = body if link_shape == "string" else body["QueuedJobLink"]
     assert job_id_from_link(link) == sim.settings.first_job_id
 
@@ -210,11 +76,11 @@ def test_job_lifecycle_conforms(sellercloud_sim: SellercloudSimulator) -> None:
     job_id = _queue(sellercloud_sim, [f"SKU-{i}" for i in range(4)])
     statuses = []
     for _ in range(6):
-        statuses.append(_validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"])
+        statuses.append(validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"])
         sellercloud_sim.clock.advance(1.0)
     assert statuses == [0, 1, 1, 1, 3, 3]
     logs = _case("GET", LOGS, path_parameters={"id": job_id}, query={"pageNumber": 1, "pageSize": 50})
-    assert _validate(sellercloud_sim, logs).json()["TotalResults"] == 7
+    assert validate(sellercloud_sim, logs).json()["TotalResults"] == 7
 
 
 @pytest.mark.parametrize("outcome", [o for o in OUTCOMES if o != "completed"])
@@ -222,15 +88,15 @@ def test_other_outcomes_conform(sellercloud_sim: SellercloudSimulator, outcome: 
     job_id = _queue(sellercloud_sim)
     sellercloud_sim.set_outcome(job_id, outcome)
     sellercloud_sim.clock.advance(10.0)
-    assert _validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"] in range(11)
+    assert validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"] in range(11)
 
 
 @pytest.mark.parametrize("running", [False, True])
 def test_cancel_conforms(sellercloud_sim: SellercloudSimulator, running: bool) -> None:
     job_id = _queue(sellercloud_sim)
     sellercloud_sim.clock.advance(1.5 if running else 0.0)
-    assert _validate(sellercloud_sim, _case("PUT", CANCEL, query={"id": job_id})).status_code == 200
-    assert _validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"] == (10 if running else 7)
+    assert validate(sellercloud_sim, _case("PUT", CANCEL, query={"id": job_id})).status_code == 200
+    assert validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"] == (10 if running else 7)
 
 
 @pytest.mark.parametrize("file_format", [0, 1, 2])
@@ -239,7 +105,7 @@ def test_output_file_shapes_conform(make_sellercloud_sim: Any, shape: str, file_
     sim = make_sellercloud_sim(output_shape=shape)
     job_id = _queue(sim, file_format=file_format)
     sim.clock.advance(4.0)
-    response = _validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
+    response = validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
     assert response.status_code == 200 and response.content
 
 
@@ -252,7 +118,7 @@ def test_basic_and_custom_exports_conform(make_sellercloud_sim: Any, answer: str
     custom_body = {"ProductIds": ["A"], "Columns": ["ProductID", "UPC"], "FileFormat": 2}
     custom = _case("POST", CUSTOM, body=custom_body, media_type="application/json")
     for case in (basic, custom):
-        body = _validate(sim, case).json()
+        body = validate(sim, case).json()
         assert ("Content" in body) == (answer == "file")
 
 
@@ -276,7 +142,7 @@ def test_unauthorized_conforms(
         "expired": sellercloud_sim.auth_headers(sellercloud_sim.token(ttl=0)),
     }[auth]
     media = {"media_type": "application/json"} if "body" in kwargs else {}
-    response = _validate(sellercloud_sim, _case(method, path, **kwargs, **media), headers=headers)
+    response = validate(sellercloud_sim, _case(method, path, **kwargs, **media), headers=headers)
     assert response.status_code == 401
 
 
@@ -284,26 +150,23 @@ def test_rate_limit_conforms(make_sellercloud_sim: Any) -> None:
     sim = make_sellercloud_sim(rate_limit=2)
     headers = sim.auth_headers()
     for _ in range(2):
-        assert _validate(sim, _case("GET", PLUGIN_METADATA), headers).status_code == 200
-    throttled = _validate(sim, _case("GET", PLUGIN_METADATA), headers)
+        assert validate(sim, _case("GET", PLUGIN_METADATA), headers).status_code == 200
+    throttled = validate(sim, _case("GET", PLUGIN_METADATA), headers)
     assert throttled.status_code == 429 and throttled.json()["Error"] == "Too many requests."
     token = _case("POST", TOKEN, body=sim.credentials, media_type="application/json")
-    assert _validate(sim, token, headers={}).status_code == 429  # every endpoint, the token one included
+    assert validate(sim, token, headers={}).status_code == 429  # every endpoint, the token one included
 
 
 def test_throttle_fault_conforms(sellercloud_sim: SellercloudSimulator) -> None:
     sellercloud_sim.faults.add("throttle", reset_in=30)
-    assert _validate(sellercloud_sim, _job_case(2206923)).status_code == 429
+    assert validate(sellercloud_sim, _job_case(2206923)).status_code == 429
 
 
 def test_server_error_conforms(sellercloud_sim: SellercloudSimulator) -> None:
     sellercloud_sim.faults.add("status", status=500, body={"Message": "An error has occurred."})
     case = _case("GET", PLUGIN_METADATA)
-    response = case.call(
-        base_url=sellercloud_sim.base_url, headers=sellercloud_sim.auth_headers(), timeout=10
-    )
     # every check but not_a_server_error: the 500 is the point
-    case.validate_response(response, checks=CHECKS[1:])
+    response = validate(sellercloud_sim, case, checks=RESPONSE_CHECKS[1:])
     assert response.status_code == 500
 
 
@@ -348,7 +211,7 @@ def test_error_statuses_conform(sellercloud_sim: SellercloudSimulator) -> None:
     """Every 400/404 the simulator sends is declared on its operation, with an ApiError body."""
     for (method, path, status), (case, headers) in _error_cases(sellercloud_sim).items():
         assert str(status) in _declared(method, path), (method, path, status)
-        response = _validate(sellercloud_sim, case, headers=headers)
+        response = validate(sellercloud_sim, case, headers=headers)
         assert response.status_code == status, (method, path)
         assert isinstance(response.json()["Message"], str)
 
@@ -361,9 +224,9 @@ def test_output_file_of_a_job_without_one_conforms(
     job_id = _queue(sellercloud_sim)
     sellercloud_sim.set_outcome(job_id, outcome)
     sellercloud_sim.clock.advance(10.0)
-    status = _validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"]
+    status = validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"]
     assert status not in (3, 5)
-    assert _validate(sellercloud_sim, _case("GET", OUTPUT, query={"id": job_id})).status_code == 404
+    assert validate(sellercloud_sim, _case("GET", OUTPUT, query={"id": job_id})).status_code == 404
 
 
 def test_spec_declares_unquoted_base64_output(make_sellercloud_sim: Any) -> None:
@@ -371,6 +234,6 @@ def test_spec_declares_unquoted_base64_output(make_sellercloud_sim: Any) -> None
     sim = make_sellercloud_sim(output_shape="base64_text")
     job_id = _queue(sim)
     sim.clock.advance(4.0)
-    response = _validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
+    response = validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
     assert response.status_code == 200
     assert response.headers["content-type"][0].startswith("text/plain")  # schemathesis: one list per header
