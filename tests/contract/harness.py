@@ -35,6 +35,7 @@ from schemathesis.checks import (
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from tests.contract import sellercloud_paths
 from tests.simulators.framework import ScaledClock, Simulator
 from tests.simulators.sellercloud import SellercloudSimulator
 from tests.simulators.vendors import SIMULATORS
@@ -130,7 +131,9 @@ class _Tokens:
 
     def headers(self) -> dict[str, str]:
         if self.sim.clock.now() >= self.expires_at - 60:
-            response = httpx.post(self.sim.base_url + "/api/token", json=self.sim.credentials, timeout=10)
+            response = httpx.post(
+                self.sim.base_url + sellercloud_paths.TOKEN, json=self.sim.credentials, timeout=10
+            )
             response.raise_for_status()
             body = response.json()
             self.value = body["access_token"]

@@ -21,6 +21,17 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.sellercloud_paths import (
+    BASIC,
+    CANCEL,
+    CUSTOM,
+    CUSTOM_METADATA,
+    EXPORT,
+    EXPORT_DOCS_PATH,
+    OUTPUT,
+    PLUGIN_METADATA,
+    TOKEN,
+)
 from tests.simulators.__main__ import VENDORS, main
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import (
@@ -40,15 +51,6 @@ from tests.simulators.sellercloud import (
     utc_from_sim,
 )
 
-TOKEN = "/api/token"
-PLUGIN_METADATA = "/api/Catalog/Exports/ViaPlugin/Metadata"
-EXPORT = "/api/Catalog/Exports/ViaPlugin"
-EXPORT_DOCS_PATH = "/api/Catalog/ViaPlugin"
-BASIC = "/api/Catalog/Exports/Basic"
-CUSTOM = "/api/Catalog/Exports/Custom"
-CUSTOM_METADATA = "/api/Catalog/Exports/Custom/Metadata"
-OUTPUT = "/api/QueuedJobs/OutputFile"
-CANCEL = "/api/QueuedJobs/Cancel"
 PLUGIN = DEFAULT_PLUGINS[0][0]
 SKUS = [f"SKU-{i:04d}" for i in range(10)]
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -15,19 +15,21 @@ import pytest
 
 from tests.contract.harness import CONTRACTS, RESPONSE_CHECKS, Case, declared, validate
 from tests.contract.harness import case as vendor_case
+from tests.contract.sellercloud_paths import (
+    BASIC,
+    CANCEL,
+    CUSTOM,
+    CUSTOM_METADATA,
+    EXPORT,
+    EXPORT_DOCS_PATH,
+    JOB,
+    LOGS,
+    OUTPUT,
+    PLUGIN_METADATA,
+    TOKEN,
+)
 from tests.simulators.sellercloud import OUTCOMES, SellercloudSimulator, job_id_from_link
 
-TOKEN = "/api/token"
-PLUGIN_METADATA = "/api/Catalog/Exports/ViaPlugin/Metadata"
-EXPORT = "/api/Catalog/Exports/ViaPlugin"
-EXPORT_DOCS_PATH = "/api/Catalog/ViaPlugin"
-BASIC = "/api/Catalog/Exports/Basic"
-CUSTOM = "/api/Catalog/Exports/Custom"
-CUSTOM_METADATA = "/api/Catalog/Exports/Custom/Metadata"
-JOB = "/api/QueuedJobs/{id}"
-LOGS = "/api/QueuedJobs/{id}/Logs"
-OUTPUT = "/api/QueuedJobs/OutputFile"
-CANCEL = "/api/QueuedJobs/Cancel"
 PLUGIN = "ProductExportDefault"
 
 _case = partial(vendor_case, "sellercloud")
