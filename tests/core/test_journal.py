@@ -66,7 +66,9 @@ def test_finished_and_forget_and_listing(tmp_path: Path) -> None:
     assert [r.reference for r in journal.records()] == ["job-2"]
 
 
-def test_unreadable_record_is_ignored_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_unreadable_record_is_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (tmp_path / "acme").mkdir()
     (tmp_path / "acme" / "k.json").write_text("{not json")
     assert Journal(tmp_path).find("acme", "k") is None

@@ -6,7 +6,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -59,6 +59,10 @@ class ErrorFacts:
         "x-amzn-requestid",
     )
     throttle: Throttle | None = None
+    authentication_statuses: frozenset[int] = frozenset({401})
+    """Statuses that mean "these credentials don't work" for this vendor (SelSup answers a bad key 403)."""
+    hints: Mapping[int, str] = field(default_factory=dict)
+    """What to check, added to the message of an error with this status (e.g. which env var holds the key)."""
 
 
 def seconds_until(moment: str, *, now: float | None = None) -> float | None:
@@ -207,11 +211,16 @@ def build_error(
         "response": response,
     }
     message = vendor_message or f"HTTP {status} {reason}".rstrip()
+    hint = facts.hints.get(status)
+    if hint:
+        message = f"{message} ({hint})"
     if throttle_wait is not None or status == 429:
         retry_after = (
             throttle_wait if throttle_wait is not None else parse_retry_after(lowered.get("retry-after"))
         )
         return RateLimitedError(message, retry_after=retry_after, **common)
+    if status in facts.authentication_statuses:
+        return AuthenticationError(message, **common)
     return _status_class(status)(message, **common)
 
 

@@ -13,14 +13,16 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Protocol, cast
 from urllib.parse import unquote
 
 import httpx
 
 from . import _aio
 from .errors import APIConnectionError, ApiError, ConfigurationError, DownloadError
+from .files import Target, numbered, place, resolve
 from .redact import redact_url
+from .transport import MAX_ATTEMPTS
 
 log = logging.getLogger("sellerkit.download")
 
@@ -56,6 +58,64 @@ class DownloadResult:
     size: int
     sha256: str
     content_type: str | None
+
+
+class Writable(Protocol):
+    """A writable binary stream (an open file, `io.BytesIO`, a socket file, ...)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+@dataclass(frozen=True)
+class StreamedFile:
+    """A download streamed into a writable stream: its name (Content-Disposition), size, SHA-256, type."""
+
+    name: str
+    size: int
+    sha256: str
+    content_type: str | None
+
+
+class _StreamFile:
+    """The caller's stream as the downloader's "part file": appends only; a restart from byte 0 rewinds it
+    if it is seekable (else the download fails: bytes already handed over cannot be taken back)."""
+
+    def __init__(self, stream: Writable) -> None:
+        self.stream = stream
+        self.written = 0
+        seekable = getattr(stream, "seekable", None)
+        self.start = stream.tell() if callable(seekable) and seekable() else None  # type: ignore[attr-defined]
+
+    def seek(self, offset: int) -> None:
+        if offset == self.written:
+            return
+        if self.start is None or offset != 0:
+            raise DownloadError(
+                f"the download restarted from byte 0 after {self.written} bytes went into a stream that "
+                "cannot seek back; download to a path (resumable) or pass a seekable stream",
+                url="",
+            )
+        self.stream.seek(self.start)  # type: ignore[attr-defined]
+        self.stream.truncate()  # type: ignore[attr-defined]
+        self.written = 0
+
+    def truncate(self) -> None:
+        pass  # seek() already cut the stream back
+
+    def write(self, chunk: bytes) -> None:
+        self.stream.write(chunk)
+        self.written += len(chunk)
+
+    def read(self, size: int) -> bytes:
+        return b""  # nothing is ever re-hashed from a stream: it is hashed as it is written
+
+    def flush(self) -> None:
+        flush = getattr(self.stream, "flush", None)
+        if callable(flush):
+            flush()
+
+    def close(self) -> None:
+        pass  # the caller's stream stays open: it is the caller's
 
 
 # --- pure helpers -----------------------------------------------------------------------------------
@@ -136,14 +196,6 @@ def filename_for(headers: Mapping[str, str], url: httpx.URL | str) -> str:
         return named
     segment = httpx.URL(url).path.rstrip("/").rsplit("/", 1)[-1]
     return safe_filename(unquote(segment))
-
-
-def numbered(name: str, n: int) -> str:
-    """`report.csv` → `report (n).csv` (n = 0 keeps the name)."""
-    if n == 0:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    return f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
 
 
 def parse_content_range(value: str | None) -> tuple[int | None, int | None, int | None] | None:
@@ -263,7 +315,7 @@ class _Download:
         *,
         base_url: httpx.URL,
         request: httpx.Request,
-        dest: Path,
+        dest: Target | Writable,
         on_progress: ByteProgress | None,
         chunk_size: int,
         max_restarts: int,
@@ -272,9 +324,10 @@ class _Download:
             raise ConfigurationError(f"chunk_size must be >= 1 byte, got {chunk_size}")
         if max_restarts < 0:
             raise ConfigurationError(f"max_restarts must be >= 0, got {max_restarts}")
-        self.folder = dest if dest.is_dir() else None
-        if self.folder is None and not dest.parent.is_dir():
-            raise ConfigurationError(f"download folder {dest.parent} does not exist; create it first")
+        self.stream = None if isinstance(dest, Target) else _StreamFile(dest)
+        self.target = dest if isinstance(dest, Target) else None
+        self.folder = dest.folder if isinstance(dest, Target) and dest.is_folder else None
+        self.stream_name = "download"
         try:
             self.body = request.content
         except httpx.RequestNotRead:
@@ -301,8 +354,8 @@ class _Download:
         self.current: _Hop | None = None
         self.reported: tuple[int, int | None] | None = None
         self.complete = False
-        if self.folder is None:
-            self._adopt(dest)
+        if isinstance(dest, Target) and dest.path is not None:
+            self._adopt(dest.path)
 
     # -- files
 
@@ -342,6 +395,8 @@ class _Download:
     def open_part(self) -> None:
         """Open the part file at `offset`, re-hashing bytes kept from earlier (blocking file I/O)."""
         self.drain()
+        if self.file is None and self.stream is not None:
+            self.file = cast(BinaryIO, self.stream)
         if self.file is None:
             # a chunk_size write buffer: few large writes, yet every byte received reaches the file when
             # an attempt fails, so a resume loses nothing (iter_bytes(chunk_size) would drop a partial chunk)
@@ -381,11 +436,14 @@ class _Download:
         self.total = self.offset
         self.complete = True
 
-    def finish(self) -> Path:
+    def finish(self) -> Path | None:
         """fsync, rename into place, drop the meta file; return the final path (blocking file I/O)."""
         if self.file is None:
             self.open_part()
         self.drain()
+        if self.stream is not None:
+            self.stream.flush()
+            return None
         assert self.file is not None and self.final is not None
         self.file.flush()
         os.fsync(self.file.fileno())
@@ -393,39 +451,25 @@ class _Download:
         self.file = None
         path = self._place(self.final)
         self.meta.unlink(missing_ok=True)
-        _fsync_folder(path.parent)
         log.debug("downloaded %d bytes to %s", self.offset, path)
         return path
 
-    def result(self, path: Path) -> DownloadResult:
+    def result(self, path: Path | None) -> Any:
         """The final progress report and the result (on the caller's thread, like every report)."""
         size = self.offset
         if self.reported != (size, size):
             self.reported = (size, size)
             if self.on_progress is not None:
                 self.on_progress(size, size)
+        if path is None:
+            return StreamedFile(self.stream_name, size, self.hasher.hexdigest(), self.content_type)
         return DownloadResult(path, size, self.hasher.hexdigest(), self.content_type)
 
     def _place(self, final: Path) -> Path:
-        if self.folder is None:
-            os.replace(self.part, final)  # the caller named this exact path: replacing it is intended
-            return final
-        # into a folder: never replace a file that appeared meanwhile; a hard link fails if the name exists
-        n = 0
-        while True:
-            candidate = final.with_name(numbered(final.name, n))
-            n += 1
-            try:
-                os.link(self.part, candidate)
-            except FileExistsError:
-                continue
-            except OSError:  # no hard links on this file system
-                if candidate.exists():
-                    continue
-                os.replace(self.part, candidate)
-                return candidate
-            self.part.unlink()
-            return candidate
+        # into a folder: never replace a file that appeared meanwhile (numbered); to a file path: only with
+        # overwrite=True (a file that appeared since the call started is an error, the part file kept)
+        assert self.target is not None
+        return place(self.part, final, overwrite=self.target.overwrite, number=self.folder is not None)
 
     def close(self) -> None:
         """Close the part file, keeping it (a crash or cancellation: the next call may resume it)."""
@@ -489,7 +533,8 @@ class _Download:
             url=hop.url,
             headers=headers,
             content=hop.content or None,
-            extensions=dict(self.request.extensions) if hop.trusted else {},
+            # one attempt per send: the restarts below are this download's retries (they never multiply)
+            extensions={**self.request.extensions, MAX_ATTEMPTS: 1} if hop.trusted else {},
         )
 
     def on_response(self, response: httpx.Response) -> str:
@@ -540,7 +585,9 @@ class _Download:
         total = None if encoded else _content_length(headers)
         validator = validator_of(headers)
         ranges = not encoded and "bytes" in headers.get("accept-ranges", "").lower()
-        if self.final is None:
+        if self.final is None and self.stream is not None:
+            self.stream_name = filename_for(headers, response.url)
+        elif self.final is None:
             assert self.folder is not None
             self._name_in_folder(self.folder, filename_for(headers, response.url))
             if self.offset > 0 and ranges and validator == self.validator and total == self.total:
@@ -573,21 +620,17 @@ class _Download:
         return DownloadError(message, url=self.request.url)
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable; not every platform can open a folder, so this is best effort."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # --- drivers -------------------------------------------------------------------------------------------
+
+
+def _target(dest: Target | Writable | str | os.PathLike[str]) -> Target | Writable:
+    """A path is resolved by the destination rule (files.py); a Target or a stream is used as it is."""
+    if isinstance(dest, str | os.PathLike):
+        return resolve(dest)
+    if isinstance(dest, Target) or callable(getattr(dest, "write", None)):
+        return dest
+    raise ConfigurationError("dest must be a folder, a file path or a writable binary stream")
+
 
 # APIConnectionError: what the sellerkit transport makes of a transport error (plain clients raise httpx's)
 _RETRYABLE = (httpx.TransportError, APIConnectionError, httpx.DecodingError, _ShortBody, _Restart)
@@ -596,18 +639,18 @@ _RETRYABLE = (httpx.TransportError, APIConnectionError, httpx.DecodingError, _Sh
 def download(
     client: httpx.Client,
     request: httpx.Request,
-    dest: str | os.PathLike[str],
+    dest: Target | Writable | str | os.PathLike[str],
     *,
     on_progress: ByteProgress | None = None,
     chunk_size: int = 1 << 20,
     max_restarts: int = 3,
     plain_client: httpx.Client | None = None,
-) -> DownloadResult:
+) -> Any:
     """Stream `request`'s body to `dest` (a file path, or a folder to name the file in) and return it."""
     job = _Download(
         base_url=client.base_url,
         request=request,
-        dest=Path(dest),
+        dest=_target(dest),
         on_progress=on_progress,
         chunk_size=chunk_size,
         max_restarts=max_restarts,
@@ -633,8 +676,8 @@ def download(
                     stream=True,
                     follow_redirects=False,
                 )
-            except ApiError as exc:
-                raise job.error(f"download request failed: {exc}") from exc
+            except ApiError:
+                raise  # the API's own answer (403, 404, ...): its typed error, not a download failure
             except _RETRYABLE as exc:
                 job.failed(exc)
                 continue
@@ -650,7 +693,7 @@ def download(
             finally:
                 response.close()
         return job.result(job.finish())
-    except DownloadError:
+    except (DownloadError, ApiError):
         job.discard()
         raise
     except OSError as exc:
@@ -665,18 +708,18 @@ def download(
 async def download_async(
     client: httpx.AsyncClient,
     request: httpx.Request,
-    dest: str | os.PathLike[str],
+    dest: Target | Writable | str | os.PathLike[str],
     *,
     on_progress: ByteProgress | None = None,
     chunk_size: int = 1 << 20,
     max_restarts: int = 3,
     plain_client: httpx.AsyncClient | None = None,
-) -> DownloadResult:
+) -> Any:
     """`download` for `httpx.AsyncClient`; fsync and re-hashing run in a worker thread."""
     job = _Download(
         base_url=client.base_url,
         request=request,
-        dest=Path(dest),
+        dest=_target(dest),
         on_progress=on_progress,
         chunk_size=chunk_size,
         max_restarts=max_restarts,
@@ -702,8 +745,8 @@ async def download_async(
                     stream=True,
                     follow_redirects=False,
                 )
-            except ApiError as exc:
-                raise job.error(f"download request failed: {exc}") from exc
+            except ApiError:
+                raise  # the API's own answer (403, 404, ...): its typed error, not a download failure
             except _RETRYABLE as exc:
                 job.failed(exc)
                 continue
@@ -719,7 +762,7 @@ async def download_async(
             finally:
                 await response.aclose()
         return job.result(await _aio.to_thread(job.finish))
-    except DownloadError:
+    except (DownloadError, ApiError):
         job.discard()
         raise
     except OSError as exc:

@@ -49,9 +49,7 @@ def resolve(dest: str | os.PathLike[str], *, overwrite: bool = False) -> Target:
     try:
         target_folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise ConfigurationError(
-            f"{target_folder} is a file, not a folder: choose another dest"
-        ) from None
+        raise ConfigurationError(f"{target_folder} is a file, not a folder: choose another dest") from None
     except OSError as exc:
         raise ConfigurationError(f"cannot create the folder {target_folder}: {exc.strerror}") from exc
     if folder_like:

@@ -1,27 +1,35 @@
-"""A uniform handle for any vendor's export job: status, wait, download, cancel, rebuild by reference."""
+"""A uniform handle for any vendor's export job, and the sans-I/O `JobSpec` a vendor declares its jobs with.
+
+A vendor describes its jobs once (`JobSpec`: how to ask for a job's state and map it to a `JobState`, how
+a failure reads, how to cancel, which request fetches the result); `Job` and `AsyncJob` are the two thin
+drivers every vendor shares: `refresh()`, `wait()`, `download()`, `cancel()`.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from os import PathLike
-from typing import Protocol, Self
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import _aio
-from .download import DownloadResult, download, download_async
-from .errors import ConfigurationError, JobFailedError
-from .polling import PollPolicy, Progress, poll, poll_async
+from .download import DownloadResult
+from .errors import ConfigurationError, JobFailedError, SellerkitError
+from .files import resolve
+from .journal import Record
+from .polling import PollPolicy, Progress
 from .redact import redact_url
+from .steps import ByteProgress, Download, Offload, Steps, Wait
 
-ByteProgress = Callable[[int, int | None], object]
+if TYPE_CHECKING:
+    from .files import Target
+    from .kit import AsyncClient, ClientCore, SyncClient
 
 
 @dataclass(frozen=True)
 class JobState:
-    """One observation of a job, in vendor-neutral terms (the vendor overlay maps its statuses here)."""
+    """One observation of a job, in vendor-neutral terms (the vendor's `JobSpec` maps its statuses here)."""
 
     reference: str
     status: str
@@ -33,109 +41,146 @@ class JobState:
     message: str | None = None
     poll_hint: float | None = None
     raw: object = field(default=None, repr=False, compare=False)
+    record: Record | None = field(default=None, repr=False, compare=False)
+    """The journal record of the call that started (or adopted) the job."""
 
 
-class JobBackend(Protocol):
-    """What a vendor overlay implements so `Job` can drive its export jobs (sync)."""
+class JobSpec:
+    """How one vendor's export jobs work, without I/O: each method returns steps (see steps.py)."""
 
-    @property
-    def vendor(self) -> str: ...
+    policy: PollPolicy = PollPolicy()
+    """The poll schedule `wait()` uses when the caller gives none."""
 
-    def fetch(self, reference: str) -> JobState:
-        """Ask the vendor for the job's current state."""
-        ...
+    def reference(self, value: object) -> str:
+        """A user-given job reference, checked (`client.job(ref)`); a `ConfigurationError` names the fix."""
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(f"a job reference is a non-empty string, not {value!r}")
+        return value.strip()
 
-    def cancel(self, reference: str) -> None:
-        """Cancel the job; raise `NotImplementedError` if the vendor cannot."""
-        ...
+    def fetch(self, client: Any, reference: str) -> Steps[JobState]:
+        """Ask for the job's state."""
+        raise NotImplementedError
 
-    def failure(self, state: JobState) -> JobFailedError:
-        """The error for a failed terminal state (may fetch job logs to attach)."""
-        ...
+    def failure(self, client: Any, state: JobState) -> Steps[JobFailedError]:
+        """The error for a failed terminal state (a vendor may fetch logs to attach)."""
+        return JobFailedError(
+            f"{client.vendor.title} job ended {state.status}",
+            vendor=client.vendor.name,
+            reference=state.reference,
+            status=state.status,
+            vendor_message=state.message,
+        )
+        yield  # a generator: the default needs no request
 
-    def open_download(self, state: JobState) -> tuple[httpx.Client, httpx.Request]:
-        """The API client (still owned by the backend) and the request that fetches the result file."""
-        ...
+    def cancel(self, client: Any, reference: str) -> Steps[None]:
+        """Cancel the job; `NotImplementedError` if the vendor can't."""
+        raise NotImplementedError
+        yield
 
+    def result(self, client: Any, state: JobState) -> httpx.Request:
+        """The request that fetches a finished job's file."""
+        if not state.result_url:
+            raise SellerkitError(f"{client.vendor.title} job {state.reference} finished without a file link")
+        request: httpx.Request = client.get(state.result_url)
+        return request
 
-class AsyncJobBackend(Protocol):
-    """`JobBackend` with coroutines and `httpx.AsyncClient`."""
-
-    @property
-    def vendor(self) -> str: ...
-
-    async def fetch(self, reference: str) -> JobState:
-        """Ask the vendor for the job's current state."""
-        ...
-
-    async def cancel(self, reference: str) -> None:
-        """Cancel the job; raise `NotImplementedError` if the vendor cannot."""
-        ...
-
-    async def failure(self, state: JobState) -> JobFailedError:
-        """The error for a failed terminal state (may fetch job logs to attach)."""
-        ...
-
-    async def open_download(self, state: JobState) -> tuple[httpx.AsyncClient, httpx.Request]:
-        """The API client (still owned by the backend) and the request that fetches the result file."""
-        ...
+    def download(
+        self, client: Any, state: JobState, target: Target, on_progress: ByteProgress | None
+    ) -> Steps[DownloadResult]:
+        """Stream the finished job's file to `target`."""
+        result: DownloadResult = yield Download(self.result(client, state), target, on_progress)
+        return result
 
 
 class _Handle:
-    """State and accessors shared by `Job` and `AsyncJob` (no I/O here)."""
+    """State, accessors and the steps of `Job` and `AsyncJob` (no I/O here)."""
 
-    def __init__(self, vendor: str, reference: str, state: JobState | None) -> None:
-        if not isinstance(reference, str) or not reference:
-            raise ConfigurationError(f"a job reference must be a non-empty str, got {reference!r}")
-        self._vendor, self._reference, self._state = vendor, reference, state
+    _client: ClientCore
+
+    def __init__(self, client: ClientCore, state: JobState) -> None:
+        self._client, self._state = client, state
+        self._spec = client._job_spec()
 
     @property
     def vendor(self) -> str:
         """The vendor whose job this is."""
-        return self._vendor
+        return self._client.vendor.name
 
     @property
     def reference(self) -> str:
-        """The vendor's job id (or link): enough to rebuild this handle with `from_reference`."""
-        return self._reference
+        """The vendor's job id (or link): `client.job(reference)` rebuilds this handle anywhere."""
+        return self._state.reference
 
     @property
-    def state(self) -> JobState | None:
-        """The last observed state, or None before the first fetch."""
+    def state(self) -> JobState:
+        """The last observed state."""
         return self._state
 
     @property
-    def status(self) -> str | None:
+    def status(self) -> str:
         """The vendor's status text of the last observed state."""
-        return None if self._state is None else self._state.status
+        return self._state.status
 
     @property
     def progress(self) -> Progress | None:
         """The last reported progress, if the vendor reports any."""
-        return None if self._state is None else self._state.progress
+        return self._state.progress
 
     @property
     def result_url(self) -> str | None:
         """The result link of the last observed state, if the vendor gives one."""
-        return None if self._state is None else self._state.result_url
+        return self._state.result_url
 
     @property
     def done(self) -> bool:
         """True once a terminal state (success or failure) has been observed."""
-        return self._state is not None and self._state.terminal
+        return self._state.terminal
 
     def _record(self, state: JobState) -> JobState:
-        self._state = state
-        return state
+        self._state = replace(state, record=state.record or self._state.record)
+        return self._state
 
-    def _cannot_cancel(self) -> NotImplementedError:
-        job = redact_url(self._reference)
-        return NotImplementedError(f"{self._vendor} export jobs cannot be cancelled (job {job})")
+    def _refresh_steps(self) -> Steps[JobState]:
+        return self._record((yield from self._spec.fetch(self._client, self.reference)))
+
+    def _wait_steps(
+        self, policy: PollPolicy | None, on_progress: Callable[[Progress], object] | None
+    ) -> Steps[JobState]:
+        state = self._state
+        if state.terminal and state.succeeded:
+            return state
+        if state.terminal:
+            raise (yield from self._spec.failure(self._client, state))
+        return self._record((yield Wait(self.reference, state, policy, on_progress)))
+
+    def _download_steps(
+        self,
+        dest: str | os.PathLike[str],
+        on_progress: ByteProgress | None,
+        policy: PollPolicy | None,
+        overwrite: bool,
+    ) -> Steps[DownloadResult]:
+        target = resolve(dest, overwrite=overwrite)  # before any request: a bad dest costs nothing
+        state = yield from self._wait_steps(policy, None)
+        result = yield from self._spec.download(self._client, state, target, on_progress)
+        record = state.record
+        if record is not None:
+            yield Offload(lambda: self._client.journal.finished(record))
+        return result
+
+    def _cancel_steps(self) -> Steps[None]:
+        try:
+            yield from self._spec.cancel(self._client, self.reference)
+        except NotImplementedError:
+            job = redact_url(self.reference)
+            raise NotImplementedError(
+                f"{self._client.vendor.title} export jobs cannot be cancelled (job {job})"
+            ) from None
 
     def __repr__(self) -> str:
         # reference and status only: result links may be pre-signed, raw payloads may be large;
         # some vendors' references are links themselves, so they are redacted like URLs
-        parts = [self._vendor, repr(redact_url(self._reference)), f"status={self.status!r}"]
+        parts = [self.vendor, repr(redact_url(self.reference)), f"status={self.status!r}"]
         progress = self.progress
         if progress is not None and progress.fraction is not None:
             parts.append(f"progress={progress.fraction:.0%}")
@@ -144,149 +189,111 @@ class _Handle:
         return f"<{type(self).__name__} {' '.join(parts)}>"
 
 
+UNKNOWN = "(not fetched)"
+
+
+def unknown(reference: str) -> JobState:
+    """The state of a handle rebuilt from a reference, before its first fetch."""
+    return JobState(reference, UNKNOWN, terminal=False, succeeded=False)
+
+
+def _public(exc: SellerkitError) -> SellerkitError:
+    return exc.with_traceback(None)
+
+
 class Job(_Handle):
     """A vendor export job: `wait()` for it, `download()` its file, `cancel()` it where the vendor can."""
 
-    def __init__(
-        self,
-        backend: JobBackend,
-        reference: str,
-        state: JobState | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> None:
-        super().__init__(backend.vendor, reference, state)
-        # what wait() polls with: injectable so tests and benchmarks need not really wait
-        self._backend, self._clock, self._sleep = backend, clock, sleep
-
-    @classmethod
-    def from_reference(
-        cls,
-        backend: JobBackend,
-        reference: str,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> Self:
-        """Rebuild a handle from a reference saved elsewhere (e.g. `JobTimeoutError.reference`)."""
-        return cls(backend, reference, clock=clock, sleep=sleep)
+    _client: SyncClient
 
     def refresh(self) -> JobState:
         """Fetch and return the current state."""
-        return self._record(self._backend.fetch(self._reference))
+        try:
+            return self._client.run(self._refresh_steps())
+        except SellerkitError as exc:
+            raise _public(exc) from exc.__cause__
 
     def wait(
         self,
         policy: PollPolicy | None = None,
         on_progress: Callable[[Progress], object] | None = None,
     ) -> JobState:
-        """Poll until the job ends; return its state, or raise `JobFailedError` / `JobTimeoutError`."""
-        state = poll(
-            self.refresh,
-            vendor=self._vendor,
-            reference=self._reference,
-            policy=policy,
-            state=self._state,
-            on_progress=on_progress,
-            clock=self._clock,
-            sleep=self._sleep,
-        )
-        if not state.succeeded:
-            raise self._backend.failure(state)
-        return state
+        """Poll until the job ends and return its state; `JobFailedError` if it failed, `JobTimeoutError`
+        (with the reference, to resume later) if `policy.timeout` or the client's deadline passed first.
+
+        Args:
+            policy: the poll schedule (default: the vendor's; see `PollPolicy`).
+            on_progress: called with each new `Progress` the vendor reports.
+        """
+        try:
+            return self._client.run(self._wait_steps(policy, on_progress))
+        except SellerkitError as exc:
+            raise _public(exc) from exc.__cause__
 
     def download(
         self,
-        dest: str | PathLike[str],
+        dest: str | os.PathLike[str],
         on_progress: ByteProgress | None = None,
         *,
         policy: PollPolicy | None = None,
+        overwrite: bool = False,
     ) -> DownloadResult:
-        """Wait for the job if needed, then stream its result file to `dest` (a file path or a folder)."""
-        state = self._state if self._state is not None and self._state.terminal else self.wait(policy)
-        if not state.succeeded:
-            raise self._backend.failure(state)
-        client, request = self._backend.open_download(state)
-        return download(client, request, dest, on_progress=on_progress)
+        """Wait for the job if needed, then stream its file to `dest` and return path, size and sha256.
+
+        Args:
+            dest: a folder (ends with "/" or exists: created if needed, the vendor's file name inside, never
+                replacing a file) or a file path (refused if it exists, unless `overwrite`).
+            on_progress: called with (bytes done, total or None) as the file arrives.
+            policy: the poll schedule while waiting.
+            overwrite: replace an existing file at a file-path `dest`.
+        """
+        try:
+            return self._client.run(self._download_steps(dest, on_progress, policy, overwrite))
+        except SellerkitError as exc:
+            raise _public(exc) from exc.__cause__
 
     def cancel(self) -> None:
         """Ask the vendor to cancel the job; `NotImplementedError` names the vendor if it cannot."""
-        try:
-            self._backend.cancel(self._reference)
-        except NotImplementedError as exc:
-            raise self._cannot_cancel() from exc
+        self._client.run(self._cancel_steps())
 
 
 class AsyncJob(_Handle):
-    """`Job` for async code: the same methods, awaited."""
+    """`Job` for asyncio: the same methods, awaited."""
 
-    def __init__(
-        self,
-        backend: AsyncJobBackend,
-        reference: str,
-        state: JobState | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
-    ) -> None:
-        super().__init__(backend.vendor, reference, state)
-        # what wait() polls with: injectable so tests and benchmarks need not really wait
-        self._backend, self._clock, self._sleep = backend, clock, sleep
-
-    @classmethod
-    def from_reference(
-        cls,
-        backend: AsyncJobBackend,
-        reference: str,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
-    ) -> Self:
-        """Rebuild a handle from a reference saved elsewhere (e.g. `JobTimeoutError.reference`)."""
-        return cls(backend, reference, clock=clock, sleep=sleep)
+    _client: AsyncClient
 
     async def refresh(self) -> JobState:
         """Fetch and return the current state."""
-        return self._record(await self._backend.fetch(self._reference))
+        try:
+            return await self._client.run(self._refresh_steps())
+        except SellerkitError as exc:
+            raise _public(exc) from exc.__cause__
 
     async def wait(
         self,
         policy: PollPolicy | None = None,
         on_progress: Callable[[Progress], object] | None = None,
     ) -> JobState:
-        """Poll until the job ends; return its state, or raise `JobFailedError` / `JobTimeoutError`."""
-        state = await poll_async(
-            self.refresh,
-            vendor=self._vendor,
-            reference=self._reference,
-            policy=policy,
-            state=self._state,
-            on_progress=on_progress,
-            clock=self._clock,
-            sleep=self._sleep,
-        )
-        if not state.succeeded:
-            raise await self._backend.failure(state)
-        return state
+        """`Job.wait`, awaited."""
+        try:
+            return await self._client.run(self._wait_steps(policy, on_progress))
+        except SellerkitError as exc:
+            raise _public(exc) from exc.__cause__
 
     async def download(
         self,
-        dest: str | PathLike[str],
+        dest: str | os.PathLike[str],
         on_progress: ByteProgress | None = None,
         *,
         policy: PollPolicy | None = None,
+        overwrite: bool = False,
     ) -> DownloadResult:
-        """Wait for the job if needed, then stream its result file to `dest` (a file path or a folder)."""
-        state = self._state if self._state is not None and self._state.terminal else await self.wait(policy)
-        if not state.succeeded:
-            raise await self._backend.failure(state)
-        client, request = await self._backend.open_download(state)
-        return await download_async(client, request, dest, on_progress=on_progress)
+        """`Job.download`, awaited."""
+        try:
+            return await self._client.run(self._download_steps(dest, on_progress, policy, overwrite))
+        except SellerkitError as exc:
+            raise _public(exc) from exc.__cause__
 
     async def cancel(self) -> None:
-        """Ask the vendor to cancel the job; `NotImplementedError` names the vendor if it cannot."""
-        try:
-            await self._backend.cancel(self._reference)
-        except NotImplementedError as exc:
-            raise self._cannot_cancel() from exc
+        """`Job.cancel`, awaited."""
+        await self._client.run(self._cancel_steps())

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from . import _aio
-from .errors import APIConnectionError, ConfigurationError, JobTimeoutError, RateLimitedError, ServerError
+from .errors import ConfigurationError, JobTimeoutError, ServerError
+from .waits import LONG_WAIT, announce
 
 log = logging.getLogger("sellerkit.poll")
 
@@ -85,8 +86,13 @@ class Pollable(Protocol):
 
 S = TypeVar("S", bound=Pollable)
 
-TRANSIENT: tuple[type[Exception], ...] = (ServerError, RateLimitedError, APIConnectionError)
-"""Fetch failures that do not end a wait until `max_fetch_failures` of them happen in a row."""
+
+def transient(error: Exception) -> bool:
+    """A fetch failure that does not end a wait until `max_fetch_failures` of them happen in a row: a status
+    answer that could not be read (a `ServerError` below 500). Connection errors, timeouts, 5xx and 429 were
+    already retried by the transport under the client's retry budget; tolerating them here again would
+    multiply that budget (issue 8: one layer owns the attempts)."""
+    return isinstance(error, ServerError) and (error.status_code or 0) < 500
 
 
 def blind_interval(policy: PollPolicy, step: int) -> float:
@@ -174,6 +180,7 @@ class _Poller:
         self.last_error: Exception | None = None
         # a known state (e.g. from the submit call) makes an immediate fetch pointless: wait first
         self.fetch_now = state is None
+        self.announced = False
         if state is not None:
             self.observe(state, now)
 
@@ -197,7 +204,14 @@ class _Poller:
             ) from self.last_error
         wait = self._interval()
         self.steps += 1
-        return wait if self.deadline is None else min(wait, self.deadline - now)
+        wait = wait if self.deadline is None else min(wait, self.deadline - now)
+        if not self.announced and wait >= LONG_WAIT:
+            self.announced = True  # once per wait(): a long job is not a warning per poll
+            announce(f"{self.vendor} job {self.reference}: {self._status()}, next status check", wait)
+        return wait
+
+    def _status(self) -> str:
+        return "not fetched yet" if self.last is None else f"still {self.last.status}"
 
     def _interval(self) -> float:
         policy = self.policy
@@ -228,7 +242,7 @@ class _Poller:
 
     def tolerate(self, error: Exception) -> bool:
         """True if the wait goes on after this fetch failure; False: the caller re-raises it."""
-        if not isinstance(error, TRANSIENT) or self.failures >= self.policy.max_fetch_failures:
+        if not transient(error) or self.failures >= self.policy.max_fetch_failures:
             return False
         self.failures += 1
         self.last_error = error

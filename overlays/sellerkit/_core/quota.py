@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from . import _aio
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RateLimitedError
 from .redact import Secret
+from .waits import announce
 
 log = logging.getLogger("sellerkit.quota")
 
@@ -68,8 +69,8 @@ class QuotaLimiter:
         # held only for the bookkeeping below, never across a sleep or an await
         self._lock = threading.Lock()
 
-    def _try_grant(self) -> tuple[float, float]:
-        """(0.0, grant time) after recording a call if every quota has room, else (seconds to wait, 0.0)."""
+    def _try_grant(self) -> tuple[float, float, Quota | None]:
+        """(0, grant time, None) after recording a call if every quota has room, else (wait, 0, the quota)."""
         with self._lock:
             now = self.clock()
             wait, full = 0.0, None
@@ -84,24 +85,45 @@ class QuotaLimiter:
             if full is None:
                 for grants in self._grants:
                     grants.append(now)
-                return 0.0, now
+                return 0.0, now, None
         log.debug("%s is used up: waiting %.3f s", full, wait)
-        return wait, 0.0
+        return wait, 0.0, full
 
-    def hold(self) -> float:
-        """Block until every quota has room, record the call, and return its grant time (for `release`)."""
+    def _before_wait(
+        self, wait: float, full: Quota | None, max_wait: float | None, vendor: str, first: bool
+    ) -> None:
+        if max_wait is not None and wait > max_wait:
+            raise RateLimitedError(
+                f"the quota {full} is used up for {wait:.0f} s more, longer than max_wait {max_wait:g} s",
+                vendor=vendor or "sellerkit",
+                status=429,
+                retry_after=wait,
+            )
+        if first:
+            announce(f"{vendor} quota {full} used up".strip(), wait)
+
+    def hold(self, *, max_wait: float | None = None, vendor: str = "") -> float:
+        """Block until every quota has room, record the call, and return its grant time (for `release`).
+
+        A wait longer than `max_wait` raises `RateLimitedError(retry_after=...)` instead."""
+        first = True
         while True:
-            wait, granted = self._try_grant()
+            wait, granted, full = self._try_grant()
             if wait <= 0:
                 return granted
+            self._before_wait(wait, full, max_wait, vendor, first)
+            first = False
             self._sleep(wait)
 
-    async def hold_async(self) -> float:
+    async def hold_async(self, *, max_wait: float | None = None, vendor: str = "") -> float:
         """`hold()` without blocking the event loop."""
+        first = True
         while True:
-            wait, granted = self._try_grant()
+            wait, granted, full = self._try_grant()
             if wait <= 0:
                 return granted
+            self._before_wait(wait, full, max_wait, vendor, first)
+            first = False
             await self._async_sleep(wait)
 
     def release(self, granted: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -15,7 +15,9 @@ from .bodies import MAX_ERROR_BODY, ErrorFacts, build_error, throttle_wait
 from .errors import APIConnectionError, ApiError, APITimeoutError, ConfigurationError
 from .quota import Quota, QuotaLimiter
 from .redact import redact_headers, redact_url
-from .retry import RetryPolicy, explain
+from .retry import Decision, RetryPolicy, explain
+from .runtime import deadline
+from .waits import announce
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 JOB_CREATING = "sellerkit.job_creating"
@@ -28,6 +30,9 @@ The returned response has its body read and the typed error the transport would 
 401 could never be answered with a fresh token and a replay."""
 TYPED_ERROR = "sellerkit.error"
 """Response extension: the typed error of a response returned because of `RETURN_ERRORS`."""
+MAX_ATTEMPTS = "sellerkit.max_attempts"
+"""Request extension: attempts for this request instead of the policy's (1: the caller owns the retries,
+as the downloader does with its restarts, so the two never multiply)."""
 
 http_log = logging.getLogger("sellerkit.http")
 retry_log = logging.getLogger("sellerkit.retry")
@@ -59,22 +64,34 @@ class HttpSettings:
     inner_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
     sleep: Callable[[float], object] = time.sleep
     async_sleep: Callable[[float], Awaitable[object]] = _aio.sleep
+    max_wait: float | None = None
+    """The longest single wait before a retry (throttle, Retry-After); longer: the typed error at once."""
+    wall_clock: Callable[[], float] = time.time
 
 
 def _apply_default_timeouts(request: httpx.Request, default: httpx.Timeout) -> None:
-    """Fill every phase the client left unlimited (generated clients default to no timeout at all)."""
+    """Fill every phase the client left unlimited (generated clients default to no timeout at all), and
+    clip every phase to what is left of the call's deadline."""
     current = request.extensions.get("timeout") or {}
-    request.extensions["timeout"] = {
+    timeouts = {
         phase: current[phase] if current.get(phase) is not None else getattr(default, phase)
         for phase in ("connect", "read", "write", "pool")
     }
+    limit = deadline()
+    if limit is not None:
+        left = max(limit.remaining(), 0.001)
+        timeouts = {phase: left if value is None else min(value, left) for phase, value in timeouts.items()}
+    request.extensions["timeout"] = timeouts
 
 
 class _Attempts:
     """Retry bookkeeping for one request, shared by the sync and async transports."""
 
-    def __init__(self, facts: VendorFacts, policy: RetryPolicy, request: httpx.Request) -> None:
-        self.facts, self.policy, self.request = facts, policy, request
+    def __init__(self, facts: VendorFacts, settings: HttpSettings, request: httpx.Request) -> None:
+        self.facts, self.settings, self.request = facts, settings, request
+        limit = request.extensions.get(MAX_ATTEMPTS)
+        policy = settings.retry
+        self.policy = policy if limit is None else replace(policy, max_attempts=max(1, int(limit)))
         flag = request.extensions.get(JOB_CREATING)
         self.job_creating = bool(flag) if flag is not None else facts.is_job_creating(request)
         self.attempt = 0
@@ -116,6 +133,7 @@ class _Attempts:
             **outcome_fields,
         )
         where = f"{self.facts.name} {self.request.method} {redact_url(self.request.url)}"
+        decision = self._bounded(decision)
         if decision.wait is None:
             retry_log.debug(
                 "%s: %s on attempt %d, giving up: %s", where, outcome, self.attempt, decision.reason
@@ -130,7 +148,28 @@ class _Attempts:
                 decision.wait,
                 decision.reason,
             )
+        if decision.wait is not None:
+            announce(
+                f"{where}: {outcome}, retrying ({decision.reason})",
+                decision.wait,
+                wall_clock=self.settings.wall_clock,
+            )
         return decision.wait
+
+    def _bounded(self, decision: Decision) -> Decision:
+        """No single wait past `max_wait`, and none past the call's deadline: the typed error instead."""
+        wait = decision.wait
+        if wait is None:
+            return decision
+        max_wait = self.settings.max_wait
+        if max_wait is not None and wait > max_wait:
+            return Decision(None, f"{decision.reason} {wait:.1f} s is longer than max_wait {max_wait:g} s")
+        limit = deadline()
+        if limit is not None and wait >= limit.remaining():
+            return Decision(
+                None, f"{decision.reason} {wait:.1f} s would pass the {limit.seconds:g} s deadline"
+            )
+        return decision
 
 
 def _read_head(response: httpx.Response) -> bytes:
@@ -265,11 +304,15 @@ class SellerkitTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request`, retrying per the policy; responses below 400 come back unread."""
         _apply_default_timeouts(request, self._settings.timeout)
-        attempts = _Attempts(self._facts, self._settings.retry, request)
+        attempts = _Attempts(self._facts, self._settings, request)
         while True:
             # each attempt holds its quota slot from before sending until its response (or error) arrived
             limiter = self._settings.limiter
-            granted = limiter.hold() if limiter is not None else 0.0
+            granted = (
+                limiter.hold(max_wait=self._settings.max_wait, vendor=self._facts.name)
+                if limiter is not None
+                else 0.0
+            )
             attempts.attempt += 1
             try:
                 response = self._inner.handle_request(request)
@@ -312,10 +355,14 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request`, retrying per the policy; responses below 400 come back unread."""
         _apply_default_timeouts(request, self._settings.timeout)
-        attempts = _Attempts(self._facts, self._settings.retry, request)
+        attempts = _Attempts(self._facts, self._settings, request)
         while True:
             limiter = self._settings.limiter
-            granted = await limiter.hold_async() if limiter is not None else 0.0
+            granted = (
+                await limiter.hold_async(max_wait=self._settings.max_wait, vendor=self._facts.name)
+                if limiter is not None
+                else 0.0
+            )
             attempts.attempt += 1
             try:
                 response = await self._inner.handle_async_request(request)

@@ -5,31 +5,23 @@
 `download(dest)`, `cancel()`; `plugins()` lists the plugin keys; `.api` is the generated client.
 """
 
+from sellerkit import *  # noqa: F403 (the names every vendor package shares)
+from sellerkit import _SHARED
 from sellerkit import errors as _errors
-from sellerkit._core.polling import PollPolicy
 from sellerkit.errors import *  # noqa: F403 (the complete error set, as in every vendor package)
 from sellerkit.sellercloud_api.models import FileFormat, PluginInfo, QueuedJobLogEntry, StandardExportKind
 
-from ._client import (
-    AsyncSellercloudClient,
-    AsyncSellercloudJob,
-    ExportPath,
-    SellercloudClient,
-    SellercloudJob,
-    job_id,
-)
+from ._client import AsyncSellercloudClient, ExportPath, SellercloudClient
+from ._vendor import job_id
 
 __all__ = [
     "AsyncSellercloudClient",
-    "AsyncSellercloudJob",
     "ExportPath",
     "FileFormat",
     "PluginInfo",
-    "PollPolicy",
     "QueuedJobLogEntry",
     "SellercloudClient",
-    "SellercloudJob",
     "StandardExportKind",
     "job_id",
 ]
-__all__ += _errors.__all__
+__all__ += _SHARED + _errors.__all__

@@ -11,14 +11,14 @@ import base64
 import binascii
 import hashlib
 import mmap
-import os
 import re
 from pathlib import Path
 
 import msgspec
 
-from sellerkit._core.download import DownloadResult, numbered, safe_filename
+from sellerkit._core.download import DownloadResult, safe_filename
 from sellerkit._core.errors import DownloadError
+from sellerkit._core.files import Target, place, write_atomically
 
 _BASE64 = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
 _PROBE = 4096
@@ -61,52 +61,37 @@ def _decode(raw: Path, content_type: str | None, source: str) -> tuple[bytes | N
                 return None, None  # text that only looked like base64: it is the file itself
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    """`folder/name`, or `name (1)`, `name (2)`… when taken: a download never replaces an earlier one."""
-    n = 0
-    while (folder / numbered(name, n)).exists():
-        n += 1
-    return folder / numbered(name, n)
+def _final(target: Target, name: str | None, fallback: str) -> tuple[Path, bool]:
+    """Where the real file goes: the caller's file path, or a free name in the caller's folder."""
+    if target.path is not None:
+        return target.path, False
+    return target.folder / safe_filename(name, fallback), True
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".sellerkit-part")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def finalize(raw: DownloadResult, target: Target, fallback_name: str, source: str) -> DownloadResult:
+    """Decode a wrapped body next to `raw`, move the real file to `target`; an undecodable body is dropped."""
+    try:
+        data, body_name = _decode(raw.path, raw.content_type, source)
+        final, number = _final(target, body_name or raw.path.name, fallback_name)
+        if data is None:  # shape (c): the download already is the file
+            path = place(raw.path, final, overwrite=target.overwrite, number=number)
+            return DownloadResult(path=path, size=raw.size, sha256=raw.sha256, content_type=raw.content_type)
+        path = write_atomically(final, data, overwrite=target.overwrite, number=number)
+        return DownloadResult(
+            path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type=None
+        )
+    finally:
+        raw.path.unlink(missing_ok=True)
 
 
-def finalize(
-    raw: DownloadResult, target: Path | None, folder: Path, fallback_name: str, source: str
-) -> DownloadResult:
-    """Decode a wrapped body next to `raw`, move the real file to `target` (or `folder`/its name)."""
-    data, body_name = _decode(raw.path, raw.content_type, source)
-    name = safe_filename(body_name or raw.path.name, fallback_name)
-    final = target if target is not None else _free_name(folder, name)
-    if data is None:  # shape (c): the download already is the file
-        os.replace(raw.path, final)
-        return DownloadResult(path=final, size=raw.size, sha256=raw.sha256, content_type=raw.content_type)
-    _write_atomically(final, data)
-    raw.path.unlink(missing_ok=True)
-    return DownloadResult(
-        path=final, size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type=None
-    )
-
-
-def write_inline(
-    content_base64: str, file_name: str | None, target: Path | None, folder: Path, source: str
-) -> DownloadResult:
+def write_inline(content_base64: str, file_name: str | None, target: Target, source: str) -> DownloadResult:
     """An export answered with the file itself (`{FileName, Content}`): write it like a download."""
     try:
         data = base64.b64decode("".join(content_base64.split()), validate=True)
     except binascii.Error as exc:
         raise DownloadError(f"the inline export file is not base64: {exc}", url=source) from exc
-    final = (
-        target if target is not None else _free_name(folder, safe_filename(file_name, "sellercloud-export"))
-    )
-    _write_atomically(final, data)
+    final, number = _final(target, file_name, "sellercloud-export")
+    path = write_atomically(final, data, overwrite=target.overwrite, number=number)
     return DownloadResult(
-        path=final, size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type=None
+        path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type=None
     )

@@ -7,10 +7,11 @@ file exports to a path, a folder or a writable stream; `operation` is the genera
 against its parameters (mypy via ParamSpec, and again at run time). `.api` is the generated client.
 """
 
+from sellerkit import *  # noqa: F403 (the names every vendor package shares)
+from sellerkit import _SHARED
 from sellerkit import errors as _errors
-from sellerkit._core.download import DownloadResult
-from sellerkit._core.jobs import AsyncJob, Job, JobState
-from sellerkit._core.polling import PollPolicy, Progress
+from sellerkit._core.download import Writable
+from sellerkit._core.operations import Operation, required_filters
 from sellerkit.errors import *  # noqa: F403 (the complete error set, as in every vendor package)
 from sellerkit.selsup_api.models import (
     AggregationPeriod,
@@ -24,35 +25,29 @@ from sellerkit.selsup_api.models import (
     Task,
     TaskStatus,
 )
+from sellerkit.selsup_api.operations import BACKGROUND_EXPORTS, FILE_EXPORTS
 
-from ._client import AsyncSelsupClient, SelsupClient, StreamedFile, Writable, task_state
-from ._operations import BACKGROUND_EXPORTS, FILE_EXPORTS, Operation, required_filters
+from ._client import AsyncSelsupClient, SelsupClient
+from ._vendor import task_state
 
 __all__ = [
     "BACKGROUND_EXPORTS",
     "FILE_EXPORTS",
     "AggregationPeriod",
     "AnalyticsField",
-    "AsyncJob",
     "AsyncSelsupClient",
-    "DownloadResult",
-    "Job",
-    "JobState",
     "Marketplace",
     "Operation",
     "OrderStatus",
     "OrderType",
-    "PollPolicy",
     "ProductAnalyticField",
     "ProductFilter",
-    "Progress",
     "SelsupClient",
     "SourceReport",
-    "StreamedFile",
     "Task",
     "TaskStatus",
     "Writable",
     "required_filters",
     "task_state",
 ]
-__all__ += _errors.__all__
+__all__ += _SHARED + _errors.__all__

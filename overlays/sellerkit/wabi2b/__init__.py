@@ -4,9 +4,9 @@
 rows; `submit()` / `job(reference)` give the underlying job handles; `.api` is the generated client.
 """
 
+from sellerkit import *  # noqa: F403 (the names every vendor package shares)
+from sellerkit import _SHARED
 from sellerkit import errors as _errors
-from sellerkit._core.jobs import AsyncJob, Job
-from sellerkit._core.polling import PollPolicy
 from sellerkit.errors import *  # noqa: F403 (the complete error set, as in every vendor package)
 from sellerkit.wabi2b_api.payloads.products import (
     LastSaveStatus,
@@ -22,21 +22,18 @@ from ._plan import DuplicateGtinWarning
 from ._rows import PayloadError, iter_rows
 
 __all__ = [
-    "AsyncJob",
     "AsyncWabi2bClient",
     "BulkProgress",
     "DuplicateGtinWarning",
     "Environment",
-    "Job",
     "LastSaveStatus",
     "Media",
     "MediaType",
     "PayloadError",
-    "PollPolicy",
     "Product",
     "PublishStatus",
     "Spec",
     "Wabi2bClient",
     "iter_rows",
 ]
-__all__ += _errors.__all__
+__all__ += _SHARED + _errors.__all__

@@ -1,0 +1,251 @@
+"""Vendor verbs written once, run sync or async: sans-I/O step generators and the descriptors that drive them.
+
+A vendor writes each of its verbs as a generator that *yields effects* (send this request, download that
+one, wait for this job, run this file work) and returns a value. `SyncClient` and `AsyncClient` (in
+`kit.py`) are the only two drivers that perform effects; the descriptors below turn one generator method
+into a blocking method on the sync client and a coroutine on the async one, with the same signature:
+
+    class AcmeCore(ClientCore):
+        @verb
+        def plugins(self) -> Steps[list[Plugin]]:
+            response = yield Send(self.request(get_plugins))
+            return parse(response)
+
+    class AcmeClient(AcmeCore, SyncClient): ...        # client.plugins() -> list[Plugin]
+    class AsyncAcmeClient(AcmeCore, AsyncClient): ...  # await client.plugins() -> list[Plugin]
+
+An exception raised while performing an effect is thrown into the generator (it may catch it). A
+`SellerkitError` leaves the public method with a traceback that starts there, not deep in the transport.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
+
+import httpx
+
+from .errors import SellerkitError
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from .download import Writable
+    from .files import Target
+    from .jobs import AsyncJob, Job, JobState
+    from .kit import AsyncClient, SyncClient
+    from .polling import PollPolicy, Progress
+
+P = ParamSpec("P")
+T = TypeVar("T")
+ByteProgress = Callable[[int, int | None], object]
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send a request through the client (auth, quota, retries, typed errors); → the read `httpx.Response`."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class Download:
+    """Stream a request's body to a resolved destination; → `DownloadResult`."""
+
+    request: httpx.Request
+    target: Target | Writable
+    on_progress: ByteProgress | None = None
+
+
+@dataclass(frozen=True)
+class Offload:
+    """Blocking local work (files, hashing): run inline by the sync client, in a thread by the async one."""
+
+    fn: Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Poll a job until it ends (the client's clock, sleep and deadline); → the terminal `JobState`."""
+
+    reference: str
+    state: JobState | None = None
+    policy: PollPolicy | None = None
+    on_progress: Callable[[Progress], object] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Emit(Generic[T]):
+    """An item of an iterator verb (`@iterates`): handed to the caller's `for` / `async for`."""
+
+    item: T
+
+
+Effect = Send | Download | Offload | Wait | Emit[Any]
+Steps = Generator[Effect, Any, T]
+"""A verb's steps: yields effects, is sent their results, returns a `T`."""
+Emits = Generator[Effect | Emit[T], Any, None]
+"""An iterator verb's steps: also yields `Emit(item)` for each item of type `T`."""
+
+
+def _public(exc: SellerkitError) -> SellerkitError:
+    # the frames between the public call and the transport/auth generators explain nothing to a user
+    return exc.with_traceback(None)
+
+
+class _Verb(Generic[P, T]):
+    """The one runtime behind every verb descriptor; the subclasses only declare their types."""
+
+    _kind = "value"
+
+    def __init__(self, fn: Callable[Concatenate[Any, P], Generator[Effect, Any, Any]]) -> None:
+        self.fn = fn
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def _bind(self, obj: Any) -> Callable[..., Any]:
+        fn, kind = self.fn, self._kind
+        if kind == "iter":
+
+            def start(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return obj.iterate(fn(obj, *args, **kwargs))
+                except SellerkitError as exc:
+                    raise _public(exc) from exc.__cause__
+
+            return functools.update_wrapper(start, fn)
+        finish: Callable[[Any], Any] = obj.handle if kind == "job" else _same
+        if obj._async:
+
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return finish(await obj.run(fn(obj, *args, **kwargs)))
+                except SellerkitError as exc:
+                    raise _public(exc) from exc.__cause__
+
+            return functools.update_wrapper(run_async, fn)
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return finish(obj.run(fn(obj, *args, **kwargs)))
+            except SellerkitError as exc:
+                raise _public(exc) from exc.__cause__
+
+        return functools.update_wrapper(run, fn)
+
+    if not TYPE_CHECKING:  # the subclasses declare the typed overloads
+
+        def __get__(self, obj: object, owner: type) -> Any:
+            return self if obj is None else self._bind(obj)
+
+
+def _same(value: T) -> T:
+    return value
+
+
+class verb(_Verb[P, T]):
+    """A vendor verb returning a value: `T` on the sync client, `Awaitable[T]` on the async one."""
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, obj: None, owner: type) -> Self: ...
+        @overload
+        def __get__(self, obj: SyncClient, owner: type) -> Callable[P, T]: ...
+        @overload
+        def __get__(self, obj: AsyncClient, owner: type) -> Callable[P, Awaitable[T]]: ...
+        def __get__(self, obj: object, owner: type) -> Any: ...
+
+
+class starts_job(_Verb[P, "JobState"]):
+    """A verb whose steps return a `JobState`: a `Job` on the sync client, an `AsyncJob` on the async one."""
+
+    _kind = "job"
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, obj: None, owner: type) -> Self: ...
+        @overload
+        def __get__(self, obj: SyncClient, owner: type) -> Callable[P, Job]: ...
+        @overload
+        def __get__(self, obj: AsyncClient, owner: type) -> Callable[P, Awaitable[AsyncJob]]: ...
+        def __get__(self, obj: object, owner: type) -> Any: ...
+
+
+class iterates(_Verb[P, T]):
+    """A verb whose steps `Emit` items: an `Iterator[T]` on the sync client, an `AsyncIterator[T]` on the
+    async one. The arguments are checked (the steps run to their first effect) when the verb is called."""
+
+    _kind = "iter"
+    if TYPE_CHECKING:
+
+        def __init__(self, fn: Callable[Concatenate[Any, P], Emits[T]]) -> None: ...
+
+        @overload
+        def __get__(self, obj: None, owner: type) -> Self: ...
+        @overload
+        def __get__(self, obj: SyncClient, owner: type) -> Callable[P, Iterator[T]]: ...
+        @overload
+        def __get__(self, obj: AsyncClient, owner: type) -> Callable[P, AsyncIterator[T]]: ...
+        def __get__(self, obj: object, owner: type) -> Any: ...
+
+
+# Verbs that take a generated operation module first and its filters as keyword arguments: mypy checks the
+# filters against that module's request builder (a ParamSpec of the call, which a plain descriptor loses).
+Q = ParamSpec("Q")
+R = TypeVar("R", covariant=True)
+D = TypeVar("D", contravariant=True)
+
+
+class Operation(Protocol[Q]):
+    """A generated operation module; its request builder's parameters are the operation's filters."""
+
+    @property
+    def _get_kwargs(self) -> Callable[Q, dict[str, Any]]: ...
+
+
+class OperationCall(Protocol[R]):
+    def __call__(self, operation: Operation[Q], /, *args: Q.args, **filters: Q.kwargs) -> R: ...
+
+
+class OperationInto(Protocol[D, R]):
+    def __call__(
+        self,
+        operation: Operation[Q],
+        dest: D,
+        on_progress: ByteProgress | None = None,
+        /,
+        *args: Q.args,
+        **filters: Q.kwargs,
+    ) -> R: ...
+
+
+class operation_job(_Verb[..., "JobState"]):
+    """`starts_job` for `(operation, /, **filters)` verbs."""
+
+    _kind = "job"
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, obj: None, owner: type) -> Self: ...
+        @overload
+        def __get__(self, obj: SyncClient, owner: type) -> OperationCall[Job]: ...
+        @overload
+        def __get__(self, obj: AsyncClient, owner: type) -> OperationCall[Awaitable[AsyncJob]]: ...
+        def __get__(self, obj: object, owner: type) -> Any: ...
+
+
+class operation_into(_Verb[..., T], Generic[D, T]):
+    """`verb` for `(operation, dest, on_progress=None, /, **filters)` verbs (downloads)."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, fn: Callable[..., Steps[T]]) -> None: ...
+        @overload
+        def __get__(self, obj: None, owner: type) -> Self: ...
+        @overload
+        def __get__(self, obj: SyncClient, owner: type) -> OperationInto[D, T]: ...
+        @overload
+        def __get__(self, obj: AsyncClient, owner: type) -> OperationInto[D, Awaitable[T]]: ...
+        def __get__(self, obj: object, owner: type) -> Any: ...
