@@ -13,7 +13,7 @@ from tests.simulators.framework import ScaledClock
 C = TypeVar("C")
 
 
-def open_client(
+def make_client(
     cls: type[C],
     clock: ScaledClock | None = None,
     *,

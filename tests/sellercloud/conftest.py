@@ -13,31 +13,28 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sellerkit._core.download import DownloadResult
-from sellerkit._core.quota import QuotaLimiter
-from sellerkit._core.transport import HttpSettings
 from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
-from sellerkit.sellercloud._client import DEFAULT_RETRY, FACTS
+from tests.clients import make_client
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSimulator
 
 T = TypeVar("T")
 
 
-def client_kwargs(sim: SellercloudSimulator, clock: ScaledClock, **overrides: Any) -> dict[str, Any]:
-    """A client on the simulator's clock: polling, retries, quotas and token expiry in simulated time."""
-    limiter = QuotaLimiter(FACTS.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep)
-    kwargs: dict[str, Any] = {
-        "base_url": sim.base_url,
-        "username": sim.username,
-        "password": sim.password,
-        "http": HttpSettings(
-            retry=DEFAULT_RETRY, limiter=limiter, sleep=clock.sleep, async_sleep=clock.asleep
-        ),
-        "clock": clock.now,
-        "wall_clock": clock.now,  # the simulator's UTC is its clock (EPOCH_OFFSET = 0)
-    }
+def client_kwargs(sim: SellercloudSimulator, **overrides: Any) -> dict[str, Any]:
+    """The public constructor arguments of a client on the simulator."""
+    kwargs: dict[str, Any] = {"base_url": sim.base_url, "username": sim.username, "password": sim.password}
     kwargs.update(overrides)
     return kwargs
+
+
+def open_sellercloud(
+    mode: str, sim: SellercloudSimulator, clock: ScaledClock, **overrides: Any
+) -> SellercloudClient | AsyncSellercloudClient:
+    """A client on the simulator's clock: polling, retries, quotas and token expiry in simulated time (the
+    simulator's UTC is its clock, so the wall clock is the same one)."""
+    cls = SellercloudClient if mode == "sync" else AsyncSellercloudClient
+    return make_client(cls, clock, **client_kwargs(sim, **overrides))
 
 
 def run(
@@ -45,11 +42,11 @@ def run(
 ) -> Any:
     """Run `script(client)` with a sync client, or `await script(client)` with an async one."""
     if mode == "sync":
-        with SellercloudClient(**client_kwargs(sim, clock, **kw), sleep=clock.sleep) as client:
+        with make_client(SellercloudClient, clock, **client_kwargs(sim, **kw)) as client:
             return script(client)
 
     async def main() -> Any:
-        async with AsyncSellercloudClient(**client_kwargs(sim, clock, **kw), sleep=clock.asleep) as client:
+        async with make_client(AsyncSellercloudClient, clock, **client_kwargs(sim, **kw)) as client:
             return await script(client)
 
     return asyncio.run(main())

@@ -10,34 +10,33 @@ from typing import Any
 
 import pytest
 
-from sellerkit._core.quota import QuotaLimiter
-from sellerkit._core.retry import RetryPolicy
-from sellerkit._core.transport import HttpSettings
 from sellerkit.wabi2b import AsyncWabi2bClient, Product, Wabi2bClient
-from sellerkit.wabi2b._client import FACTS
+from tests.clients import make_client
 from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
 from tests.simulators.wabi2b import Job as SimJob
 
 
-def client_kwargs(sim: Wabi2bSimulator, clock: ScaledClock, **overrides: Any) -> dict[str, Any]:
-    """Everything a client needs to run on the simulator's clock (no real waiting in tests)."""
-    limiter = QuotaLimiter(FACTS.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep)
-    http = HttpSettings(retry=RetryPolicy(), limiter=limiter, sleep=clock.sleep, async_sleep=clock.asleep)
-    kwargs: dict[str, Any] = {
-        "jwt": sim.jwt,
-        "api_key": sim.api_key,
-        "base_url": sim.base_url,
-        "http": http,
-        "clock": clock.now,
-    }
+def client_kwargs(sim: Wabi2bSimulator, **overrides: Any) -> dict[str, Any]:
+    """The public constructor arguments of a client on the simulator."""
+    kwargs: dict[str, Any] = {"jwt": sim.jwt, "api_key": sim.api_key, "base_url": sim.base_url}
     kwargs.update(overrides)
     return kwargs
 
 
+def sync_wabi2b(sim: Wabi2bSimulator, clock: ScaledClock, **overrides: Any) -> Wabi2bClient:
+    """A sync client on the simulator and its clock (no real waiting in tests)."""
+    return make_client(Wabi2bClient, clock, **client_kwargs(sim, **overrides))
+
+
+def async_wabi2b(sim: Wabi2bSimulator, clock: ScaledClock, **overrides: Any) -> AsyncWabi2bClient:
+    """An async client on the simulator and its clock."""
+    return make_client(AsyncWabi2bClient, clock, **client_kwargs(sim, **overrides))
+
+
 @pytest.fixture
 def sync_client(wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock) -> Iterator[Wabi2bClient]:
-    with Wabi2bClient(**client_kwargs(wabi2b_sim, sim_clock), sleep=sim_clock.sleep) as client:
+    with sync_wabi2b(wabi2b_sim, sim_clock) as client:
         yield client
 
 
@@ -56,11 +55,11 @@ def bulk_rows(
     """One bulk download through the sync or async client (`client`: constructor overrides); every row."""
     overrides = client or {}
     if mode == "sync":
-        with Wabi2bClient(**client_kwargs(sim, clock, **overrides), sleep=clock.sleep) as sync:
+        with sync_wabi2b(sim, clock, **overrides) as sync:
             return list(sync.bulk_download(gtins, **kw))
 
     async def main() -> list[Product]:
-        async with AsyncWabi2bClient(**client_kwargs(sim, clock, **overrides), sleep=clock.asleep) as aio:
+        async with async_wabi2b(sim, clock, **overrides) as aio:
             return [row async for row in aio.bulk_download(gtins, **kw)]
 
     return asyncio.run(main())

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sellerkit.wabi2b import AsyncWabi2bClient, BulkProgress, Product, Wabi2bClient
+from sellerkit.wabi2b import BulkProgress, Product
 from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import Wabi2bSimulator
-from tests.wabi2b.conftest import client_kwargs
+from tests.wabi2b.conftest import bulk_rows
 
 GTINS = [f"{i:014d}" for i in range(1, 26)]
 
@@ -21,15 +20,7 @@ def run_bulk(
     mode: str, sim: Wabi2bSimulator, clock: ScaledClock, gtins: list[str], **kw: Any
 ) -> list[Product]:
     """One bulk download through the sync or the async client; returns every row."""
-    if mode == "sync":
-        with Wabi2bClient(**client_kwargs(sim, clock), sleep=clock.sleep) as client:
-            return list(client.bulk_download(gtins, **kw))
-
-    async def main() -> list[Product]:
-        async with AsyncWabi2bClient(**client_kwargs(sim, clock), sleep=clock.asleep) as client:
-            return [row async for row in client.bulk_download(gtins, **kw)]
-
-    return asyncio.run(main())
+    return bulk_rows(mode, sim, clock, gtins, **kw)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

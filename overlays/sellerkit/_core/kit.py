@@ -205,7 +205,8 @@ class ClientCore:
         url = options.get("base_url") or os.environ.get(vendor.env_base_url) or self._default_base_url()
         self.base_url: str = check_base_url(url, self._default_example())
         self.timeout: httpx.Timeout = _timeout(options.get("timeout", DEFAULT_TIMEOUT))
-        retries = _count("max_retries", options.get("max_retries", vendor.retry.max_attempts - 1))
+        base = self._runtime.retry or vendor.retry
+        retries = _count("max_retries", options.get("max_retries", base.max_attempts - 1))
         self.max_retries: int = retries
         self.max_wait: float = _seconds("max_wait", options.get("max_wait", vendor.max_wait))
         limit = options.get("deadline")
@@ -264,10 +265,9 @@ class ClientCore:
         return shared_limiter(self.vendor.name, self._quota_key(), self.quotas)
 
     def _settings(self) -> HttpSettings:
+        base = self._runtime.retry or self.vendor.retry
         retry = replace(
-            self.vendor.retry,
-            max_attempts=self.max_retries + 1,
-            max_total_wait=max(self.vendor.retry.max_total_wait, self.max_wait),
+            base, max_attempts=self.max_retries + 1, max_total_wait=max(base.max_total_wait, self.max_wait)
         )
         return HttpSettings(
             timeout=self.timeout,

@@ -19,6 +19,7 @@ import httpx
 
 from . import _aio
 from .quota import QuotaLimiter
+from .retry import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class Runtime:
     async_sleep: Callable[[float], Awaitable[object]] = _aio.sleep
     limiter: QuotaLimiter | None = None
     inner_transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
+    retry: RetryPolicy | None = None
+    """The base retry policy instead of the vendor's (tests: `jitter=False` for exact waits);
+    `max_retries` / `max_wait` still apply on top."""
 
 
 _RUNTIME: ContextVar[Runtime] = ContextVar("sellerkit_runtime", default=Runtime())  # noqa: B039 (frozen)
@@ -44,7 +48,7 @@ def current() -> Runtime:
 @contextlib.contextmanager
 def use_runtime(**hooks: Any) -> Iterator[Runtime]:
     """Clients created inside the block use these hooks (tests, benchmarks): clock, wall_clock, sleep,
-    async_sleep, limiter, inner_transport."""
+    async_sleep, limiter, inner_transport, retry."""
     token = _RUNTIME.set(replace(_RUNTIME.get(), **hooks))
     try:
         yield _RUNTIME.get()
