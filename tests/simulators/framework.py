@@ -8,6 +8,7 @@ faults; vendor-specific faults (`unknown_enum`) are taken by the simulator's own
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import email.utils
@@ -50,6 +51,8 @@ __all__ = [
     "range_not_satisfiable",
     "requested_span",
     "serve",
+    "settings_from",
+    "settings_options",
 ]
 
 
@@ -415,6 +418,7 @@ class RequestLog(Sequence[RequestRecord]):
 
 
 SimT = TypeVar("SimT", bound="Simulator")
+T = TypeVar("T")
 
 
 class HttpLayer(Generic[SimT]):
@@ -753,6 +757,27 @@ class FileBody(Response):
                 await send({"type": "http.response.body", "body": piece, "more_body": True})
                 piece = following
         await send({"type": "http.response.body", "body": piece, "more_body": False})
+
+
+# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+
+
+def settings_options(
+    parser: argparse.ArgumentParser, defaults: Any, options: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """One `--field-name` option per settings field in `options` (its add_argument keywords): the default is
+    the field's, and so is the type of a numeric default."""
+    for name, extra in options.items():
+        default = getattr(defaults, name)
+        kwargs: dict[str, Any] = {"default": default, **extra}
+        if "choices" not in kwargs and isinstance(default, int | float) and not isinstance(default, bool):
+            kwargs.setdefault("type", type(default))
+        parser.add_argument("--" + name.replace("_", "-"), **kwargs)
+
+
+def settings_from(args: argparse.Namespace, settings: Callable[..., T], options: Mapping[str, Any]) -> T:
+    """The settings the command line asked for: the `options` fields from the parsed arguments."""
+    return settings(**{name: getattr(args, name) for name in options})
 
 
 # ---------------------------------------------------------------- simulator base and serving

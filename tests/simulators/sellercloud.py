@@ -49,7 +49,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.simulators.files import xlsx
-from tests.simulators.framework import FAULT_KINDS, HttpLayer, ScaledClock, Simulator, bearer_token
+from tests.simulators.framework import (
+    FAULT_KINDS,
+    HttpLayer,
+    ScaledClock,
+    Simulator,
+    bearer_token,
+    settings_from,
+    settings_options,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -1195,31 +1203,25 @@ def _throttled(now: float, reset_at: float, status: int, retry_after: bool) -> R
 # ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
 
 
+_CLI_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
+    "token_seconds": {"help": "token lifetime"},
+    "queue_seconds": {"help": "sim s Submitted"},
+    "job_seconds": {"help": "sim s Processing"},
+    "outcome": {"choices": tuple(OUTCOMES), "help": "how jobs end"},
+    "link_shape": {"choices": LINK_SHAPES},
+    "output_shape": {"choices": OUTPUT_SHAPES},
+    "rate_limit": {"help": "requests per hour per IP"},
+}
+
+
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = SellercloudSettings()
     parser.add_argument("--username", default="sim-user@sellercloud.test", help="the simulator's user name")
     parser.add_argument("--password", default=None, help="the user's password (default: random)")
-    parser.add_argument("--token-seconds", type=float, default=defaults.token_seconds, help="token lifetime")
-    parser.add_argument("--queue-seconds", type=float, default=defaults.queue_seconds, help="sim s Submitted")
-    parser.add_argument("--job-seconds", type=float, default=defaults.job_seconds, help="sim s Processing")
-    parser.add_argument("--outcome", choices=tuple(OUTCOMES), default=defaults.outcome, help="how jobs end")
-    parser.add_argument("--link-shape", choices=LINK_SHAPES, default=defaults.link_shape)
-    parser.add_argument("--output-shape", choices=OUTPUT_SHAPES, default=defaults.output_shape)
-    parser.add_argument(
-        "--rate-limit", type=int, default=defaults.rate_limit, help="requests per hour per IP"
-    )
+    settings_options(parser, SellercloudSettings(), _CLI_OPTIONS)
 
 
 def cli_start(args: argparse.Namespace, stack: ExitStack) -> list[str]:
-    settings = SellercloudSettings(
-        token_seconds=args.token_seconds,
-        queue_seconds=args.queue_seconds,
-        job_seconds=args.job_seconds,
-        outcome=args.outcome,
-        link_shape=args.link_shape,
-        output_shape=args.output_shape,
-        rate_limit=args.rate_limit,
-    )
+    settings = settings_from(args, SellercloudSettings, _CLI_OPTIONS)
     sim = SellercloudSimulator(
         ScaledClock(args.scale), settings, username=args.username, password=args.password
     )

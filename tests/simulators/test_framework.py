@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import re
@@ -16,10 +17,22 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.simulators.__main__ import VENDORS, main
-from tests.simulators.framework import ScaledClock, Simulator, serve
+from tests.simulators.framework import (
+    FileBody,
+    ScaledClock,
+    Simulator,
+    Span,
+    Unsatisfiable,
+    byte_chunks,
+    byte_range,
+    range_not_satisfiable,
+    requested_span,
+    serve,
+)
+from tests.simulators.vendors import SIMULATORS
 
 BIG = bytes(range(256)) * 800  # 204,800 bytes
 
@@ -297,3 +310,103 @@ def test_request_log_redacts_credentials_but_says_which_were_sent(
     assert [r.seq for r in sim.requests] == [1, 2, 3]
     sim.reset_requests()
     assert len(sim.requests) == 0
+
+
+# ---------------------------------------------------------------- shared file serving (Range, If-Range)
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        ("bytes=0-9", 100, (0, 10)),
+        ("bytes=90-", 100, (90, 100)),
+        ("bytes=0-999", 100, (0, 100)),
+        ("bytes=-10", 100, (90, 100)),
+        ("bytes=-200", 100, (0, 100)),
+        (" Bytes = 5-6 ", 100, (5, 7)),
+        # ignored (the whole file): other units, several ranges, and what RFC 9110 14.1.1 does not allow
+        ("items=0-9", 100, None),
+        ("bytes=0-1,5-6", 100, None),
+        ("bytes=5-3", 100, None),
+        ("bytes=5", 100, None),
+        ("bytes=-", 100, None),
+        ("bytes=+5-", 100, None),
+        ("bytes=٣-", 100, None),
+        # no byte of the file satisfies it
+        ("bytes=100-", 100, "416"),
+        ("bytes=-0", 100, "416"),
+        ("bytes=-5", 0, "416"),
+    ],
+)
+def test_byte_range_follows_rfc_9110(header: str, size: int, expected: object) -> None:
+    if expected == "416":
+        with pytest.raises(Unsatisfiable):
+            byte_range(header, size)
+    else:
+        assert byte_range(header, size) == expected
+
+
+def test_if_range_resumes_only_the_same_file() -> None:
+    ranged = {"range": "bytes=10-"}
+    assert requested_span({**ranged, "if-range": '"v1"'}, 50, ('"v1"',)) == Span(
+        10, 50, 206, "bytes 10-49/50"
+    )
+    assert requested_span({**ranged, "if-range": '"v0"'}, 50, ('"v1"',)) == Span(0, 50, 200)
+    assert requested_span(ranged, 50, ()) == Span(10, 50, 206, "bytes 10-49/50")
+    assert requested_span({}, 50, ('"v1"',)).length == 50
+
+
+def test_file_body_streams_a_span_in_pieces_and_nothing_on_head() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        try:
+            span = requested_span(headers, len(BIG), ('"big"',))
+        except Unsatisfiable:
+            await range_not_satisfiable(len(BIG))(scope, receive, send)
+            return
+        extra = {"content-range": span.content_range} if span.content_range else {}
+        out = {"content-length": str(span.length), "etag": '"big"', **extra}
+        await FileBody(byte_chunks(BIG, span.start, span.end, 1000), span.status, out)(scope, receive, send)
+
+    messages: list[Message] = []
+
+    async def record(message: Message) -> None:
+        messages.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request"}
+
+    def run(method: str, headers: list[tuple[bytes, bytes]]) -> list[Message]:
+        messages.clear()
+        scope: Scope = {"type": "http", "method": method, "headers": headers}
+        asyncio.run(app(scope, receive, record))
+        return list(messages)
+
+    ranged = run("GET", [(b"range", b"bytes=100-4099")])
+    assert ranged[0]["status"] == 206
+    bodies = [m["body"] for m in ranged[1:]]
+    assert b"".join(bodies) == BIG[100:4100] and [len(b) for b in bodies] == [1000] * 4
+    assert [m["more_body"] for m in ranged[1:]] == [True, True, True, False]
+    head = run("HEAD", [])
+    assert head[0]["status"] == 200 and (b"content-length", str(len(BIG)).encode()) in head[0]["headers"]
+    assert [m["body"] for m in head[1:]] == [b""]
+    assert run("GET", [(b"range", b"bytes=999999-")])[0]["status"] == 416
+
+
+# ---------------------------------------------------------------- the simulator table's fixtures
+
+
+@pytest.mark.parametrize("vendor", sorted(SIMULATORS))
+def test_every_table_row_has_fixtures_that_route_their_keywords(
+    vendor: str, request: pytest.FixtureRequest
+) -> None:
+    row = SIMULATORS[vendor]
+    running = request.getfixturevalue(f"{vendor}_sim")
+    assert isinstance(running, Simulator) and running.origin is not None
+    make = request.getfixturevalue(f"make_{vendor}_sim")
+    field = next(iter(dataclasses.fields(row.settings))).name
+    value = getattr(row.settings(), field)
+    sim = make(**{field: value})
+    assert getattr(sim.settings, field) == value and sim.base_url.startswith("http://127.0.0.1:")
+    with pytest.raises(TypeError):
+        make(no_such_setting=1)

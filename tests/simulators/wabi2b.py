@@ -52,6 +52,8 @@ from tests.simulators.framework import (
     range_not_satisfiable,
     requested_span,
     serve,
+    settings_from,
+    settings_options,
 )
 
 __all__ = [
@@ -884,10 +886,13 @@ class Wabi2bSimulator(Simulator):
 # ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
 
 
+_CLI_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
+    "job_seconds": {"help": "simulated seconds a job stays In Progress"},
+    "max_gtins": {"help": "GTINs per request (docs: 10,000)"},
+}
+
+
 def cli_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--job-seconds", type=float, default=3.0, help="simulated seconds a job stays In Progress"
-    )
     parser.add_argument(
         "--files-host", default=None, help="serve result-file URLs on this second loopback host"
     )
@@ -895,11 +900,11 @@ def cli_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jwt-ttl", type=float, default=24 * 3600.0, help="lifetime of the printed JWT (sim s)"
     )
-    parser.add_argument("--max-gtins", type=int, default=10_000, help="GTINs per request (docs: 10,000)")
+    settings_options(parser, Wabi2bSettings(), _CLI_OPTIONS)
 
 
 def cli_start(args: argparse.Namespace, stack: ExitStack) -> list[str]:
-    settings = Wabi2bSettings(job_seconds=args.job_seconds, max_gtins=args.max_gtins)
+    settings = settings_from(args, Wabi2bSettings, _CLI_OPTIONS)
     sim = Wabi2bSimulator(ScaledClock(args.scale), settings, seller=args.seller)
     stack.enter_context(sim.running(args.host, port=args.port, files_host=args.files_host))
     jwt = sim.mint_jwt(args.jwt_ttl)
