@@ -38,7 +38,16 @@ class SimVendor:
     cli_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     cli_start: Callable[[argparse.Namespace, ExitStack], list[str]] | None = None
     sim_doc: str = ""  # docstring of the `<name>_sim` fixture
-    make_doc: str = ""  # docstring of the `make_<name>_sim` fixture
+
+    @property
+    def make_doc(self) -> str:
+        """Docstring of the `make_<name>_sim` fixture."""
+        keywords = "".join(f"{k}=, " for k in ("clock", *self.serving, *self.identity))
+        clock = "a fresh manual one" if self.fresh_clock else "`sim_clock`"
+        return (
+            f"A factory: `make_{self.name}_sim({keywords}**{self.settings.__name__} fields)`.\n\n"
+            f"Every simulator it starts is stopped at teardown; the default clock is {clock}."
+        )
 
     def split(self, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """`make_<name>_sim` keywords as (constructor, running(), settings) keywords."""
@@ -63,9 +72,6 @@ SIMULATORS: Mapping[str, SimVendor] = {
             cli_start=wabi2b.cli_start,
             sim_doc="A Wabi2b simulator on 127.0.0.1 with default settings (3 simulated seconds per job) and "
             "`sim_clock`.",
-            make_doc="A factory: `make_wabi2b_sim(clock=, host=, files_host=, api_key=, seller=, "
-            "**Wabi2bSettings fields)`.\n\nEvery simulator it starts is stopped at teardown; the default "
-            "clock is a fresh manual one.",
         ),
         SimVendor(
             name="sellercloud",
@@ -78,9 +84,6 @@ SIMULATORS: Mapping[str, SimVendor] = {
             cli_start=sellercloud.cli_start,
             sim_doc="A Sellercloud simulator on 127.0.0.1 with default settings (jobs: 1 s Submitted, 3 s "
             "Processing) and `sim_clock`.",
-            make_doc="A factory: `make_sellercloud_sim(clock=, host=, username=, password=, "
-            "**SellercloudSettings fields)`.\n\nEvery simulator it starts is stopped at teardown; the "
-            "default clock is a fresh manual one.",
         ),
         SimVendor(
             name="selsup",
@@ -93,8 +96,6 @@ SIMULATORS: Mapping[str, SimVendor] = {
             cli_start=selsup.cli_start,
             sim_doc="A SelSup simulator on 127.0.0.1 with default settings (tasks: 1 s CREATED, 3 s "
             "RUNNING) and `sim_clock`.",
-            make_doc="A factory: `make_selsup_sim(clock=, host=, api_key=, **SelsupSettings fields)`.\n\n"
-            "Every simulator it starts is stopped at teardown; the default clock is a fresh manual one.",
         ),
         SimVendor(
             name="oauth",
@@ -104,8 +105,6 @@ SIMULATORS: Mapping[str, SimVendor] = {
             serving=(),
             fresh_clock=False,
             sim_doc="A token server on 127.0.0.1 (1 h access, 4 h refresh tokens, rotation) using "
-            "`sim_clock`.",
-            make_doc="A factory: `make_oauth_sim(clock=, users=, **OAuthSettings fields)`; default clock "
             "`sim_clock`.",
         ),
     )
