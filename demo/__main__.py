@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from sellerkit._core.polling import Progress
-from sellerkit.sellercloud import SellercloudClient, SellercloudJob
+from sellerkit import Progress
+from sellerkit.sellercloud import Job, SellercloudClient
 from sellerkit.selsup import SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.selsup_api.api.file_exports import download_customers_file
@@ -58,7 +58,9 @@ def wabi2b(out: Path) -> list[str]:
     lines = []
     with (
         sim.running() as running,
-        Wabi2bClient(jwt=running.jwt, api_key=running.api_key, base_url=running.base_url) as client,
+        Wabi2bClient(
+            jwt=running.jwt, api_key=running.api_key, base_url=running.base_url, journal=out / ".jobs"
+        ) as client,
     ):
         print(f"Wabi2b simulator at {running.base_url}")
         runs: tuple[tuple[Literal["json", "csv"], int], ...] = (("json", 25_000), ("csv", 1_500))
@@ -83,7 +85,7 @@ def wabi2b(out: Path) -> list[str]:
     return lines
 
 
-def _job_progress(job: SellercloudJob, started: float) -> Callable[[Progress], None]:
+def _job_progress(job: Job, started: float) -> Callable[[Progress], None]:
     def show(progress: Progress) -> None:
         done = f"{progress.processed}/{progress.total}" if progress.total else "queued"
         at = time.monotonic() - started
@@ -99,7 +101,10 @@ def sellercloud(out: Path) -> list[str]:
     with (
         sim.running() as running,
         SellercloudClient(
-            username=running.username, password=running.password, base_url=running.base_url
+            username=running.username,
+            password=running.password,
+            base_url=running.base_url,
+            journal=out / ".jobs",
         ) as client,
     ):
         print(f"Sellercloud simulator at {running.base_url}")
@@ -113,9 +118,7 @@ def sellercloud(out: Path) -> list[str]:
             started = time.monotonic()
             show = _job_progress(job, started)
             job.wait(on_progress=show)
-            dest = out / "sellercloud"
-            dest.mkdir(parents=True, exist_ok=True)
-            result = job.download(dest)
+            result = job.download(f"{out}/sellercloud/")  # a folder: created, never overwritten
             took = time.monotonic() - started
             lines.append(
                 f"sellercloud {file_format}: job {job.reference} {job.status} in {took:.1f} s -> "
@@ -128,10 +131,12 @@ def sellercloud(out: Path) -> list[str]:
 def selsup(out: Path) -> list[str]:
     """A background stock export (task → polled → file) and a direct file export (streamed to disk)."""
     sim = SelsupSimulator(ScaledClock(SCALE), SelsupSettings(task_seconds=40.0))
-    dest = out / "selsup"
-    dest.mkdir(parents=True, exist_ok=True)
+    dest = f"{out}/selsup/"  # a folder (trailing slash): created, files never overwritten
     lines = []
-    with sim.running() as running, SelsupClient(running.api_key, base_url=running.base_url) as client:
+    with (
+        sim.running() as running,
+        SelsupClient(running.api_key, base_url=running.base_url, journal=out / ".jobs") as client,
+    ):
         print(f"SelSup simulator at {running.base_url}")
         job = client.start_export(export_stocks_file, warehouse_id=1)
         print(f"- start_export(export_stocks_file, warehouse_id=1) -> task {job.reference}")

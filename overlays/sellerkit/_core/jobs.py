@@ -151,7 +151,7 @@ class _Handle:
             return state
         if state.terminal:
             raise (yield from self._spec.failure(self._client, state))
-        return self._record((yield Wait(self.reference, state, policy, on_progress)))
+        return self._record((yield Wait(self.reference, state, policy, on_progress, self._record)))
 
     def _download_steps(
         self,

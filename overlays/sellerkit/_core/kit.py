@@ -164,6 +164,12 @@ class _Shared(httpx.BaseTransport, httpx.AsyncBaseTransport):
         pass
 
 
+def _seen(effect: Wait, state: JobState) -> JobState:
+    if effect.on_state is not None:
+        effect.on_state(state)
+    return state
+
+
 def _known(state: JobState | None) -> JobState | None:
     from .jobs import UNKNOWN
 
@@ -511,7 +517,7 @@ class SyncClient(ClientCore):
     def _wait(self, effect: Wait) -> JobState:
         spec = self._job_spec()
         state = poll(
-            lambda: self.run(spec.fetch(self, effect.reference)),
+            lambda: _seen(effect, self.run(spec.fetch(self, effect.reference))),
             vendor=self.vendor.name,
             reference=effect.reference,
             policy=self._poll_policy(effect.policy),
@@ -639,10 +645,13 @@ class AsyncClient(ClientCore):
             return await self._wait(effect)
         raise TypeError(f"not an effect: {effect!r}")
 
+    async def _fetch_async(self, spec: JobSpec, effect: Wait) -> JobState:
+        return _seen(effect, await self.run(spec.fetch(self, effect.reference)))
+
     async def _wait(self, effect: Wait) -> JobState:
         spec = self._job_spec()
         state = await poll_async(
-            lambda: self.run(spec.fetch(self, effect.reference)),
+            lambda: self._fetch_async(spec, effect),
             vendor=self.vendor.name,
             reference=effect.reference,
             policy=self._poll_policy(effect.policy),

@@ -74,6 +74,8 @@ class Wait:
     state: JobState | None = None
     policy: PollPolicy | None = None
     on_progress: Callable[[Progress], object] | None = field(default=None, compare=False)
+    on_state: Callable[[JobState], object] | None = field(default=None, compare=False)
+    """Called with every fetched state before `on_progress` (a job handle keeps its `status` current)."""
 
 
 @dataclass(frozen=True)
