@@ -85,10 +85,11 @@ class Emit(Generic[T]):
     item: T
 
 
-Effect = Send | Download | Offload | Wait | Emit[Any]
+Action = Send | Download | Offload | Wait
+Effect = Action | Emit[Any]
 Steps = Generator[Effect, Any, T]
 """A verb's steps: yields effects, is sent their results, returns a `T`."""
-Emits = Generator[Effect | Emit[T], Any, None]
+Emits = Generator[Action | Emit[T], Any, None]
 """An iterator verb's steps: also yields `Emit(item)` for each item of type `T`."""
 
 
@@ -150,6 +151,8 @@ class verb(_Verb[P, T]):
     """A vendor verb returning a value: `T` on the sync client, `Awaitable[T]` on the async one."""
 
     if TYPE_CHECKING:
+
+        def __init__(self, fn: Callable[Concatenate[Any, P], Steps[T]]) -> None: ...
 
         @overload
         def __get__(self, obj: None, owner: type) -> Self: ...
