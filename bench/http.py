@@ -41,9 +41,10 @@ def _batch(call: Callable[[], object]) -> tuple[float, float]:
 
 def run() -> dict[str, float]:
     from sellerkit._core.quota import QuotaLimiter
-    from sellerkit._core.transport import DEFAULT_TIMEOUT, HttpSettings
+    from sellerkit._core.runtime import use_runtime
+    from sellerkit._core.transport import DEFAULT_TIMEOUT
     from sellerkit.wabi2b import Wabi2bClient
-    from sellerkit.wabi2b._client import FACTS
+    from sellerkit.wabi2b._vendor import VENDOR
 
     with child_server("status") as origin:
         inner = httpx.HTTPTransport()  # one pool for both sides
@@ -53,10 +54,10 @@ def run() -> dict[str, float]:
             timeout=DEFAULT_TIMEOUT,
             headers={"Authorization": JWT, "x-api-key": API_KEY},
         )
-        limiter = QuotaLimiter(FACTS.quotas, clock=lambda: time.monotonic() * CLOCK_SPEEDUP)
-        client = Wabi2bClient(
-            JWT, API_KEY, base_url=f"{origin}/v1", http=HttpSettings(inner_transport=inner), limiter=limiter
-        )
+        limiter = QuotaLimiter(VENDOR.quotas, clock=lambda: time.monotonic() * CLOCK_SPEEDUP)
+        with use_runtime(inner_transport=inner, limiter=limiter):
+            client = Wabi2bClient(JWT, API_KEY, base_url=f"{origin}/v1")
+        job = client.job(REFERENCE)
 
         def raw_call() -> object:
             response = raw.get("/listProductsBulkDownload", params={"callBackCode": REFERENCE})
@@ -64,9 +65,9 @@ def run() -> dict[str, float]:
             return response.json()
 
         def sellerkit_call() -> object:
-            return client.fetch(REFERENCE)
+            return job.refresh()
 
-        assert client.fetch(REFERENCE).status == "In Progress"
+        assert job.refresh().status == "In Progress"
         for _ in range(WARMUP):
             raw_call()
             sellerkit_call()

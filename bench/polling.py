@@ -36,24 +36,18 @@ GOALS: dict[str, Goal] = {
 def measure(job_seconds: float) -> tuple[int, float]:
     """(status calls, lag in simulated seconds) for one job of `job_seconds` waited with the defaults."""
     from sellerkit._core.quota import QuotaLimiter
-    from sellerkit._core.transport import HttpSettings
+    from sellerkit._core.runtime import use_runtime
     from sellerkit.wabi2b import Wabi2bClient
-    from sellerkit.wabi2b._client import FACTS
+    from sellerkit.wabi2b._vendor import VENDOR
     from tests.simulators.framework import ScaledClock
     from tests.simulators.wabi2b import DOCS_EXAMPLE_GTIN, DOWNLOAD_PATH, Wabi2bSettings, Wabi2bSimulator
 
     clock = ScaledClock.manual()
     sim = Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=job_seconds))
     with sim.running():
-        client = Wabi2bClient(
-            sim.mint_jwt(10 * 86_400),
-            sim.api_key,
-            base_url=sim.base_url,
-            http=HttpSettings(sleep=clock.sleep),
-            limiter=QuotaLimiter(FACTS.quotas, clock=clock.now, sleep=clock.sleep),
-            clock=clock.now,
-            sleep=clock.sleep,
-        )
+        limiter = QuotaLimiter(VENDOR.quotas, clock=clock.now, sleep=clock.sleep)
+        with use_runtime(clock=clock.now, wall_clock=clock.now, sleep=clock.sleep, limiter=limiter):
+            client = Wabi2bClient(sim.mint_jwt(10 * 86_400), sim.api_key, base_url=sim.base_url)
         with client:
             job = client.submit([DOCS_EXAMPLE_GTIN])
             state = job.wait()

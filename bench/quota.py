@@ -60,9 +60,9 @@ def max_calls(quotas: list[tuple[int, float]], span: float) -> int:
 
 def run() -> dict[str, float]:
     from sellerkit._core.quota import shared_limiter
-    from sellerkit._core.transport import HttpSettings
+    from sellerkit._core.runtime import use_runtime
     from sellerkit.wabi2b import PollPolicy, Wabi2bClient
-    from sellerkit.wabi2b._client import FACTS
+    from sellerkit.wabi2b._vendor import VENDOR
     from tests.simulators.framework import ScaledClock
     from tests.simulators.wabi2b import DOWNLOAD_PATH, Wabi2bSettings, Wabi2bSimulator
 
@@ -74,16 +74,9 @@ def run() -> dict[str, float]:
     started = time.perf_counter()
     with sim.running():
         # the process-wide limiter of this (fresh) credential, on the simulator's clock
-        limiter = shared_limiter(FACTS.name, sim.api_key, FACTS.quotas, clock=clock.now, sleep=clock.sleep)
-        client = Wabi2bClient(
-            sim.mint_jwt(30 * 86_400),
-            sim.api_key,
-            base_url=sim.base_url,
-            http=HttpSettings(sleep=clock.sleep),
-            limiter=limiter,
-            clock=clock.now,
-            sleep=clock.sleep,
-        )
+        limiter = shared_limiter(VENDOR.name, sim.api_key, VENDOR.quotas, clock=clock.now, sleep=clock.sleep)
+        with use_runtime(clock=clock.now, wall_clock=clock.now, sleep=clock.sleep, limiter=limiter):
+            client = Wabi2bClient(sim.mint_jwt(30 * 86_400), sim.api_key, base_url=sim.base_url)
         with client:
             jobs = [client.submit(gtins[i : i + 10_000]) for i in range(0, GTINS, 10_000)]
             states = [job.wait(policy) for job in jobs]
