@@ -1,0 +1,152 @@
+"""The public surface: each vendor package's names are locked, and every README example runs against the
+simulators as written (only the credentials and base URL come from the environment, as for a user)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sellerkit
+from sellerkit import errors
+from sellerkit._core.runtime import use_runtime
+from tests.conftest import ROOT
+from tests.simulators.framework import ScaledClock
+from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
+from tests.simulators.selsup import SelsupSettings, SelsupSimulator
+from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
+
+VENDORS = sorted(tomllib.loads((ROOT / "generator" / "vendors.toml").read_text())["vendor"])
+SHARED = sorted(
+    ["AsyncJob", "ClientOptions", "DownloadResult", "Job", "JobState", "Journal", "PollPolicy", "Progress"]
+    + ["Quota", "StreamedFile"]
+)
+OWN = {
+    "wabi2b": [
+        *("AsyncWabi2bClient", "BulkProgress", "DuplicateGtinWarning", "Environment", "LastSaveStatus"),
+        *("Media", "MediaType", "PayloadError", "Product", "PublishStatus", "Spec", "Wabi2bClient"),
+        "iter_rows",
+    ],
+    "sellercloud": [
+        *("AsyncSellercloudClient", "ExportPath", "FileFormat", "PluginInfo", "QueuedJobLogEntry"),
+        *("SellercloudClient", "StandardExportKind", "job_id"),
+    ],
+    "selsup": [
+        *("BACKGROUND_EXPORTS", "FILE_EXPORTS", "AggregationPeriod", "AnalyticsField", "AsyncSelsupClient"),
+        *("Marketplace", "Operation", "OrderStatus", "OrderType", "ProductAnalyticField", "ProductFilter"),
+        *("SelsupClient", "SourceReport", "Task", "TaskStatus", "Writable", "required_filters", "task_state"),
+    ],
+}
+
+
+def test_every_vendor_in_the_table_has_a_locked_surface() -> None:
+    assert sorted(OWN) == VENDORS
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_public_names_are_locked(vendor: str) -> None:
+    package = importlib.import_module(f"sellerkit.{vendor}")
+    expected = sorted({*OWN[vendor], *SHARED, *errors.__all__})
+    assert sorted(package.__all__) == expected
+    for name in package.__all__:
+        assert getattr(package, name) is not None, name
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_every_vendor_re_exports_the_same_errors(vendor: str) -> None:
+    package = importlib.import_module(f"sellerkit.{vendor}")
+    for name in errors.__all__:
+        assert getattr(package, name) is getattr(errors, name)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_public_methods_document_their_parameters(vendor: str) -> None:
+    package = importlib.import_module(f"sellerkit.{vendor}")
+    clients = [getattr(package, n) for n in package.__all__ if n.endswith("Client")]
+    assert clients
+    for client in clients:
+        assert inspect.getdoc(client), client
+        assert "Args:" in (inspect.getdoc(client.__init__) or ""), f"{client.__name__}.__init__"
+        for name, member in inspect.getmembers(client):
+            if not name.startswith("_") and callable(member):
+                assert inspect.getdoc(member), f"{client.__name__}.{name} has no docstring"
+
+
+def test_version_and_shared_names() -> None:
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", sellerkit.__version__)
+    assert sorted(n for n in sellerkit.__all__ if n != "__version__") == SHARED
+
+
+# ---------------------------------------------------------------- README examples, run as written
+
+
+def _examples() -> list[tuple[str, str]]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Using it", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    found = []
+    for block in blocks:
+        vendor = next(v for v in VENDORS if f"from sellerkit.{v} import" in block)
+        found.append((vendor, block))
+    return found
+
+
+EXAMPLES = _examples()
+
+
+@pytest.fixture
+def fast_clock() -> ScaledClock:
+    return ScaledClock.manual()
+
+
+def _wabi2b(clock: ScaledClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=5.0)).running() as sim:
+        monkeypatch.setenv("WABI2B_BASE_URL", sim.base_url)
+        gtins = [f"{i:014d}" for i in range(1, 31)]
+        yield {"my_jwt": sim.jwt, "KEY": sim.api_key, "gtins": gtins}
+
+
+def _sellercloud(clock: ScaledClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with SellercloudSimulator(clock, SellercloudSettings(job_seconds=5.0)).running() as sim:
+        monkeypatch.setenv("SELLERCLOUD_BASE_URL", sim.base_url)
+        yield {"USERNAME": sim.username, "PASSWORD": sim.password, "skus": ["SKU-1", "SKU-2"]}
+
+
+def _selsup(clock: ScaledClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with SelsupSimulator(clock, SelsupSettings(task_seconds=5.0)).running() as sim:
+        monkeypatch.setenv("SELSUP_BASE_URL", sim.base_url)
+        yield {"API_KEY": sim.api_key}
+
+
+SIMULATED = {"wabi2b": _wabi2b, "sellercloud": _sellercloud, "selsup": _selsup}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("vendor", "code"), EXAMPLES, ids=[v for v, _ in EXAMPLES])
+def test_readme_example_runs(
+    vendor: str,
+    code: str,
+    fast_clock: ScaledClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty folder, as a new user's
+    hooks = {"clock": fast_clock.now, "wall_clock": fast_clock.now, "sleep": fast_clock.sleep}
+    for namespace in SIMULATED[vendor](fast_clock, monkeypatch):
+        with use_runtime(**hooks):
+            exec(compile(code, f"README.md ({vendor})", "exec"), namespace)
+    files = sorted(
+        p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file() and ".sellerkit" not in p.name
+    )
+    assert files, "the example downloaded nothing"
+    if vendor == "selsup":  # the task export and the file export both land in exports/, none lost
+        assert len([f for f in files if f.parts[0] == "exports"]) == 2, files
+    if vendor == "wabi2b":
+        assert len(capsys.readouterr().out.splitlines()) == 30  # one line per product
