@@ -49,6 +49,12 @@ def test_generated_code_never_imports_overlays() -> None:
     assert offenders == []
 
 
+def sellerkit_version() -> str:
+    import sellerkit
+
+    return sellerkit.__version__
+
+
 def test_every_generated_file_says_so() -> None:
     unmarked = [
         str(p.relative_to(ROOT))
@@ -58,9 +64,12 @@ def test_every_generated_file_says_so() -> None:
     assert unmarked == []
 
 
-def test_namespace_has_no_init_and_every_subpackage_is_typed() -> None:
+def test_one_init_extends_the_package_over_both_halves_and_every_subpackage_is_typed() -> None:
+    # `sellerkit.__version__` needs a package __init__; only the hand-written half has it, and it extends
+    # `__path__` over the generated half (pkgutil), so a checkout and the merged wheel import alike
+    assert not (GENERATED / "__init__.py").exists()
+    assert "extend_path(__path__, __name__)" in (OVERLAYS / "__init__.py").read_text()
     for half in (GENERATED, OVERLAYS):
-        assert not (half / "__init__.py").exists(), f"{half} must stay a PEP 420 namespace"
         packages = [p for p in half.iterdir() if (p / "__init__.py").exists()]
         assert packages, half
         for pkg in packages:
@@ -83,7 +92,7 @@ def test_wheel_merges_both_halves_into_one_namespace(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr
     (wheel,) = tmp_path.glob("sellerkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "sellerkit/__init__.py" not in names
+    assert "sellerkit/__init__.py" in names and "sellerkit/py.typed" in names
     packages = _table_packages()
     for vendor in TABLE.vendors:
         assert f"sellerkit/{vendor.package}/client.py" in names
@@ -99,12 +108,15 @@ def test_wheel_merges_both_halves_into_one_namespace(tmp_path: Path) -> None:
         "import importlib, json, sys;"
         f"sys.path = [p for p in sys.path if not p.startswith({halves!r})];"
         f"sys.path.insert(0, {str(site)!r});"
-        f"print(json.dumps({{m: importlib.import_module(m).__file__ for m in {modules!r}}}))"
+        f"files = {{m: importlib.import_module(m).__file__ for m in {modules!r}}};"
+        "import sellerkit; files['__version__'] = sellerkit.__version__;"
+        "print(json.dumps(files))"
     )
     run = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert run.returncode == 0, run.stderr
     files = json.loads(run.stdout)
+    assert files.pop("__version__") == sellerkit_version()
     assert sorted(files) == sorted(modules)
     assert [m for m, file in files.items() if not file.startswith(str(site))] == []
