@@ -43,3 +43,8 @@ __all__ = [
     "ServerError",
     "TokenUnavailableError",
 ]
+
+# tracebacks and reprs name the public module users import from, not the private one they live in
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

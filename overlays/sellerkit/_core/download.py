@@ -603,6 +603,14 @@ class _Download:
         self.drain()
         self.failures += 1
         if self.failures > self.max_restarts:
+            if isinstance(error, APIConnectionError):  # no answer at all: the connection error, all attempts
+                raise type(error)(
+                    error.message,
+                    vendor=error.vendor,
+                    method=error.method,
+                    url=error.url,
+                    attempts=self.failures,
+                ) from error.__cause__
             raise self.error(f"gave up after {self.failures} failed attempts; last: {error}") from error
         resume = not isinstance(error, _Restart) and self.validator is not None and self.offset > 0
         if not resume:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,11 +129,16 @@ def place(part: Path, final: Path, *, overwrite: bool, number: bool) -> Path:
         return candidate
 
 
-def write_atomically(path: Path, data: bytes, *, overwrite: bool = True, number: bool = False) -> Path:
-    """Write `data` to a temporary file beside `path`, fsync it, and `place` it; returns the path."""
-    tmp = path.with_name(path.name + PART_SUFFIX)
+def write_atomically(
+    path: Path, data: bytes, *, overwrite: bool = True, number: bool = False, private: bool = False
+) -> Path:
+    """Write `data` to a new temporary file beside `path`, fsync it, and `place` it; returns the path.
+
+    `private`: the file is created 0600 (tokens), never readable by others, not even briefly."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")  # unique: writers never share one
     try:
-        with tmp.open("wb") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -20,7 +20,7 @@ from .files import resolve
 from .journal import Record
 from .polling import PollPolicy, Progress
 from .redact import redact_url
-from .steps import ByteProgress, Download, Offload, Steps, Wait
+from .steps import ByteProgress, Download, Offload, Steps, Wait, public
 
 if TYPE_CHECKING:
     from .files import Target
@@ -197,10 +197,6 @@ def unknown(reference: str) -> JobState:
     return JobState(reference, UNKNOWN, terminal=False, succeeded=False)
 
 
-def _public(exc: SellerkitError) -> SellerkitError:
-    return exc.with_traceback(None)
-
-
 class Job(_Handle):
     """A vendor export job: `wait()` for it, `download()` its file, `cancel()` it where the vendor can."""
 
@@ -211,7 +207,7 @@ class Job(_Handle):
         try:
             return self._client.run(self._refresh_steps())
         except SellerkitError as exc:
-            raise _public(exc) from exc.__cause__
+            raise public(exc) from exc.__cause__
 
     def wait(
         self,
@@ -228,7 +224,7 @@ class Job(_Handle):
         try:
             return self._client.run(self._wait_steps(policy, on_progress))
         except SellerkitError as exc:
-            raise _public(exc) from exc.__cause__
+            raise public(exc) from exc.__cause__
 
     def download(
         self,
@@ -250,7 +246,7 @@ class Job(_Handle):
         try:
             return self._client.run(self._download_steps(dest, on_progress, policy, overwrite))
         except SellerkitError as exc:
-            raise _public(exc) from exc.__cause__
+            raise public(exc) from exc.__cause__
 
     def cancel(self) -> None:
         """Ask the vendor to cancel the job; `NotImplementedError` names the vendor if it cannot."""
@@ -267,7 +263,7 @@ class AsyncJob(_Handle):
         try:
             return await self._client.run(self._refresh_steps())
         except SellerkitError as exc:
-            raise _public(exc) from exc.__cause__
+            raise public(exc) from exc.__cause__
 
     async def wait(
         self,
@@ -278,7 +274,7 @@ class AsyncJob(_Handle):
         try:
             return await self._client.run(self._wait_steps(policy, on_progress))
         except SellerkitError as exc:
-            raise _public(exc) from exc.__cause__
+            raise public(exc) from exc.__cause__
 
     async def download(
         self,
@@ -292,7 +288,7 @@ class AsyncJob(_Handle):
         try:
             return await self._client.run(self._download_steps(dest, on_progress, policy, overwrite))
         except SellerkitError as exc:
-            raise _public(exc) from exc.__cause__
+            raise public(exc) from exc.__cause__
 
     async def cancel(self) -> None:
         """`Job.cancel`, awaited."""

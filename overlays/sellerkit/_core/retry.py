@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -136,29 +136,6 @@ def explain(
     return Decision(wait, source)
 
 
-def decide(
-    policy: RetryPolicy,
-    *,
-    attempt: int,
-    waited: float,
-    method: str,
-    job_creating: bool,
-    status: int | None = None,
-    headers: Mapping[str, str] | None = None,
-    throttle_wait: float | None = None,
-    error: BaseException | None = None,
-    now: float | None = None,
-) -> float | None:
-    """Seconds to sleep before the next attempt, or None to stop (see `explain` for the rules)."""
-    return explain(
-        policy,
-        attempt=attempt,
-        waited=waited,
-        method=method,
-        job_creating=job_creating,
-        status=status,
-        headers=headers,
-        throttle_wait=throttle_wait,
-        error=error,
-        now=now,
-    ).wait
+def decide(policy: RetryPolicy, **outcome: Any) -> float | None:
+    """Seconds to sleep before the next attempt, or None to stop: `explain(...)` without the reason."""
+    return explain(policy, **outcome).wait

@@ -93,8 +93,18 @@ Emits = Generator[Action | Emit[T], Any, None]
 """An iterator verb's steps: also yields `Emit(item)` for each item of type `T`."""
 
 
-def _public(exc: SellerkitError) -> SellerkitError:
-    # the frames between the public call and the transport/auth generators explain nothing to a user
+def public(exc: SellerkitError) -> SellerkitError:
+    """`exc` as a public call raises it: its traceback starts at that call, and a chained cause (the
+    httpx error under an `APIConnectionError`) keeps only the frame that raised it — the frames between
+    the public call and the transport, auth and step generators explain nothing to a user."""
+    cause = exc.__cause__
+    if cause is not None:
+        tb = cause.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        cause.__traceback__ = tb
+        cause.__cause__ = None  # chained once: httpx's own cause (httpcore's) says the same again
+        cause.__suppress_context__ = True
     return exc.with_traceback(None)
 
 
@@ -115,7 +125,7 @@ class _Verb(Generic[P, T]):
                 try:
                     return obj.iterate(fn(obj, *args, **kwargs))
                 except SellerkitError as exc:
-                    raise _public(exc) from exc.__cause__
+                    raise public(exc) from exc.__cause__
 
             return functools.update_wrapper(start, fn)
         finish: Callable[[Any], Any] = obj.handle if kind == "job" else _same
@@ -125,7 +135,7 @@ class _Verb(Generic[P, T]):
                 try:
                     return finish(await obj.run(fn(obj, *args, **kwargs)))
                 except SellerkitError as exc:
-                    raise _public(exc) from exc.__cause__
+                    raise public(exc) from exc.__cause__
 
             return functools.update_wrapper(run_async, fn)
 
@@ -133,7 +143,7 @@ class _Verb(Generic[P, T]):
             try:
                 return finish(obj.run(fn(obj, *args, **kwargs)))
             except SellerkitError as exc:
-                raise _public(exc) from exc.__cause__
+                raise public(exc) from exc.__cause__
 
         return functools.update_wrapper(run, fn)
 

@@ -38,7 +38,8 @@ http_log = logging.getLogger("sellerkit.http")
 retry_log = logging.getLogger("sellerkit.retry")
 
 
-def _is_post(request: httpx.Request) -> bool:
+def is_post(request: httpx.Request) -> bool:
+    """The default job-creating test: a POST may start something at the vendor."""
     return request.method.upper() == "POST"
 
 
@@ -49,7 +50,7 @@ class VendorFacts:
     name: str
     errors: ErrorFacts
     quotas: tuple[Quota, ...] = ()
-    is_job_creating: Callable[[httpx.Request], bool] = _is_post
+    is_job_creating: Callable[[httpx.Request], bool] = is_post
     # a vendor whose throttle body may come with a 2xx status: small JSON 2xx bodies are checked for it
     throttle_on_success: bool = False
 

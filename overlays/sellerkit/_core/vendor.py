@@ -19,10 +19,7 @@ from .errors import ConfigurationError
 from .quota import Quota
 from .redact import Secret
 from .retry import RetryPolicy
-
-
-def _is_post(request: httpx.Request) -> bool:
-    return request.method.upper() == "POST"
+from .transport import is_post
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Vendor:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_wait: float = 120.0
     """The longest single wait (throttle, Retry-After, quota window) before `RateLimitedError` instead."""
-    is_job_creating: Callable[[httpx.Request], bool] = _is_post
+    is_job_creating: Callable[[httpx.Request], bool] = is_post
     throttle_on_success: bool = False
     throttle_reset_key: str | None = None
     """A throttle body `{"<key>": "<ISO-8601 reset time>"}` (any status): wait until then (wall clock)."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sellerkit._core.errors import ConfigurationError
+from sellerkit._core.files import write_atomically
 
 from ._facts import FORMATS, GTIN_LENGTH, MAX_GTINS_PER_REQUEST
 
@@ -101,13 +101,8 @@ class BulkState:
     def save(self) -> None:
         """Write atomically (temp file + rename), so a crash mid-write keeps the previous state."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
         data = {"format": self.file_format, "chunks": [asdict(c) for c in self.chunks]}
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps(data, indent=1).encode())
 
     def forget_file(self, index: int) -> None:
         """Drop a chunk's file (it did not parse), keeping its job: the next run downloads it again."""
