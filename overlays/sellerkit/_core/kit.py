@@ -180,9 +180,6 @@ class ClientCore:
     """What a vendor client is, without I/O: settings, credentials, the request builders for its verbs."""
 
     vendor: ClassVar[Vendor]
-    jobs: ClassVar[JobSpec | None] = None
-    generated: ClassVar[type[Any]]
-    """The generated `AuthenticatedClient` class of the vendor."""
     _async: ClassVar[bool] = False
 
     def __init__(
@@ -302,6 +299,11 @@ class ClientCore:
             throttle_on_success=vendor.throttle_on_success,
         )
 
+    def _generated(self) -> type[Any]:
+        if self.vendor.generated is None:
+            raise ConfigurationError(f"{self.vendor.title}: Vendor(generated=...) is not declared")
+        return self.vendor.generated
+
     def _make_auth(self) -> httpx.Auth:
         """The vendor's auth strategy (HeaderAuth, TokenAuth, ...)."""
         raise NotImplementedError
@@ -399,9 +401,9 @@ class ClientCore:
         return replace(state, record=record)
 
     def _job_spec(self) -> JobSpec:
-        if self.jobs is None:
+        if self.vendor.jobs is None:
             raise NotImplementedError(f"{self.vendor.title} has no export jobs")
-        return self.jobs
+        return self.vendor.jobs
 
     def _poll_policy(self, policy: PollPolicy | None) -> PollPolicy:
         chosen = policy or self._job_spec().policy
@@ -443,7 +445,7 @@ class SyncClient(ClientCore):
             headers=self.default_headers,
             **sync_httpx_args(self._facts(), settings),
         )
-        self.api = generated_client(self.generated, self.base_url, self._http)
+        self.api = generated_client(self._generated(), self.base_url, self._http)
 
     def with_options(self, **overrides: Unpack[ClientOptions]) -> Self:
         """A copy with some options changed, sharing this client's connection pool (close this one last)."""
@@ -577,7 +579,7 @@ class AsyncClient(ClientCore):
             headers=self.default_headers,
             **async_httpx_args(self._facts(), settings),
         )
-        self.api = generated_client(self.generated, self.base_url, self._http)
+        self.api = generated_client(self._generated(), self.base_url, self._http)
 
     def with_options(self, **overrides: Unpack[ClientOptions]) -> Self:
         """A copy with some options changed, sharing this client's connection pool (close this one last)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -20,6 +20,9 @@ from .quota import Quota
 from .redact import Secret
 from .retry import RetryPolicy
 from .transport import is_post
+
+if TYPE_CHECKING:
+    from .jobs import JobSpec
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Vendor:
     throttle_on_success: bool = False
     throttle_reset_key: str | None = None
     """A throttle body `{"<key>": "<ISO-8601 reset time>"}` (any status): wait until then (wall clock)."""
+    jobs: JobSpec | None = None
+    """How the vendor's export jobs work (None: it has none)."""
+    generated: type[Any] | None = None
+    """The generated `AuthenticatedClient` class (`.api` on every client)."""
 
     @property
     def env_base_url(self) -> str:

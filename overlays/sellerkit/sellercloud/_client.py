@@ -20,7 +20,6 @@ from sellerkit._core.errors import ConfigurationError, SellerkitError
 from sellerkit._core.jobs import JobState, unknown
 from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClient
 from sellerkit._core.steps import Send, Steps, starts_job, verb
-from sellerkit.sellercloud_api import AuthenticatedClient
 from sellerkit.sellercloud_api.api.catalog_exports import (
     export_catalog_basic,
     export_catalog_custom,
@@ -42,7 +41,7 @@ from sellerkit.sellercloud_api.models import (
 )
 
 from . import _facts
-from ._vendor import JOBS, MAX_LOG_PAGES, VENDOR, inline_state, job_id, log_entries
+from ._vendor import MAX_LOG_PAGES, VENDOR, inline_state, job_id, log_entries
 
 ExportPath = Literal["exports", "documented"]
 FileFormatName = Literal["tab", "csv", "excel"]
@@ -104,8 +103,6 @@ class SellercloudCore(ClientCore):
     """Sellercloud's verbs, written once for both clients."""
 
     vendor = VENDOR
-    jobs = JOBS
-    generated = AuthenticatedClient
 
     def __init__(
         self,

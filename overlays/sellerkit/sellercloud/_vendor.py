@@ -17,6 +17,7 @@ from sellerkit._core.quota import Quota
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.steps import ByteProgress, Download, Offload, Send, Steps
 from sellerkit._core.vendor import Credential, Vendor
+from sellerkit.sellercloud_api import AuthenticatedClient
 from sellerkit.sellercloud_api.api.queued_jobs import (
     cancel_queued_job,
     get_queued_job,
@@ -30,25 +31,6 @@ from ._output import finalize, write_inline
 
 INLINE = "inline:"
 MAX_LOG_PAGES = 10  # a failed job's error log attached to its exception: bounded
-
-VENDOR = Vendor(
-    name=_facts.VENDOR,
-    title="Sellercloud",
-    credentials=(
-        Credential("username", _facts.ENV_USERNAME, "your Sellercloud user name"),
-        Credential("password", _facts.ENV_PASSWORD, "that user's password"),
-    ),
-    errors=ErrorFacts(
-        _facts.VENDOR, hints={401: "check SELLERCLOUD_USERNAME / SELLERCLOUD_PASSWORD and the server id"}
-    ),
-    throttle_reset_key=_facts.THROTTLE_RESET_KEY,
-    quotas=(Quota(*_facts.RATE),),
-    quota_scope="base_url",  # per client IP: every client of this process and server shares one limiter
-    # waits until the documented throttle body's reset time instead of giving up after the default 2 minutes
-    retry=RetryPolicy(max_total_wait=_facts.MAX_THROTTLE_WAIT),
-    max_wait=_facts.MAX_THROTTLE_WAIT,
-    throttle_on_success=True,  # the docs give the throttle body no status
-)
 
 
 def job_id(link: str) -> str:
@@ -163,4 +145,24 @@ class QueuedJobs(JobSpec):
                 staging.folder.rmdir()
 
 
-JOBS = QueuedJobs()
+VENDOR = Vendor(
+    name=_facts.VENDOR,
+    title="Sellercloud",
+    credentials=(
+        Credential("username", _facts.ENV_USERNAME, "your Sellercloud user name"),
+        Credential("password", _facts.ENV_PASSWORD, "that user's password"),
+    ),
+    errors=ErrorFacts(
+        _facts.VENDOR, hints={401: "check SELLERCLOUD_USERNAME / SELLERCLOUD_PASSWORD and the server id"}
+    ),
+    throttle_reset_key=_facts.THROTTLE_RESET_KEY,
+    quotas=(Quota(*_facts.RATE),),
+    quota_scope="base_url",  # per client IP: every client of this process and server shares one limiter
+    # waits until the documented throttle body's reset time instead of giving up after the default 2 minutes
+    retry=RetryPolicy(max_total_wait=_facts.MAX_THROTTLE_WAIT),
+    max_wait=_facts.MAX_THROTTLE_WAIT,
+    throttle_on_success=True,  # the docs give the throttle body no status
+    jobs=QueuedJobs(),
+    generated=AuthenticatedClient,
+)
+JOBS = VENDOR.jobs

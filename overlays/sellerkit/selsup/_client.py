@@ -26,14 +26,13 @@ from sellerkit._core.jobs import JobState
 from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClient
 from sellerkit._core.operations import check_kind, name_of, prepare, required_filters
 from sellerkit._core.steps import ByteProgress, Download, Send, Steps, operation_into, operation_job, verb
-from sellerkit.selsup_api import AuthenticatedClient
 from sellerkit.selsup_api.api.integrations import check_commerce_ml_auth, create_marketplace_cards
 from sellerkit.selsup_api.models import Marketplace, ProductFilter
 from sellerkit.selsup_api.operations import BACKGROUND_EXPORTS, FILE_EXPORTS
 from sellerkit.selsup_api.types import Unset
 
 from . import _facts
-from ._vendor import JOBS, VENDOR, started
+from ._vendor import VENDOR, started
 
 Dest = str | PathLike[str]
 _KINDS: Mapping[str, tuple[ModuleType, ...]] = {
@@ -77,8 +76,6 @@ class SelsupCore(ClientCore):
     """SelSup's verbs, written once for both clients."""
 
     vendor = VENDOR
-    jobs = JOBS
-    generated = AuthenticatedClient
 
     def __init__(self, api_key: str | None = None, **options: Unpack[ClientOptions]) -> None:
         """Args:

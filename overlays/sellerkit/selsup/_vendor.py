@@ -12,6 +12,7 @@ from sellerkit._core.jobs import JobSpec, JobState
 from sellerkit._core.polling import Progress
 from sellerkit._core.steps import Send, Steps
 from sellerkit._core.vendor import Credential, Vendor
+from sellerkit.selsup_api import AuthenticatedClient
 from sellerkit.selsup_api.api.files import download_file as files_download_file
 from sellerkit.selsup_api.api.tasks import cancel_task, find_task
 from sellerkit.selsup_api.models import Task, TaskPage
@@ -29,27 +30,6 @@ def _raw_key(value: str) -> str | None:
     if value.lower().startswith("bearer "):
         return "SelSup takes the raw key in Authorization, without 'Bearer ': drop the prefix"
     return None
-
-
-VENDOR = Vendor(
-    name=_facts.VENDOR,
-    title="SelSup",
-    credentials=(
-        Credential("api_key", _facts.ENV_API_KEY, "the API key from SelSup's settings", check=_raw_key),
-    ),
-    errors=ErrorFacts(
-        _facts.VENDOR,
-        message_keys=(
-            *(key for key in ErrorFacts.message_keys if key not in _facts.CODE_KEYS),
-            *_facts.MESSAGE_KEYS_BEFORE_CODE,
-            *_facts.CODE_KEYS,
-        ),
-        # SelSup answers a wrong or revoked key with 403 [doc]: that is an authentication problem
-        authentication_statuses=frozenset({401, 403}),
-        hints={403: "SelSup refused the API key: check SELSUP_API_KEY (or api_key=)"},
-    ),
-    is_job_creating=_is_job_creating,
-)
 
 
 def _set(value: object) -> Any:
@@ -131,4 +111,25 @@ class Tasks(JobSpec):
         return super().result(client, state)
 
 
-JOBS = Tasks()
+VENDOR = Vendor(
+    name=_facts.VENDOR,
+    title="SelSup",
+    credentials=(
+        Credential("api_key", _facts.ENV_API_KEY, "the API key from SelSup's settings", check=_raw_key),
+    ),
+    errors=ErrorFacts(
+        _facts.VENDOR,
+        message_keys=(
+            *(key for key in ErrorFacts.message_keys if key not in _facts.CODE_KEYS),
+            *_facts.MESSAGE_KEYS_BEFORE_CODE,
+            *_facts.CODE_KEYS,
+        ),
+        # SelSup answers a wrong or revoked key with 403 [doc]: that is an authentication problem
+        authentication_statuses=frozenset({401, 403}),
+        hints={403: "SelSup refused the API key: check SELSUP_API_KEY (or api_key=)"},
+    ),
+    is_job_creating=_is_job_creating,
+    jobs=Tasks(),
+    generated=AuthenticatedClient,
+)
+JOBS = VENDOR.jobs

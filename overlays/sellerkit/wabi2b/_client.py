@@ -25,7 +25,6 @@ from sellerkit._core.jobs import JobState, unknown
 from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClient
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.steps import Emit, Emits, Offload, Send, Steps, Wait, iterates, starts_job
-from sellerkit.wabi2b_api import AuthenticatedClient
 from sellerkit.wabi2b_api.api.product_bulk_download import submit_products_bulk_download
 from sellerkit.wabi2b_api.models import CallBackCodeResponse, FileFormat, ProductsBulkDownloadRequest
 from sellerkit.wabi2b_api.payloads.products import Product
@@ -33,7 +32,7 @@ from sellerkit.wabi2b_api.payloads.products import Product
 from . import _facts
 from ._plan import BulkState, check_format, chunk, validate_gtins
 from ._rows import PayloadError, iter_rows
-from ._vendor import JOBS, VENDOR
+from ._vendor import VENDOR
 
 Environment = Literal["sandbox", "production"]
 JwtSource = str | Callable[[], str]
@@ -83,8 +82,6 @@ class Wabi2bCore(ClientCore):
     """Wabi2b's verbs, written once for both clients."""
 
     vendor = VENDOR
-    jobs = JOBS
-    generated = AuthenticatedClient
 
     def __init__(
         self,

@@ -13,14 +13,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from sellerkit._core.errors import SellerkitError
-from sellerkit.wabi2b_api.payloads.products import (
-    LastSaveStatus,
-    Media,
-    MediaType,
-    Product,
-    PublishStatus,
-    Spec,
-)
+from sellerkit.wabi2b_api.payloads import products as payload
+from sellerkit.wabi2b_api.payloads.products import Product
 
 __all__ = ["iter_csv_rows", "iter_json_rows", "iter_rows"]
 
@@ -72,9 +66,9 @@ def _enum_lookup(enum: type[_E]) -> Callable[[str], _E]:
     return convert
 
 
-_media_type = _enum_lookup(MediaType)
-_save_status = _enum_lookup(LastSaveStatus)
-_publish_status = _enum_lookup(PublishStatus)
+_media_type = _enum_lookup(payload.MediaType)
+_save_status = _enum_lookup(payload.LastSaveStatus)
+_publish_status = _enum_lookup(payload.PublishStatus)
 _BOOLS = {"true": True, "false": False, "True": True, "False": False, "TRUE": True, "FALSE": False}
 
 
@@ -117,13 +111,13 @@ class _CsvLayout:
                 fields[attr] = convert(row[i]) if row[i] else None
         if self.media:
             fields["media"] = [
-                Media(type=_media_type(row[t]), url=row[u])
+                payload.Media(type=_media_type(row[t]), url=row[u])
                 for u, t in self.media
                 if u is not None and t is not None and (row[u] or row[t])
             ]
         if self.specs:
             fields["specs"] = [
-                Spec(name=row[n], value=row[v])
+                payload.Spec(name=row[n], value=row[v])
                 for n, v in self.specs
                 if n is not None and v is not None and (row[n] or row[v])
             ]

@@ -10,6 +10,7 @@ from sellerkit._core.jobs import JobSpec, JobState
 from sellerkit._core.quota import Quota
 from sellerkit._core.steps import Send, Steps
 from sellerkit._core.vendor import Credential, Vendor
+from sellerkit.wabi2b_api import AuthenticatedClient
 from sellerkit.wabi2b_api.api.product_bulk_download import get_products_bulk_download_status
 from sellerkit.wabi2b_api.models import ProductsBulkDownloadStatus
 
@@ -22,25 +23,6 @@ def _raw_jwt(value: str) -> str | None:
     if value.count(".") != 2:
         return "this is not a JWT (three dot-separated parts): use the token from Wabi2b's Authenticate API"
     return None
-
-
-VENDOR = Vendor(
-    name=_facts.VENDOR,
-    title="Wabi2b",
-    credentials=(
-        Credential(
-            "jwt",
-            _facts.ENV_JWT,
-            "the JWT from Wabi2b's Authenticate API",
-            may_be_callable=True,
-            check=_raw_jwt,
-        ),
-        Credential("api_key", _facts.ENV_API_KEY, "the seller API key from Wabi2b onboarding"),
-    ),
-    errors=ErrorFacts(_facts.VENDOR, hints={401: "check WABI2B_JWT (it expires) and WABI2B_API_KEY"}),
-    quotas=tuple(Quota(limit, period, name) for limit, period, name in _facts.QUOTAS),
-    quota_scope="api_key",  # per seller key, shared by every client of that key in the process
-)
 
 
 def job_state(reference: str, status: ProductsBulkDownloadStatus) -> JobState:
@@ -79,4 +61,23 @@ class BulkDownloads(JobSpec):
         yield
 
 
-JOBS = BulkDownloads()
+VENDOR = Vendor(
+    name=_facts.VENDOR,
+    title="Wabi2b",
+    credentials=(
+        Credential(
+            "jwt",
+            _facts.ENV_JWT,
+            "the JWT from Wabi2b's Authenticate API",
+            may_be_callable=True,
+            check=_raw_jwt,
+        ),
+        Credential("api_key", _facts.ENV_API_KEY, "the seller API key from Wabi2b onboarding"),
+    ),
+    errors=ErrorFacts(_facts.VENDOR, hints={401: "check WABI2B_JWT (it expires) and WABI2B_API_KEY"}),
+    quotas=tuple(Quota(limit, period, name) for limit, period, name in _facts.QUOTAS),
+    quota_scope="api_key",  # per seller key, shared by every client of that key in the process
+    jobs=BulkDownloads(),
+    generated=AuthenticatedClient,
+)
+JOBS = VENDOR.jobs
