@@ -21,17 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.sellercloud_paths import (
-    BASIC,
-    CANCEL,
-    CUSTOM,
-    CUSTOM_METADATA,
-    EXPORT,
-    EXPORT_DOCS_PATH,
-    OUTPUT,
-    PLUGIN_METADATA,
-    TOKEN,
-)
+from tests.contract import sellercloud_paths as paths
 from tests.simulators.__main__ import VENDORS, main
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import (
@@ -57,7 +47,7 @@ SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 def grant(sim: SellercloudSimulator, c: httpx.Client | None = None) -> dict[str, Any]:
-    response = (c or httpx).post(sim.base_url + TOKEN, json=sim.credentials)
+    response = (c or httpx).post(sim.base_url + paths.TOKEN, json=sim.credentials)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -77,7 +67,7 @@ def authed(sim: SellercloudSimulator) -> httpx.Client:
 
 
 def export(
-    c: httpx.Client, ids: list[str] | None = None, file_format: int | None = 1, path: str = EXPORT
+    c: httpx.Client, ids: list[str] | None = None, file_format: int | None = 1, path: str = paths.EXPORT
 ) -> int:
     body: dict[str, Any] = {"PluginProfileKey": PLUGIN, "ProductIds": SKUS if ids is None else ids}
     if file_format is not None:
@@ -168,7 +158,7 @@ def test_bad_credentials_are_401_without_echoing_them(
 ) -> None:
     creds = dict(sellercloud_sim.credentials)
     creds["Password" if who == "wrong password" else "Username"] = "guessed-value-123"
-    response = httpx.post(sellercloud_sim.base_url + TOKEN, json=creds)
+    response = httpx.post(sellercloud_sim.base_url + paths.TOKEN, json=creds)
     assert response.status_code == 401
     assert "incorrect" in message(response) and "guessed-value-123" not in response.text
     assert sellercloud_sim.password not in response.text
@@ -180,23 +170,23 @@ def test_bad_credentials_are_401_without_echoing_them(
 )
 def test_malformed_token_requests_are_400(sellercloud_sim: SellercloudSimulator, body: bytes) -> None:
     response = httpx.post(
-        sellercloud_sim.base_url + TOKEN, content=body, headers={"Content-Type": "application/json"}
+        sellercloud_sim.base_url + paths.TOKEN, content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
     assert message(response) == "The request is invalid."
 
 
 ROUTES: list[tuple[str, str, dict[str, Any]]] = [
-    ("GET", PLUGIN_METADATA, {}),
-    ("POST", EXPORT, {"json": {"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}}),
-    ("POST", EXPORT_DOCS_PATH, {"json": {"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}}),
-    ("POST", BASIC, {"json": {"StandardExportKind": 0, "ProductIds": ["A"]}}),
-    ("POST", CUSTOM, {"json": {"ProductIds": ["A"]}}),
-    ("GET", CUSTOM_METADATA, {}),
+    ("GET", paths.PLUGIN_METADATA, {}),
+    ("POST", paths.EXPORT, {"json": {"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}}),
+    ("POST", paths.EXPORT_DOCS_PATH, {"json": {"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}}),
+    ("POST", paths.BASIC, {"json": {"StandardExportKind": 0, "ProductIds": ["A"]}}),
+    ("POST", paths.CUSTOM, {"json": {"ProductIds": ["A"]}}),
+    ("GET", paths.CUSTOM_METADATA, {}),
     ("GET", f"/api/QueuedJobs/{DOCS_JOB_ID}", {}),
     ("GET", f"/api/QueuedJobs/{DOCS_JOB_ID}/Logs", {}),
-    ("GET", OUTPUT, {"params": {"id": DOCS_JOB_ID}}),
-    ("PUT", CANCEL, {"params": {"id": DOCS_JOB_ID}}),
+    ("GET", paths.OUTPUT, {"params": {"id": DOCS_JOB_ID}}),
+    ("PUT", paths.CANCEL, {"params": {"id": DOCS_JOB_ID}}),
 ]
 
 
@@ -224,12 +214,12 @@ def test_tokens_expire_in_simulated_time(sellercloud_sim: SellercloudSimulator) 
         first = grant(sellercloud_sim, c)["access_token"]
         headers = {"Authorization": f"Bearer {first}"}
         sellercloud_sim.clock.advance(1799.9)
-        assert c.get(PLUGIN_METADATA, headers=headers).status_code == 200
+        assert c.get(paths.PLUGIN_METADATA, headers=headers).status_code == 200
         sellercloud_sim.clock.advance(0.1)
-        assert c.get(PLUGIN_METADATA, headers=headers).status_code == 401
+        assert c.get(paths.PLUGIN_METADATA, headers=headers).status_code == 401
         second = grant(sellercloud_sim, c)["access_token"]  # re-authenticate once on a 401
         assert second != first
-        assert c.get(PLUGIN_METADATA, headers={"Authorization": f"bearer {second}"}).status_code == 200
+        assert c.get(paths.PLUGIN_METADATA, headers={"Authorization": f"bearer {second}"}).status_code == 200
     assert sellercloud_sim.stats.tokens_issued == 2
 
 
@@ -239,24 +229,28 @@ def test_token_lifetime_is_a_setting_and_tokens_can_be_revoked(make_sellercloud_
     assert body["expires_in"] == 3600  # rounded down: a client trusting it is never late
     headers = {"Authorization": f"Bearer {body['access_token']}"}
     sim.clock.advance(3600.4)
-    assert httpx.get(sim.base_url + PLUGIN_METADATA, headers=headers).status_code == 200
+    assert httpx.get(sim.base_url + paths.PLUGIN_METADATA, headers=headers).status_code == 200
     sim.revoke_tokens()
-    assert httpx.get(sim.base_url + PLUGIN_METADATA, headers=headers).status_code == 401
+    assert httpx.get(sim.base_url + paths.PLUGIN_METADATA, headers=headers).status_code == 401
 
 
 # ---------------------------------------------------------------- metadata and exports
 
 
 def test_metadata(client: httpx.Client) -> None:
-    plugins = client.get(PLUGIN_METADATA).json()
+    plugins = client.get(paths.PLUGIN_METADATA).json()
     assert plugins == {"Plugins": [{"Key": k, "Value": v} for k, v in DEFAULT_PLUGINS]}
-    columns = client.get(CUSTOM_METADATA).json()
+    columns = client.get(paths.CUSTOM_METADATA).json()
     assert columns == {"Columns": [{"Key": k, "Value": v} for k, v in COLUMNS]}
 
 
 def test_both_export_paths_queue_jobs(sellercloud_sim: SellercloudSimulator, client: httpx.Client) -> None:
-    primary = client.post(EXPORT, json={"PluginProfileKey": PLUGIN, "FileFormat": 2, "ProductIds": ["test"]})
-    documented = client.post(EXPORT_DOCS_PATH, json={"PluginProfileKey": PLUGIN, "ProductIds": ["test"]})
+    primary = client.post(
+        paths.EXPORT, json={"PluginProfileKey": PLUGIN, "FileFormat": 2, "ProductIds": ["test"]}
+    )
+    documented = client.post(
+        paths.EXPORT_DOCS_PATH, json={"PluginProfileKey": PLUGIN, "ProductIds": ["test"]}
+    )
     assert primary.headers["content-type"] == "application/json; charset=utf-8"
     links = [primary.json()["QueuedJobLink"], documented.json()["QueuedJobLink"]]  # the notes' object shape
     assert links == [
@@ -266,7 +260,7 @@ def test_both_export_paths_queue_jobs(sellercloud_sim: SellercloudSimulator, cli
     assert sellercloud_sim.job(links[0]).file_format is FileFormat.EXCEL
     assert sellercloud_sim.job(links[1]).file_format is FileFormat.TAB_DELIMITED  # absent: the enum's 0
     assert sellercloud_sim.stats.jobs_created == 2
-    assert sellercloud_sim.requests.per_route()[f"POST /rest{EXPORT_DOCS_PATH}"] == 1
+    assert sellercloud_sim.requests.per_route()[f"POST /rest{paths.EXPORT_DOCS_PATH}"] == 1
 
 
 def test_link_shape_and_template_are_settings(make_sellercloud_sim: Any) -> None:
@@ -275,7 +269,7 @@ def test_link_shape_and_template_are_settings(make_sellercloud_sim: Any) -> None
         job_link_template="https://{server_id}.cwa.sellercloud.test/jobs.aspx?view=1&ID={id}",
     )
     with authed(sim) as c:
-        body = c.post(EXPORT, json={"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}).json()
+        body = c.post(paths.EXPORT, json={"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}).json()
     assert body == f"https://tt.cwa.sellercloud.test/jobs.aspx?view=1&ID={DOCS_JOB_ID}"
     assert job_id_from_link(body) == DOCS_JOB_ID
     with pytest.raises(ValueError, match="id="):
@@ -314,7 +308,7 @@ def test_link_shape_and_template_are_settings(make_sellercloud_sim: Any) -> None
 def test_invalid_export_requests_are_400(
     sellercloud_sim: SellercloudSimulator, client: httpx.Client, body: bytes, field: str
 ) -> None:
-    response = client.post(EXPORT, content=body, headers={"Content-Type": "application/json"})
+    response = client.post(paths.EXPORT, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert message(response) == "The request is invalid."
     assert f"request.{field}" in response.json()["ModelState"]
@@ -322,7 +316,7 @@ def test_invalid_export_requests_are_400(
 
 
 def test_unknown_plugin_is_400(sellercloud_sim: SellercloudSimulator, client: httpx.Client) -> None:
-    response = client.post(EXPORT_DOCS_PATH, json={"PluginProfileKey": "Nope", "ProductIds": ["A"]})
+    response = client.post(paths.EXPORT_DOCS_PATH, json={"PluginProfileKey": "Nope", "ProductIds": ["A"]})
     assert response.status_code == 400 and message(response) == "Plugin profile 'Nope' was not found."
     assert sellercloud_sim.stats.jobs_created == 0
 
@@ -335,9 +329,11 @@ def test_file_format_as_integral_number_and_as_names(make_sellercloud_sim: Any) 
     with authed(lenient) as c:
         for raw, expected in [("Excel", 2), ("csv", 1), ("TAB_Delimited", 0), ("1", 1)]:
             body = {"PluginProfileKey": PLUGIN, "ProductIds": ["A"], "FileFormat": raw}
-            link = c.post(EXPORT, json=body).json()["QueuedJobLink"]
+            link = c.post(paths.EXPORT, json=body).json()["QueuedJobLink"]
             assert lenient.job(link).file_format == expected
-        bad = c.post(EXPORT, json={"PluginProfileKey": PLUGIN, "ProductIds": ["A"], "FileFormat": "PDF"})
+        bad = c.post(
+            paths.EXPORT, json={"PluginProfileKey": PLUGIN, "ProductIds": ["A"], "FileFormat": "PDF"}
+        )
         assert bad.status_code == 400
 
 
@@ -420,7 +416,7 @@ def test_outcomes_by_setting(
         assert body["Basic"]["Status"] == status and counters(body) == final_counters
         assert body["Basic"]["ErrorMessage"] == error
         assert body["Basic"]["CompletedOn"] is not None
-        output = c.get(OUTPUT, params={"id": job_id})
+        output = c.get(paths.OUTPUT, params={"id": job_id})
         if status == 5:
             assert decode_output(output)[1] == sim.file_bytes(job_id) == render_export(SKUS[:9], 1).data
         else:
@@ -461,7 +457,7 @@ def test_on_hold_never_starts(make_sellercloud_sim: Any) -> None:
         assert body["Basic"]["Status"] == 6 and counters(body) == (0, 0, 0, 0)
         assert body["Basic"]["StartedOn"] is None
         assert [e["Message"] for e in logs(c, job_id).json()["Items"]][-1] == "Job put on hold."
-        assert c.put(CANCEL, params={"id": job_id}).status_code == 200
+        assert c.put(paths.CANCEL, params={"id": job_id}).status_code == 200
         assert job(c, job_id)["Basic"]["Status"] == 7
         assert [e["Message"] for e in logs(c, job_id).json()["Items"]][-2:] == [
             "Job put on hold.",
@@ -476,14 +472,14 @@ def test_unknown_jobs(make_sellercloud_sim: Any, status: int) -> None:
         for response in (
             c.get("/api/QueuedJobs/12345"),
             c.get("/api/QueuedJobs/12345/Logs"),
-            c.get(OUTPUT, params={"id": 12345}),
-            c.put(CANCEL, params={"id": 12345}),
+            c.get(paths.OUTPUT, params={"id": 12345}),
+            c.put(paths.CANCEL, params={"id": 12345}),
         ):
             assert response.status_code == status
             assert message(response) == "Queued job 12345 was not found."
         # paths that aren't routes: ASP.NET-style JSON 404 / 405 (with Allow)
         assert "No HTTP resource" in message(c.get("/api/QueuedJobs/abc"))
-        wrong_method = c.get(CANCEL, params={"id": 1})
+        wrong_method = c.get(paths.CANCEL, params={"id": 1})
         assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "PUT"
         assert "does not support http method 'GET'" in message(wrong_method)
 
@@ -549,9 +545,9 @@ def test_failed_job_logs_errors(sellercloud_sim: SellercloudSimulator, client: h
 
 def test_cancel_before_and_while_running(sellercloud_sim: SellercloudSimulator, client: httpx.Client) -> None:
     queued, running = export(client), export(client)
-    assert client.put(CANCEL, params={"id": queued}).status_code == 200
+    assert client.put(paths.CANCEL, params={"id": queued}).status_code == 200
     sellercloud_sim.clock.advance(2.5)  # running: half of the products done
-    response = client.put(CANCEL, params={"id": running})
+    response = client.put(paths.CANCEL, params={"id": running})
     assert response.status_code == 200 and response.content == b""
     sellercloud_sim.clock.advance(100)
     cancelled, stopped = job(client, queued), job(client, running)
@@ -559,7 +555,7 @@ def test_cancel_before_and_while_running(sellercloud_sim: SellercloudSimulator, 
     assert cancelled["Basic"]["StartedOn"] is None and cancelled["Basic"]["CompletedOn"] is not None
     assert stopped["Basic"]["Status"] == 10 and counters(stopped) == (10, 5, 5, 0)  # frozen at the cancel
     assert logs(client, running).json()["Items"][-1]["Message"] == "Job cancelled while running."
-    assert client.get(OUTPUT, params={"id": running}).status_code == 404
+    assert client.get(paths.OUTPUT, params={"id": running}).status_code == 404
     assert sellercloud_sim.stats.cancels == 2
 
 
@@ -568,10 +564,10 @@ def test_cancelling_a_finished_job_changes_nothing(
 ) -> None:
     job_id = export(client)
     finish(sellercloud_sim)
-    assert client.put(CANCEL, params={"id": job_id}).status_code == 200
+    assert client.put(paths.CANCEL, params={"id": job_id}).status_code == 200
     assert job(client, job_id)["Basic"]["Status"] == 3
     assert sellercloud_sim.cancel(job_id) is JobStatus.COMPLETED and sellercloud_sim.stats.cancels == 0
-    missing = client.put(CANCEL)
+    missing = client.put(paths.CANCEL)
     assert missing.status_code == 400 and "request.id" in missing.json()["ModelState"]
 
 
@@ -592,7 +588,7 @@ def test_every_output_shape_decodes_to_the_same_bytes(
         decoded = {}
         for shape in OUTPUT_SHAPES:
             sim.settings.output_shape = shape
-            response = c.get(OUTPUT, params={"id": job_id})
+            response = c.get(paths.OUTPUT, params={"id": job_id})
             assert response.status_code == 200
             decoded[shape] = decode_output(response)
     assert set(decoded.values()) == {(name, expected.data)}
@@ -612,7 +608,7 @@ def test_output_shapes_on_the_wire(make_sellercloud_sim: Any) -> None:
         wire = {}
         for shape in OUTPUT_SHAPES:
             sim.settings.output_shape = shape
-            wire[shape] = c.get(OUTPUT, params={"id": job_id})
+            wire[shape] = c.get(paths.OUTPUT, params={"id": job_id})
     assert wire["base64_json"].content == json.dumps(b64).encode()  # (a) per the spec: a JSON string
     assert wire["base64_json"].headers["content-type"] == "application/json; charset=utf-8"
     assert wire["base64_json"].headers["content-disposition"] == disposition
@@ -626,18 +622,18 @@ def test_output_shapes_on_the_wire(make_sellercloud_sim: Any) -> None:
 
 def test_no_output_before_completion(sellercloud_sim: SellercloudSimulator, client: httpx.Client) -> None:
     job_id = export(client)
-    early = client.get(OUTPUT, params={"id": job_id})
+    early = client.get(paths.OUTPUT, params={"id": job_id})
     assert early.status_code == 404
     assert message(early) == f"Queued job {job_id} has no output file (status 0 SUBMITTED)."
     finish(sellercloud_sim)
-    assert client.get(OUTPUT, params={"id": job_id}).status_code == 200
+    assert client.get(paths.OUTPUT, params={"id": job_id}).status_code == 200
 
 
 def test_files_are_deterministic(sellercloud_sim: SellercloudSimulator, client: httpx.Client) -> None:
     first, second = export(client, SKUS, 2), export(client, SKUS, 2)
     finish(sellercloud_sim)
-    one = decode_output(client.get(OUTPUT, params={"id": first}))[1]
-    two = decode_output(client.get(OUTPUT, params={"id": second}))[1]
+    one = decode_output(client.get(paths.OUTPUT, params={"id": first}))[1]
+    two = decode_output(client.get(paths.OUTPUT, params={"id": second}))[1]
     assert one == two == render_export(SKUS, 2).data
     assert render_export(SKUS, 1) != render_export(SKUS[::-1], 1)
 
@@ -686,24 +682,24 @@ def test_xlsx_is_a_real_deterministic_workbook() -> None:
 def test_basic_export_as_job_or_inline_file(make_sellercloud_sim: Any) -> None:
     sim = make_sellercloud_sim()
     with authed(sim) as c:
-        link = c.post(BASIC, json={"StandardExportKind": 14, "ProductIds": ["A", "B"]}).json()[
+        link = c.post(paths.BASIC, json={"StandardExportKind": 14, "ProductIds": ["A", "B"]}).json()[
             "QueuedJobLink"
         ]
         finish(sim)
         assert job(c, job_id_from_link(link))["Basic"]["JobType"] != job(c, export(c))["Basic"]["JobType"]
         assert (
-            decode_output(c.get(OUTPUT, params={"id": job_id_from_link(link)}))[1]
+            decode_output(c.get(paths.OUTPUT, params={"id": job_id_from_link(link)}))[1]
             == render_export(["A", "B"], 1).data
         )
         sim.settings.basic_response = "file"
-        inline = c.post(BASIC, json={"StandardExportKind": 3, "ProductIds": ["A", "B"]}).json()
+        inline = c.post(paths.BASIC, json={"StandardExportKind": 3, "ProductIds": ["A", "B"]}).json()
         assert inline == {"FileName": "StandardExport_3.csv", "Content": render_export(["A", "B"], 1).b64}
         for bad in (
             {"StandardExportKind": 15, "ProductIds": ["A"]},
             {"ProductIds": ["A"]},
             {"StandardExportKind": 0},
         ):
-            response = c.post(BASIC, json=bad)
+            response = c.post(paths.BASIC, json=bad)
             assert response.status_code == 400 and response.json()["ModelState"]
     assert sim.stats.inline_files == 1 and sim.stats.jobs_created == 2
 
@@ -712,16 +708,16 @@ def test_custom_export_columns(make_sellercloud_sim: Any) -> None:
     sim = make_sellercloud_sim(custom_response="file")
     with authed(sim) as c:
         body = {"ProductIds": ["A"], "Columns": ["UPC", "ProductID"], "FileFormat": 1, "Anything": {"x": 1}}
-        inline = c.post(CUSTOM, json=body).json()
+        inline = c.post(paths.CUSTOM, json=body).json()
         assert base64.b64decode(inline["Content"]).decode().splitlines() == [
             "UPC,ProductID",
             f"{product_values('A')['UPC']},A",
         ]
         assert inline["FileName"] == "CustomExport.csv"
-        assert c.post(CUSTOM, json={"ProductIds": ["A"], "Columns": ["Nope"]}).status_code == 400
-        assert c.post(CUSTOM, json={"ProductIds": ["A"], "Columns": []}).status_code == 400
+        assert c.post(paths.CUSTOM, json={"ProductIds": ["A"], "Columns": ["Nope"]}).status_code == 400
+        assert c.post(paths.CUSTOM, json={"ProductIds": ["A"], "Columns": []}).status_code == 400
         sim.settings.custom_response = "job"
-        link = c.post(CUSTOM, json={"ProductIds": ["A"], "Columns": ["UPC"]}).json()["QueuedJobLink"]
+        link = c.post(paths.CUSTOM, json={"ProductIds": ["A"], "Columns": ["UPC"]}).json()["QueuedJobLink"]
     assert sim.expected_file(link) == render_export(["A"], 0, ["UPC"])
 
 
@@ -744,9 +740,9 @@ def test_rate_limit_window_and_reset_time(make_sellercloud_sim: Any) -> None:
         headers = {"Authorization": f"Bearer {grant(sim, c)['access_token']}"}  # the token call counts too
         sim.clock.advance(600)
         for _ in range(3):
-            assert c.get(PLUGIN_METADATA, headers=headers).status_code == 200
+            assert c.get(paths.PLUGIN_METADATA, headers=headers).status_code == 200
         assert c.get("/api/no-such-route").status_code == 404  # every request counts, routed or not
-        throttled = c.get(PLUGIN_METADATA, headers=headers)
+        throttled = c.get(paths.PLUGIN_METADATA, headers=headers)
         assert throttled.status_code == 429
         assert throttled.json() == {
             "Error": "Too many requests.",
@@ -755,11 +751,11 @@ def test_rate_limit_window_and_reset_time(make_sellercloud_sim: Any) -> None:
         assert "retry-after" not in throttled.headers  # none documented
         reset_at = sim_from_utc(throttled.json()["RateLimitResetTime"])
         assert reset_at == sim.rate_limit_reset() == start + 3600  # start is a whole second (manual clock)
-        assert c.post(TOKEN, json=sim.credentials).status_code == 429
+        assert c.post(paths.TOKEN, json=sim.credentials).status_code == 429
         sim.clock.advance(reset_at - sim.clock.now() - 0.001)
-        assert c.get(PLUGIN_METADATA, headers=headers).status_code == 429
+        assert c.get(paths.PLUGIN_METADATA, headers=headers).status_code == 429
         sim.clock.advance(0.001)  # a client waiting until RateLimitResetTime gets through
-        assert c.get(PLUGIN_METADATA, headers=headers).status_code == 200
+        assert c.get(paths.PLUGIN_METADATA, headers=headers).status_code == 200
     assert sim.stats.throttled == 3 and sim.stats.max_requests_in_window == 5 and sim.window_usage() == 1
 
 
@@ -770,9 +766,9 @@ def test_rate_limit_is_per_client_ip(make_sellercloud_sim: Any) -> None:
     other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=10)
     with httpx.Client(timeout=10) as c, other:
         for _ in range(2):
-            assert c.get(sim.base_url + PLUGIN_METADATA, headers=headers).status_code == 200
-        assert c.get(sim.base_url + PLUGIN_METADATA, headers=headers).status_code == 429
-        assert other.get(sim.base_url + PLUGIN_METADATA, headers=headers).status_code == 200
+            assert c.get(sim.base_url + paths.PLUGIN_METADATA, headers=headers).status_code == 200
+        assert c.get(sim.base_url + paths.PLUGIN_METADATA, headers=headers).status_code == 429
+        assert other.get(sim.base_url + paths.PLUGIN_METADATA, headers=headers).status_code == 200
     assert sim.window_usage("127.0.0.2") == 1 and sim.window_usage("127.0.0.1") == 2
 
 
@@ -793,9 +789,9 @@ def test_throttle_status_and_retry_after_are_settings(make_sellercloud_sim: Any)
     sim = make_sellercloud_sim(rate_limit=1, throttle_status=503, throttle_retry_after=True)
     token = sim.token()
     with httpx.Client(base_url=sim.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
-        assert c.get(PLUGIN_METADATA).status_code == 200
+        assert c.get(paths.PLUGIN_METADATA).status_code == 200
         sim.clock.advance(100.5)
-        throttled = c.get(PLUGIN_METADATA)
+        throttled = c.get(paths.PLUGIN_METADATA)
     assert throttled.status_code == 503 and throttled.json()["Error"] == "Too many requests."
     assert throttled.headers["retry-after"] == "3500"
 
@@ -807,11 +803,11 @@ def test_throttle_fault(sellercloud_sim: SellercloudSimulator, client: httpx.Cli
     first = client.get(f"/api/QueuedJobs/{job_id}")
     assert first.status_code == 429
     assert first.json() == {"Error": "Too many requests.", "RateLimitResetTime": format_utc(now + 30)}
-    second = client.get(OUTPUT, params={"id": job_id})
+    second = client.get(paths.OUTPUT, params={"id": job_id})
     assert second.status_code == 429 and fault.exhausted
     assert client.get(f"/api/QueuedJobs/{job_id}").status_code == 200
     sellercloud_sim.faults.add("throttle", status=200, retry_after=True)  # the body with a 200, even
-    odd = client.get(PLUGIN_METADATA)
+    odd = client.get(paths.PLUGIN_METADATA)
     assert odd.status_code == 200 and odd.json()["Error"] == "Too many requests."
     assert int(odd.headers["retry-after"]) > 3000  # until this client's window resets
     assert sellercloud_sim.stats.throttled == 0
@@ -841,11 +837,11 @@ def test_output_file_cut_mid_body(sellercloud_sim: SellercloudSimulator, client:
     size = len(sellercloud_sim.file_bytes(job_id))
     sellercloud_sim.faults.add("truncate", path="/rest/api/QueuedJobs/OutputFile", after_bytes=1000)
     with pytest.raises(httpx.RemoteProtocolError, match=f"received 1000 bytes, expected {size}"):
-        client.get(OUTPUT, params={"id": job_id})
+        client.get(paths.OUTPUT, params={"id": job_id})
     sellercloud_sim.faults.add("reset", path="/rest/api/QueuedJobs/OutputFile", after_bytes=5000)
     with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
-        client.get(OUTPUT, params={"id": job_id})
-    whole = client.get(OUTPUT, params={"id": job_id})
+        client.get(paths.OUTPUT, params={"id": job_id})
+    whole = client.get(paths.OUTPUT, params={"id": job_id})
     assert whole.content == sellercloud_sim.file_bytes(job_id)
     assert hashlib.sha256(whole.content).hexdigest() == sellercloud_sim.file_sha256(job_id)
 
@@ -860,10 +856,10 @@ def test_malformed_status_and_rate_limit_faults(
     with pytest.raises(json.JSONDecodeError):
         json.loads(broken.content)
     sellercloud_sim.faults.add("rate_limit", method="POST", retry_after=7)
-    limited = client.post(EXPORT, json={"PluginProfileKey": PLUGIN, "ProductIds": ["A"]})
+    limited = client.post(paths.EXPORT, json={"PluginProfileKey": PLUGIN, "ProductIds": ["A"]})
     assert limited.status_code == 429 and limited.headers["retry-after"] == "7"
     sellercloud_sim.faults.add("status", status=503, body="<html>Service Unavailable</html>")
-    assert client.get(PLUGIN_METADATA).status_code == 503
+    assert client.get(paths.PLUGIN_METADATA).status_code == 503
     assert sellercloud_sim.stats.jobs_created == 1
     assert job(client, job_id)["Basic"]["Status"] == 0
 

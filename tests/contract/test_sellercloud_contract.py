@@ -13,21 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.contract import sellercloud_paths as paths
 from tests.contract.harness import CONTRACTS, RESPONSE_CHECKS, Case, declared, validate
 from tests.contract.harness import case as vendor_case
-from tests.contract.sellercloud_paths import (
-    BASIC,
-    CANCEL,
-    CUSTOM,
-    CUSTOM_METADATA,
-    EXPORT,
-    EXPORT_DOCS_PATH,
-    JOB,
-    LOGS,
-    OUTPUT,
-    PLUGIN_METADATA,
-    TOKEN,
-)
 from tests.simulators.sellercloud import OUTCOMES, SellercloudSimulator, job_id_from_link
 
 PLUGIN = "ProductExportDefault"
@@ -36,13 +24,13 @@ _case = partial(vendor_case, "sellercloud")
 _declared = partial(declared, CONTRACTS["sellercloud"].schema)
 
 
-def _export_case(path: str = EXPORT, ids: list[str] | None = None, file_format: int = 1) -> Case:
+def _export_case(path: str = paths.EXPORT, ids: list[str] | None = None, file_format: int = 1) -> Case:
     body = {"PluginProfileKey": PLUGIN, "FileFormat": file_format, "ProductIds": ids or ["SKU-1", "SKU-2"]}
     return _case("POST", path, body=body, media_type="application/json")
 
 
 def _job_case(job_id: int) -> Case:
-    return _case("GET", JOB, path_parameters={"id": job_id})
+    return _case("GET", paths.JOB, path_parameters={"id": job_id})
 
 
 def _queue(sim: SellercloudSimulator, ids: list[str] | None = None, file_format: int = 1) -> int:
@@ -51,22 +39,24 @@ def _queue(sim: SellercloudSimulator, ids: list[str] | None = None, file_format:
 
 
 def test_token_conforms(sellercloud_sim: SellercloudSimulator) -> None:
-    case = _case("POST", TOKEN, body=sellercloud_sim.credentials, media_type="application/json")
+    case = _case("POST", paths.TOKEN, body=sellercloud_sim.credentials, media_type="application/json")
     granted = validate(sellercloud_sim, case, headers={}).json()
     assert granted["expires_in"] == 1800 and granted["token_type"] == "Bearer"
     wrong = _case(
-        "POST", TOKEN, body={"Username": "someone", "Password": "nope"}, media_type="application/json"
+        "POST", paths.TOKEN, body={"Username": "someone", "Password": "nope"}, media_type="application/json"
     )
     assert validate(sellercloud_sim, wrong, headers={}).status_code == 401
 
 
 def test_metadata_conforms(sellercloud_sim: SellercloudSimulator) -> None:
-    assert validate(sellercloud_sim, _case("GET", PLUGIN_METADATA)).json()["Plugins"][0]["Key"] == PLUGIN
-    assert validate(sellercloud_sim, _case("GET", CUSTOM_METADATA)).json()["Columns"]
+    assert (
+        validate(sellercloud_sim, _case("GET", paths.PLUGIN_METADATA)).json()["Plugins"][0]["Key"] == PLUGIN
+    )
+    assert validate(sellercloud_sim, _case("GET", paths.CUSTOM_METADATA)).json()["Columns"]
 
 
 @pytest.mark.parametrize("link_shape", ["object", "string"])
-@pytest.mark.parametrize("path", [EXPORT, EXPORT_DOCS_PATH])
+@pytest.mark.parametrize("path", [paths.EXPORT, paths.EXPORT_DOCS_PATH])
 def test_exports_conform_at_both_paths(make_sellercloud_sim: Any, path: str, link_shape: str) -> None:
     sim = make_sellercloud_sim(link_shape=link_shape)
     body = validate(sim, _export_case(path)).json()
@@ -81,7 +71,7 @@ def test_job_lifecycle_conforms(sellercloud_sim: SellercloudSimulator) -> None:
         statuses.append(validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"])
         sellercloud_sim.clock.advance(1.0)
     assert statuses == [0, 1, 1, 1, 3, 3]
-    logs = _case("GET", LOGS, path_parameters={"id": job_id}, query={"pageNumber": 1, "pageSize": 50})
+    logs = _case("GET", paths.LOGS, path_parameters={"id": job_id}, query={"pageNumber": 1, "pageSize": 50})
     assert validate(sellercloud_sim, logs).json()["TotalResults"] == 7
 
 
@@ -97,7 +87,7 @@ def test_other_outcomes_conform(sellercloud_sim: SellercloudSimulator, outcome: 
 def test_cancel_conforms(sellercloud_sim: SellercloudSimulator, running: bool) -> None:
     job_id = _queue(sellercloud_sim)
     sellercloud_sim.clock.advance(1.5 if running else 0.0)
-    assert validate(sellercloud_sim, _case("PUT", CANCEL, query={"id": job_id})).status_code == 200
+    assert validate(sellercloud_sim, _case("PUT", paths.CANCEL, query={"id": job_id})).status_code == 200
     assert validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"] == (10 if running else 7)
 
 
@@ -107,7 +97,7 @@ def test_output_file_shapes_conform(make_sellercloud_sim: Any, shape: str, file_
     sim = make_sellercloud_sim(output_shape=shape)
     job_id = _queue(sim, file_format=file_format)
     sim.clock.advance(4.0)
-    response = validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
+    response = validate(sim, _case("GET", paths.OUTPUT, query={"id": job_id}))
     assert response.status_code == 200 and response.content
 
 
@@ -115,10 +105,13 @@ def test_output_file_shapes_conform(make_sellercloud_sim: Any, shape: str, file_
 def test_basic_and_custom_exports_conform(make_sellercloud_sim: Any, answer: str) -> None:
     sim = make_sellercloud_sim(basic_response=answer, custom_response=answer)
     basic = _case(
-        "POST", BASIC, body={"StandardExportKind": 14, "ProductIds": ["A"]}, media_type="application/json"
+        "POST",
+        paths.BASIC,
+        body={"StandardExportKind": 14, "ProductIds": ["A"]},
+        media_type="application/json",
     )
     custom_body = {"ProductIds": ["A"], "Columns": ["ProductID", "UPC"], "FileFormat": 2}
-    custom = _case("POST", CUSTOM, body=custom_body, media_type="application/json")
+    custom = _case("POST", paths.CUSTOM, body=custom_body, media_type="application/json")
     for case in (basic, custom):
         body = validate(sim, case).json()
         assert ("Content" in body) == (answer == "file")
@@ -127,11 +120,11 @@ def test_basic_and_custom_exports_conform(make_sellercloud_sim: Any, answer: str
 @pytest.mark.parametrize(
     ("method", "path", "kwargs"),
     [
-        ("GET", PLUGIN_METADATA, {}),
-        ("POST", EXPORT, {"body": {"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}}),
-        ("GET", JOB, {"path_parameters": {"id": 2206923}}),
-        ("GET", OUTPUT, {"query": {"id": 2206923}}),
-        ("PUT", CANCEL, {"query": {"id": 2206923}}),
+        ("GET", paths.PLUGIN_METADATA, {}),
+        ("POST", paths.EXPORT, {"body": {"PluginProfileKey": PLUGIN, "ProductIds": ["A"]}}),
+        ("GET", paths.JOB, {"path_parameters": {"id": 2206923}}),
+        ("GET", paths.OUTPUT, {"query": {"id": 2206923}}),
+        ("PUT", paths.CANCEL, {"query": {"id": 2206923}}),
     ],
 )
 @pytest.mark.parametrize("auth", ["none", "garbage", "expired"])
@@ -152,10 +145,10 @@ def test_rate_limit_conforms(make_sellercloud_sim: Any) -> None:
     sim = make_sellercloud_sim(rate_limit=2)
     headers = sim.auth_headers()
     for _ in range(2):
-        assert validate(sim, _case("GET", PLUGIN_METADATA), headers).status_code == 200
-    throttled = validate(sim, _case("GET", PLUGIN_METADATA), headers)
+        assert validate(sim, _case("GET", paths.PLUGIN_METADATA), headers).status_code == 200
+    throttled = validate(sim, _case("GET", paths.PLUGIN_METADATA), headers)
     assert throttled.status_code == 429 and throttled.json()["Error"] == "Too many requests."
-    token = _case("POST", TOKEN, body=sim.credentials, media_type="application/json")
+    token = _case("POST", paths.TOKEN, body=sim.credentials, media_type="application/json")
     assert validate(sim, token, headers={}).status_code == 429  # every endpoint, the token one included
 
 
@@ -166,7 +159,7 @@ def test_throttle_fault_conforms(sellercloud_sim: SellercloudSimulator) -> None:
 
 def test_server_error_conforms(sellercloud_sim: SellercloudSimulator) -> None:
     sellercloud_sim.faults.add("status", status=500, body={"Message": "An error has occurred."})
-    case = _case("GET", PLUGIN_METADATA)
+    case = _case("GET", paths.PLUGIN_METADATA)
     # every check but not_a_server_error: the 500 is the point
     response = validate(sellercloud_sim, case, checks=RESPONSE_CHECKS[1:])
     assert response.status_code == 500
@@ -182,30 +175,30 @@ def _error_cases(sim: SellercloudSimulator) -> dict[tuple[str, str, int], tuple[
     bad_body = {"PluginProfileKey": "no-such-plugin", "ProductIds": ["A"]}
     json_body = {"media_type": "application/json"}
     return {
-        ("POST", TOKEN, 400): (_case("POST", TOKEN, body={"Username": 1}, **json_body), {}),
-        ("POST", EXPORT, 400): (_case("POST", EXPORT, body=bad_body, **json_body), auth),
-        ("POST", EXPORT_DOCS_PATH, 400): (
-            _case("POST", EXPORT_DOCS_PATH, body={**bad_body, "ProductIds": []}, **json_body),
+        ("POST", paths.TOKEN, 400): (_case("POST", paths.TOKEN, body={"Username": 1}, **json_body), {}),
+        ("POST", paths.EXPORT, 400): (_case("POST", paths.EXPORT, body=bad_body, **json_body), auth),
+        ("POST", paths.EXPORT_DOCS_PATH, 400): (
+            _case("POST", paths.EXPORT_DOCS_PATH, body={**bad_body, "ProductIds": []}, **json_body),
             auth,
         ),
-        ("POST", BASIC, 400): (
-            _case("POST", BASIC, body={"StandardExportKind": 15, "ProductIds": ["A"]}, **json_body),
+        ("POST", paths.BASIC, 400): (
+            _case("POST", paths.BASIC, body={"StandardExportKind": 15, "ProductIds": ["A"]}, **json_body),
             auth,
         ),
-        ("POST", CUSTOM, 400): (
-            _case("POST", CUSTOM, body={"ProductIds": ["A"], "Columns": ["Nope"]}, **json_body),
+        ("POST", paths.CUSTOM, 400): (
+            _case("POST", paths.CUSTOM, body={"ProductIds": ["A"], "Columns": ["Nope"]}, **json_body),
             auth,
         ),
-        ("GET", JOB, 404): (_job_case(1), auth),
-        ("GET", LOGS, 400): (
-            _case("GET", LOGS, path_parameters={"id": job_id}, query={"pageSize": 51}),
+        ("GET", paths.JOB, 404): (_job_case(1), auth),
+        ("GET", paths.LOGS, 400): (
+            _case("GET", paths.LOGS, path_parameters={"id": job_id}, query={"pageSize": 51}),
             auth,
         ),
-        ("GET", LOGS, 404): (_case("GET", LOGS, path_parameters={"id": 1}), auth),
-        ("GET", OUTPUT, 400): (_case("GET", OUTPUT, query={}), auth),
-        ("GET", OUTPUT, 404): (_case("GET", OUTPUT, query={"id": job_id}), auth),
-        ("PUT", CANCEL, 400): (_case("PUT", CANCEL, query={"id": "x"}), auth),
-        ("PUT", CANCEL, 404): (_case("PUT", CANCEL, query={"id": 1}), auth),
+        ("GET", paths.LOGS, 404): (_case("GET", paths.LOGS, path_parameters={"id": 1}), auth),
+        ("GET", paths.OUTPUT, 400): (_case("GET", paths.OUTPUT, query={}), auth),
+        ("GET", paths.OUTPUT, 404): (_case("GET", paths.OUTPUT, query={"id": job_id}), auth),
+        ("PUT", paths.CANCEL, 400): (_case("PUT", paths.CANCEL, query={"id": "x"}), auth),
+        ("PUT", paths.CANCEL, 404): (_case("PUT", paths.CANCEL, query={"id": 1}), auth),
     }
 
 
@@ -228,7 +221,7 @@ def test_output_file_of_a_job_without_one_conforms(
     sellercloud_sim.clock.advance(10.0)
     status = validate(sellercloud_sim, _job_case(job_id)).json()["Basic"]["Status"]
     assert status not in (3, 5)
-    assert validate(sellercloud_sim, _case("GET", OUTPUT, query={"id": job_id})).status_code == 404
+    assert validate(sellercloud_sim, _case("GET", paths.OUTPUT, query={"id": job_id})).status_code == 404
 
 
 def test_spec_declares_unquoted_base64_output(make_sellercloud_sim: Any) -> None:
@@ -236,6 +229,6 @@ def test_spec_declares_unquoted_base64_output(make_sellercloud_sim: Any) -> None
     sim = make_sellercloud_sim(output_shape="base64_text")
     job_id = _queue(sim)
     sim.clock.advance(4.0)
-    response = validate(sim, _case("GET", OUTPUT, query={"id": job_id}))
+    response = validate(sim, _case("GET", paths.OUTPUT, query={"id": job_id}))
     assert response.status_code == 200
     assert response.headers["content-type"][0].startswith("text/plain")  # schemathesis: one list per header
