@@ -117,6 +117,13 @@ def _seconds(name: str, value: object) -> float:
     return float(value)
 
 
+def _merge_headers(request: httpx.Request, client: httpx.Client | httpx.AsyncClient) -> None:
+    """The user's client's own headers on every request, unless sellerkit or the call set the same one."""
+    for name, value in client.headers.multi_items():
+        if name not in request.headers:
+            request.headers[name] = value
+
+
 class _ViaClient(httpx.BaseTransport):
     """Sends through the user's `httpx.Client`, so its proxies, certificates, limits and hooks apply."""
 
@@ -124,6 +131,7 @@ class _ViaClient(httpx.BaseTransport):
         self.client = client
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _merge_headers(request, self.client)
         return self.client.send(request, stream=True)
 
     def close(self) -> None:
@@ -137,6 +145,7 @@ class _ViaAsyncClient(httpx.AsyncBaseTransport):
         self.client = client
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _merge_headers(request, self.client)
         return await self.client.send(request, stream=True)
 
     async def aclose(self) -> None:
