@@ -19,9 +19,10 @@ from urllib.parse import unquote
 import httpx
 
 from . import _aio
-from .errors import APIConnectionError, ApiError, ConfigurationError, DownloadError
+from .errors import APIConnectionError, ApiError, APITimeoutError, ConfigurationError, DownloadError
 from .files import Target, numbered, place, resolve
 from .redact import redact_url
+from .runtime import deadline
 from .transport import MAX_ATTEMPTS
 
 log = logging.getLogger("sellerkit.download")
@@ -602,6 +603,15 @@ class _Download:
         """Count a failed attempt; raise `DownloadError` when out of restarts, else prepare the next one."""
         self.drain()
         self.failures += 1
+        limit = deadline()
+        if limit is not None and limit.remaining() <= 0 and isinstance(error, APIConnectionError):
+            raise APITimeoutError(
+                f"the {limit.seconds:g} s deadline passed; last: {error.message}",
+                vendor=error.vendor,
+                method=error.method,
+                url=error.url,
+                attempts=self.failures,
+            ) from error.__cause__
         if self.failures > self.max_restarts:
             if isinstance(error, APIConnectionError):  # no answer at all: the connection error, all attempts
                 raise type(error)(

@@ -30,13 +30,14 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    SellerkitError,
 )
 from .journal import Journal, Record, fingerprint
 from .polling import PollPolicy, poll, poll_async
 from .quota import Quota, QuotaLimiter, shared_limiter
 from .redact import Secret, redact_url
 from .runtime import Runtime, current, deadline, deadline_scope
-from .steps import Download, Emit, Offload, Send, Steps, Wait
+from .steps import Download, Emit, Offload, Send, Steps, Wait, public
 from .transport import DEFAULT_TIMEOUT, HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from .vendor import Vendor, check_base_url, read_credentials
 
@@ -198,11 +199,14 @@ class ClientCore:
         default_base_url: Callable[[], str],
         **options: Unpack[ClientOptions],
     ) -> None:
-        self._credentials = read_credentials(self.vendor, credentials)
-        self._default_base_url = default_base_url
-        self._runtime: Runtime = current()
-        self._configure(dict(options))
-        self._open(None)
+        try:
+            self._credentials = read_credentials(self.vendor, credentials)
+            self._default_base_url = default_base_url
+            self._runtime: Runtime = current()
+            self._configure(dict(options))
+            self._open(None)
+        except SellerkitError as exc:
+            raise public(exc) from exc.__cause__
 
     # -- settings
 
