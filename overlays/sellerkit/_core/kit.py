@@ -492,6 +492,12 @@ class SyncClient(ClientCore):
         return self._items(steps, first)
 
     def _items(self, steps: Steps[Any], effect: Any) -> Iterator[Any]:
+        try:
+            yield from self._emitted(steps, effect)
+        except SellerkitError as exc:
+            raise public(exc) from exc.__cause__
+
+    def _emitted(self, steps: Steps[Any], effect: Any) -> Iterator[Any]:
         with deadline_scope(self.deadline, self._runtime.clock):
             while True:
                 value: Any = None
@@ -626,6 +632,13 @@ class AsyncClient(ClientCore):
         return self._items(steps, first)
 
     async def _items(self, steps: Steps[Any], effect: Any) -> AsyncIterator[Any]:
+        try:
+            async for item in self._emitted(steps, effect):
+                yield item
+        except SellerkitError as exc:
+            raise public(exc) from exc.__cause__
+
+    async def _emitted(self, steps: Steps[Any], effect: Any) -> AsyncIterator[Any]:
         with deadline_scope(self.deadline, self._runtime.clock):
             while effect is not None:
                 value: Any = None

@@ -89,6 +89,14 @@ def log_entries(
     return (yield from numbered_pages(page, page_size=_facts.LOG_PAGE_SIZE, max_pages=max_pages))
 
 
+def _queued(reference: str) -> None:
+    if reference.startswith(INLINE):
+        raise ConfigurationError(
+            "this export came back with its file inline: it has no queued job to refresh or cancel; "
+            "download() writes the file"
+        )
+
+
 class QueuedJobs(JobSpec):
     """Sellercloud's queued jobs: status with record counters, error logs on failure, cancel, output file."""
 
@@ -98,6 +106,7 @@ class QueuedJobs(JobSpec):
         return job_id(value)  # type: ignore[arg-type]
 
     def fetch(self, client: Any, reference: str) -> Steps[JobState]:
+        _queued(reference)
         response = yield Send(client.request(get_queued_job, id=int(reference)))
         return job_state(reference, client.parse(get_queued_job, response, QueuedJob))
 
@@ -118,6 +127,7 @@ class QueuedJobs(JobSpec):
         )
 
     def cancel(self, client: Any, reference: str) -> Steps[None]:
+        _queued(reference)
         # the response body is undocumented; errors were already raised by the transport
         yield Send(client.request(cancel_queued_job, id=int(reference)))
 
