@@ -191,6 +191,11 @@ class ClientCore:
 
     vendor: ClassVar[Vendor]
     _async: ClassVar[bool] = False
+    # what the two drivers plug in (see SyncClient / AsyncClient)
+    _httpx: ClassVar[type[Any]]
+    _via: ClassVar[type[Any]]
+    _default_transport: ClassVar[type[Any]]
+    _httpx_args: ClassVar[Callable[..., dict[str, Any]]]
 
     def __init__(
         self,
@@ -322,7 +327,34 @@ class ClientCore:
         raise NotImplementedError
 
     def _open(self, shared: Any) -> None:
-        raise NotImplementedError  # SyncClient / AsyncClient
+        """The httpx client of this driver: the sellerkit transport around the user's client, a copy's shared
+        pool or a fresh one; the auth (tokens) is shared with copies of the same base URL."""
+        if shared is not None:
+            inner: Any = _Shared(shared)
+        elif self._user_client is not None:
+            inner = self._via(self._user_client)
+        else:
+            inner = self._runtime.inner_transport or type(self)._default_transport()
+        self._inner = inner
+        if shared is None or getattr(self, "_auth_url", None) != self.base_url:
+            self._auth, self._auth_url = self._make_auth(), self.base_url
+        settings = replace(self._settings(), inner_transport=inner)
+        self._http = self._httpx(
+            base_url=self.base_url,
+            auth=self._auth,
+            timeout=self.timeout,
+            headers=self.default_headers,
+            **self._httpx_args(self._facts(), settings),
+        )
+        self.api = generated_client(self._generated(), self.base_url, self._http)
+
+    def with_options(self, **overrides: Unpack[ClientOptions]) -> Self:
+        """A copy with some options changed, sharing this client's connection pool and tokens (close the
+        original last: it owns the pool)."""
+        clone = copy.copy(self)
+        clone._configure({**self._options, **overrides})
+        clone._open(self._inner if clone._user_client is self._user_client else None)
+        return clone
 
     # -- helpers for verbs (no I/O)
 
@@ -440,32 +472,10 @@ class SyncClient(ClientCore):
     """The blocking driver: performs a verb's effects with `httpx.Client`."""
 
     _http: httpx.Client
-
-    def _open(self, shared: Any) -> None:
-        runtime = self._runtime
-        if shared is not None:
-            inner: Any = _Shared(shared)
-        elif self._user_client is not None:
-            inner = _ViaClient(self._user_client)  # type: ignore[arg-type]
-        else:
-            inner = runtime.inner_transport or httpx.HTTPTransport()
-        self._inner = inner
-        settings = replace(self._settings(), inner_transport=inner)
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            auth=self._make_auth(),
-            timeout=self.timeout,
-            headers=self.default_headers,
-            **sync_httpx_args(self._facts(), settings),
-        )
-        self.api = generated_client(self._generated(), self.base_url, self._http)
-
-    def with_options(self, **overrides: Unpack[ClientOptions]) -> Self:
-        """A copy with some options changed, sharing this client's connection pool (close this one last)."""
-        clone = copy.copy(self)
-        clone._configure({**self._options, **overrides})
-        clone._open(self._inner if clone._user_client is self._user_client else None)
-        return clone
+    _httpx = httpx.Client
+    _via = _ViaClient
+    _default_transport = httpx.HTTPTransport
+    _httpx_args = staticmethod(sync_httpx_args)
 
     def run(self, steps: Steps[T]) -> T:
         """Perform a verb's effects until it returns (under the client's deadline)."""
@@ -580,32 +590,10 @@ class AsyncClient(ClientCore):
 
     _async = True
     _http: httpx.AsyncClient
-
-    def _open(self, shared: Any) -> None:
-        runtime = self._runtime
-        if shared is not None:
-            inner: Any = _Shared(shared)
-        elif self._user_client is not None:
-            inner = _ViaAsyncClient(self._user_client)  # type: ignore[arg-type]
-        else:
-            inner = runtime.inner_transport or httpx.AsyncHTTPTransport()
-        self._inner = inner
-        settings = replace(self._settings(), inner_transport=inner)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=self._make_auth(),
-            timeout=self.timeout,
-            headers=self.default_headers,
-            **async_httpx_args(self._facts(), settings),
-        )
-        self.api = generated_client(self._generated(), self.base_url, self._http)
-
-    def with_options(self, **overrides: Unpack[ClientOptions]) -> Self:
-        """A copy with some options changed, sharing this client's connection pool (close this one last)."""
-        clone = copy.copy(self)
-        clone._configure({**self._options, **overrides})
-        clone._open(self._inner if clone._user_client is self._user_client else None)
-        return clone
+    _httpx = httpx.AsyncClient
+    _via = _ViaAsyncClient
+    _default_transport = httpx.AsyncHTTPTransport
+    _httpx_args = staticmethod(async_httpx_args)
 
     async def run(self, steps: Steps[T]) -> T:
         """Perform a verb's effects until it returns (under the client's deadline)."""
