@@ -1,250 +1,208 @@
-"""The job handle over an in-memory fake backend: wait, failure, timeout, rebuild, cancel, download, repr."""
+"""The job handle over the toy Acme vendor (tests/core/acme.py): wait, failure, timeout, rebuild, cancel,
+download, progress and repr, on the sync and the async client alike, on a manual clock."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, JobFailedError, JobTimeoutError
-from sellerkit._core.jobs import AsyncJob, Job, JobState
+from sellerkit._core.jobs import JobSpec
 from sellerkit._core.polling import PollPolicy, Progress
+from tests.core.acme import (
+    FILE,
+    MODES,
+    VENDOR,
+    Acme,
+    AcmeClient,
+    AcmeJobs,
+    AsyncAcmeClient,
+    RecordingClock,
+    call,
+    make,
+)
 
 pytestmark = pytest.mark.timeout(30)
-MODES = ["sync", "async"]
-FILE = b"sku;qty\n" + b"A-1;3\n" * 1000
-SIGNED = "https://files.acme.example/out.csv?X-Amz-Signature=SECRET"
 
 
-class FakeClock:
-    """Moves only when slept on."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.now += seconds
+def client_for(mode: str, acme: Acme, **kwargs: Any) -> Any:
+    return make(mode, acme, clock=RecordingClock(), **kwargs)
 
 
-class FakeBackend:
-    """An in-memory vendor: jobs finish (or fail) a number of seconds after creation on the fake clock."""
-
-    vendor = "acme"
-
-    def __init__(self, clock: FakeClock, *, can_cancel: bool = True) -> None:
-        self.clock, self.can_cancel = clock, can_cancel
-        self.jobs: dict[str, tuple[float, bool]] = {}
-        self.cancelled: list[str] = []
-        self.fetches = 0
-
-    def submit(self, reference: str, seconds: float, *, succeeds: bool = True) -> JobState:
-        self.jobs[reference] = (self.clock.now + seconds, succeeds)
-        return JobState(reference, "Queued", terminal=False, succeeded=False)
-
-    def fetch(self, reference: str) -> JobState:
-        self.fetches += 1
-        ends, succeeds = self.jobs[reference]
-        if reference in self.cancelled:
-            return JobState(reference, "Cancelled", terminal=True, succeeded=False)
-        if self.clock.now < ends:
-            done = int(100 * self.clock.now / ends)
-            return JobState(reference, "Running", False, False, Progress(processed=done, total=100))
-        if not succeeds:
-            return JobState(reference, "Failed", True, False, message="disk quota exceeded")
-        return JobState(reference, "Completed", True, True, Progress(1.0, 100, 100), result_url=SIGNED)
-
-    def cancel(self, reference: str) -> None:
-        if not self.can_cancel:
-            raise NotImplementedError
-        self.cancelled.append(reference)
-
-    def failure(self, state: JobState) -> JobFailedError:
-        return JobFailedError(
-            "export failed",
-            vendor=self.vendor,
-            reference=state.reference,
-            status=state.status,
-            vendor_message=state.message,
-            details=["log: row 17 rejected"],
-        )
-
-    def request(self) -> httpx.Request:
-        return httpx.Request("GET", "https://api.acme.example/jobs/out.csv")
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(lambda request: httpx.Response(200, content=FILE))
-
-    def open_download(self, state: JobState) -> tuple[httpx.Client, httpx.Request]:
-        client = httpx.Client(base_url="https://api.acme.example", transport=self.transport())
-        return client, client.build_request("GET", "/jobs/out.csv")
-
-
-class AsyncFakeBackend:
-    """The same vendor behind the async protocol."""
-
-    vendor = "acme"
-
-    def __init__(self, sync: FakeBackend) -> None:
-        self.sync = sync
-
-    async def fetch(self, reference: str) -> JobState:
-        return self.sync.fetch(reference)
-
-    async def cancel(self, reference: str) -> None:
-        self.sync.cancel(reference)
-
-    async def failure(self, state: JobState) -> JobFailedError:
-        return self.sync.failure(state)
-
-    async def open_download(self, state: JobState) -> tuple[httpx.AsyncClient, httpx.Request]:
-        client = httpx.AsyncClient(base_url="https://api.acme.example", transport=self.sync.transport())
-        return client, client.build_request("GET", "/jobs/out.csv")
-
-
-class Handle:
-    """Drives `Job` or `AsyncJob` through one sync-looking interface, so every test runs in both modes."""
-
-    def __init__(
-        self, mode: str, backend: FakeBackend, reference: str, state: JobState | None = None
-    ) -> None:
-        self.mode, self.backend = mode, backend
-        clock = backend.clock
-        self.job: Job | AsyncJob = (
-            Job(backend, reference, state, clock=clock.time, sleep=clock.sleep)
-            if mode == "sync"
-            else AsyncJob(AsyncFakeBackend(backend), reference, state, clock=clock.time, sleep=clock.asleep)
-        )
-
-    @classmethod
-    def rebuilt(cls, mode: str, backend: FakeBackend, reference: str) -> Handle:
-        handle = cls(mode, backend, "placeholder")
-        clock = backend.clock
-        handle.job = (
-            Job.from_reference(backend, reference, clock=clock.time, sleep=clock.sleep)
-            if mode == "sync"
-            else AsyncJob.from_reference(
-                AsyncFakeBackend(backend), reference, clock=clock.time, sleep=clock.asleep
-            )
-        )
-        return handle
-
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(self.job, Job):
-            return getattr(self.job, name)(*args, **kwargs)
-        return asyncio.run(getattr(self.job, name)(*args, **kwargs))
-
-
-@pytest.fixture
-def backend() -> FakeBackend:
-    return FakeBackend(FakeClock())
+def started(mode: str, acme: Acme) -> tuple[Any, Any]:
+    client = client_for(mode, acme)
+    return client, call(mode, lambda: client.export("stock"))
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_wait_returns_the_successful_state_and_updates_the_handle(mode: str, backend: FakeBackend) -> None:
-    handle = Handle(mode, backend, "r-1", backend.submit("r-1", 12.0))
+def test_wait_returns_the_successful_state_and_updates_the_handle(mode: str) -> None:
+    acme = Acme(finish_after=4)
+    _, job = started(mode, acme)
     seen: list[Progress] = []
-    state = handle.call("wait", on_progress=seen.append)
-    job = handle.job
-    assert state.status == job.status == "Completed" and job.done
-    assert job.state is state and job.result_url == SIGNED
-    assert job.progress == Progress(1.0, 100, 100) and seen[-1] == job.progress
-    assert [p.processed for p in seen] == sorted(p.processed or 0 for p in seen)
+    state = call(mode, lambda: job.wait(on_progress=seen.append))
+    assert state.status == job.status == "done" and state.succeeded and job.done
+    assert job.state == state and job.result_url == "/files/j1?signature=SECRET"
+    assert job.progress == Progress(1.0, 4, 4) and seen[-1] == job.progress
+    assert [p.processed for p in seen] == [1, 2, 3, 4]  # each new progress once, in order
+    assert acme.fetches("j1") == 4
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_failed_job_raises_the_backends_error(mode: str, backend: FakeBackend) -> None:
-    handle = Handle(mode, backend, "r-2", backend.submit("r-2", 3.0, succeeds=False))
+def test_a_failed_job_raises_the_specs_error_with_details(mode: str) -> None:
+    acme = Acme()
+    _, job = started(mode, acme)
+    acme.fail.add("j1")
     with pytest.raises(JobFailedError) as caught:
-        handle.call("wait")
+        call(mode, job.wait)
     error = caught.value
-    assert (error.reference, error.status, error.vendor_message) == ("r-2", "Failed", "disk quota exceeded")
-    assert error.details == ["log: row 17 rejected"]
-    fetches = backend.fetches
-    with pytest.raises(JobFailedError):  # the terminal state is remembered: no further fetch needed
-        handle.call("download", Path("unused"))
-    assert backend.fetches == fetches
+    assert (error.vendor, error.reference, error.status) == ("acme", "j1", "failed")
+    assert error.vendor_message == "disk quota exceeded"
+    assert error.details == ["row 17 rejected: no SKU"]  # fetched by the spec's failure() steps
+    assert str(error).endswith("ended failed: disk quota exceeded\n  row 17 rejected: no SKU")
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_timeout_carries_the_reference_and_the_job_can_be_rebuilt(mode: str, backend: FakeBackend) -> None:
-    handle = Handle(mode, backend, "r-3", backend.submit("r-3", 600.0))
+def test_a_failed_wait_leaves_the_handle_at_the_failed_state(mode: str, tmp_path: Path) -> None:
+    acme = Acme()
+    _, job = started(mode, acme)
+    acme.fail.add("j1")
+    with pytest.raises(JobFailedError):
+        call(mode, job.wait)
+    assert job.status == "failed" and job.done
+    fetches = acme.fetches("j1")
+    with pytest.raises(JobFailedError):  # the terminal state is remembered: no further status fetch
+        call(mode, lambda: job.download(tmp_path / "unused.csv"))
+    assert acme.fetches("j1") == fetches
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_timeout_carries_the_reference_and_the_job_can_be_rebuilt(mode: str) -> None:
+    acme = Acme(finish_after=10**6)
+    clock = RecordingClock()
+    client = make(mode, acme, clock=clock)
+    job = call(mode, lambda: client.export("stock"))
     with pytest.raises(JobTimeoutError) as caught:
-        handle.call("wait", PollPolicy(timeout=60.0))
-    assert caught.value.reference == "r-3" and caught.value.last_status == "Running"
-    assert handle.job.status == "Running"
+        call(mode, lambda: job.wait(PollPolicy(timeout=60.0)))
+    error = caught.value
+    assert (error.reference, error.last_status) == ("j1", "running")
+    assert clock.elapsed() == pytest.approx(60.0) and sum(clock.sleeps) == pytest.approx(60.0)
+    assert "j1" in str(error) and "last status running" in str(error)
     # elsewhere (another process): only the reference survives
-    rebuilt = Handle.rebuilt(mode, backend, caught.value.reference)
-    assert rebuilt.job.state is None and rebuilt.job.reference == "r-3"
-    assert rebuilt.call("wait").status == "Completed"
+    rebuilt = client.job(error.reference)
+    assert (rebuilt.reference, rebuilt.status, rebuilt.done, rebuilt.progress) == (
+        "j1",
+        "(not fetched)",
+        False,
+        None,
+    )
+    acme.finish_after = acme.jobs["j1"] + 1
+    assert call(mode, rebuilt.wait).status == "done"
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_refresh_fetches_once(mode: str, backend: FakeBackend) -> None:
-    backend.submit("r-4", 10.0)
-    handle = Handle.rebuilt(mode, backend, "r-4")
-    assert handle.call("refresh").status == "Running" and backend.fetches == 1
+def test_a_timed_out_wait_leaves_the_handle_at_the_last_status(mode: str) -> None:
+    acme = Acme(finish_after=10**6)
+    _, job = started(mode, acme)
+    with pytest.raises(JobTimeoutError):
+        call(mode, lambda: job.wait(PollPolicy(timeout=60.0)))
+    assert job.status == "running"
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_download_waits_first_then_streams_the_file(mode: str, backend: FakeBackend, tmp_path: Path) -> None:
-    handle = Handle(mode, backend, "r-5", backend.submit("r-5", 5.0))
-    result: DownloadResult = handle.call("download", tmp_path / "out.csv")
-    assert handle.job.status == "Completed" and backend.clock.now >= 5.0
-    assert result.path.read_bytes() == FILE
+def test_refresh_fetches_once(mode: str) -> None:
+    acme = Acme(finish_after=3)
+    client, _ = started(mode, acme)
+    job = client.job("j1")
+    state = call(mode, job.refresh)
+    assert state.status == job.status == "running" and acme.fetches("j1") == 1
+    assert job.progress == Progress(None, 1, 3)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_download_waits_first_then_streams_the_file(mode: str, tmp_path: Path) -> None:
+    acme = Acme(finish_after=3)
+    _, job = started(mode, acme)
+    progress: list[tuple[int, int | None]] = []
+    result: DownloadResult = call(
+        mode, lambda: job.download(tmp_path / "out.csv", lambda d, t: progress.append((d, t)))
+    )
+    assert job.status == "done" and acme.fetches("j1") == 3
+    assert result.path == tmp_path / "out.csv" and result.path.read_bytes() == FILE
     assert result.sha256 == hashlib.sha256(FILE).hexdigest() and result.size == len(FILE)
+    assert progress[-1] == (len(FILE), len(FILE))
+    (file_request,) = [r for r in acme.requests if r.url.path == "/files/j1"]
+    assert file_request.url.params["signature"] == "SECRET"  # the link is used, only never shown
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_cancel_where_the_vendor_can(mode: str, backend: FakeBackend) -> None:
-    handle = Handle(mode, backend, "r-6", backend.submit("r-6", 100.0))
-    handle.call("cancel")
-    assert backend.cancelled == ["r-6"]
-    with pytest.raises(JobFailedError, match="Cancelled"):
-        handle.call("wait")
+def test_cancel_where_the_vendor_can(mode: str) -> None:
+    acme = Acme(finish_after=100)
+    _, job = started(mode, acme)
+    call(mode, job.cancel)
+    assert acme.cancelled == ["j1"]
+    with pytest.raises(JobFailedError, match="ended cancelled"):
+        call(mode, job.wait)
+
+
+class RigidJobs(AcmeJobs):
+    """Acme's jobs without cancel (the `JobSpec` default)."""
+
+    cancel = JobSpec.cancel
+
+
+RIGID = replace(VENDOR, jobs=RigidJobs())
+
+
+class RigidAcmeClient(AcmeClient):
+    vendor = RIGID
+
+
+class AsyncRigidAcmeClient(AsyncAcmeClient):
+    vendor = RIGID
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_cancel_where_the_vendor_cannot_names_the_vendor(mode: str) -> None:
-    backend = FakeBackend(FakeClock(), can_cancel=False)
-    handle = Handle(mode, backend, "r-7", backend.submit("r-7", 100.0))
-    with pytest.raises(NotImplementedError, match=r"acme export jobs cannot be cancelled \(job r-7\)"):
-        handle.call("cancel")
+    acme = Acme()
+    client = make(mode, acme, clock=RecordingClock(), classes=(RigidAcmeClient, AsyncRigidAcmeClient))
+    for reference, shown in [("j1", "j1"), ("https://acme.test/jobs/9?token=SECRET", "token=***")]:
+        with pytest.raises(NotImplementedError, match="Acme export jobs cannot be cancelled") as caught:
+            call(mode, client.job(reference).cancel)
+        assert shown in str(caught.value) and "SECRET" not in str(caught.value)
+    assert acme.requests == []
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_repr_shows_reference_and_status_but_never_the_result_link(mode: str, backend: FakeBackend) -> None:
-    handle = Handle(mode, backend, "r-8", backend.submit("r-8", 1.0))
+def test_repr_shows_reference_status_and_progress_but_never_the_result_link(mode: str) -> None:
+    acme = Acme(finish_after=4)
+    _, job = started(mode, acme)
     cls = "Job" if mode == "sync" else "AsyncJob"
-    assert repr(handle.job) == f"<{cls} acme 'r-8' status='Queued'>"
-    backend.clock.now = 0.5
-    handle.call("refresh")
-    assert repr(handle.job) == f"<{cls} acme 'r-8' status='Running' processed=50/100>"
-    handle.call("wait")
-    assert repr(handle.job) == f"<{cls} acme 'r-8' status='Completed' progress=100%>"
-    assert "SECRET" not in repr(handle.job) and "SECRET" not in repr(handle.job.state)
+    assert repr(job) == f"<{cls} acme 'j1' status='(not fetched)'>"
+    call(mode, job.refresh)
+    assert repr(job) == f"<{cls} acme 'j1' status='running' processed=1/4>"
+    call(mode, job.wait)
+    assert repr(job) == f"<{cls} acme 'j1' status='done' progress=100%>"
+    assert "SECRET" not in repr(job) and "SECRET" not in repr(job.state)
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_link_references_are_redacted_in_repr(mode: str, backend: FakeBackend) -> None:
-    link = "https://api.acme.example/jobs/9?token=SECRET"
-    handle = Handle(mode, backend, link, backend.submit(link, 1.0))
-    assert "SECRET" not in repr(handle.job) and "token=***" in repr(handle.job)
+def test_link_references_are_redacted_in_repr(mode: str) -> None:
+    client = client_for(mode, Acme())
+    job = client.job("https://acme.test/jobs/9?token=SECRET")
+    assert "SECRET" not in repr(job) and "token=***" in repr(job)
+    assert job.reference == "https://acme.test/jobs/9?token=SECRET"  # the handle keeps what it needs
 
 
-@pytest.mark.parametrize("reference", ["", None, 42])
-def test_reference_must_be_a_non_empty_string(backend: FakeBackend, reference: Any) -> None:
-    with pytest.raises(ConfigurationError, match="reference"):
-        Job(backend, reference)
-    with pytest.raises(ConfigurationError, match="reference"):
-        AsyncJob(AsyncFakeBackend(backend), reference)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reference", ["", "  ", None, 42])
+def test_reference_must_be_a_non_empty_string(mode: str, reference: Any) -> None:
+    acme = Acme()
+    client = client_for(mode, acme)
+    with pytest.raises(ConfigurationError, match="a job reference is a non-empty string"):
+        client.job(reference)
+    assert acme.requests == []

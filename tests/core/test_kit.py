@@ -5,167 +5,18 @@ Every behaviour is checked on the sync and the async client alike (one parametri
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any
 
 import httpx
 import pytest
 
-from sellerkit._core.auth import HeaderAuth
-from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.errors import ConfigurationError, JobFailedError, NotFoundError, SellerkitError
-from sellerkit._core.jobs import JobSpec, JobState, unknown
-from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClient
-from sellerkit._core.quota import Quota
-from sellerkit._core.runtime import use_runtime
-from sellerkit._core.steps import Send, Steps, starts_job, verb
-from sellerkit._core.vendor import Credential, Vendor
+from tests.core.acme import MODES, Acme, AcmeClient, call, make
 
 pytestmark = pytest.mark.timeout(30)
-MODES = ["sync", "async"]
-
-
-class FakeGenerated:
-    """Stands in for a generated `AuthenticatedClient` (the kit only hands it the httpx client)."""
-
-    def __init__(self, **_: Any) -> None:
-        self.client: Any = None
-
-    def set_httpx_client(self, client: Any) -> None:
-        self.client = client
-
-    def set_async_httpx_client(self, client: Any) -> None:
-        self.client = client
-
-
-class Acme:
-    """In memory: POST /jobs starts a job, GET /jobs/{id} reports it, GET /files/{id} is the file."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, int] = {}
-        self.requests: list[httpx.Request] = []
-        self.forgotten: set[str] = set()
-        self.fail: set[str] = set()
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        path = request.url.path
-        if request.method == "POST" and path == "/jobs":
-            ref = f"j{len(self.jobs) + 1}"
-            self.jobs[ref] = 0
-            return httpx.Response(200, json={"id": ref})
-        if path.startswith("/jobs/"):
-            ref = path.rsplit("/", 1)[1]
-            if ref not in self.jobs or ref in self.forgotten:
-                return httpx.Response(404, json={"message": "no such job"})
-            self.jobs[ref] += 1
-            status = "failed" if ref in self.fail else "done" if self.jobs[ref] >= 2 else "running"
-            return httpx.Response(200, json={"status": status})
-        if path.startswith("/files/"):
-            return httpx.Response(
-                200, content=b"a;b\n1;2\n", headers={"content-disposition": 'attachment; filename="out.csv"'}
-            )
-        if path == "/echo":
-            return httpx.Response(200, json={"headers": dict(request.headers)})
-        return httpx.Response(404)
-
-
-class AcmeJobs(JobSpec):
-    def fetch(self, client: Any, reference: str) -> Steps[JobState]:
-        response = yield Send(client.get(f"/jobs/{reference}"))
-        status = response.json()["status"]
-        return JobState(
-            reference,
-            status,
-            terminal=status in ("done", "failed"),
-            succeeded=status == "done",
-            result_url=f"/files/{reference}",
-        )
-
-
-VENDOR = Vendor(
-    name="acme",
-    title="Acme",
-    credentials=(
-        Credential("api_key", "ACME_API_KEY", "the key from Acme's settings"),
-        Credential(
-            "token",
-            "ACME_TOKEN",
-            "a token",
-            may_be_callable=True,
-            required=False,
-            check=lambda v: "drop 'Bearer '" if v.startswith("Bearer ") else None,
-        ),
-    ),
-    errors=ErrorFacts("acme"),
-    quotas=(Quota(1000, 60.0, "1000 per minute"),),
-)
-
-
-class AcmeCore(ClientCore):
-    vendor = VENDOR
-    jobs = AcmeJobs()
-    generated = FakeGenerated
-
-    def __init__(self, api_key: Any = None, token: Any = None, **options: Unpack[ClientOptions]) -> None:
-        super().__init__(
-            {"api_key": api_key, "token": token}, default_base_url=lambda: "https://acme.test", **options
-        )
-
-    def _make_auth(self) -> httpx.Auth:
-        return HeaderAuth({"x-api-key": self._credentials["api_key"]})
-
-    @verb
-    def echo(self) -> Steps[dict[str, str]]:
-        response = yield Send(self.get("/echo"))
-        headers: dict[str, str] = response.json()["headers"]
-        return headers
-
-    @starts_job
-    def export(self, what: str, *, fresh: bool = False) -> Steps[JobState]:
-        if not what:
-            raise ConfigurationError("what must not be empty")
-
-        def begin() -> Steps[JobState]:
-            response = yield Send(httpx.Request("POST", f"{self.base_url}/jobs", json={"what": what}))
-            return unknown(response.json()["id"])
-
-        return (yield from self.start_job("export", {"what": what}, begin, fresh=fresh))
-
-
-class AcmeClient(AcmeCore, SyncClient):
-    pass
-
-
-class AsyncAcmeClient(AcmeCore, AsyncClient):
-    pass
-
-
-def make(mode: str, acme: Acme, **kwargs: Any) -> Any:
-    transport: Any = httpx.MockTransport(acme.handler)
-    with use_runtime(inner_transport=transport, sleep=lambda s: None, async_sleep=_no_sleep, limiter=None):
-        cls = AcmeClient if mode == "sync" else AsyncAcmeClient
-        return cls(**{"api_key": "KEY-123", **kwargs})
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
-def call(mode: str, fn: Callable[[], Any]) -> Any:
-    """Run one client call in either mode: the async result is awaited on a fresh loop."""
-    result = fn()
-    if mode == "async" and asyncio.iscoroutine(result):
-        return asyncio.run(_await(result))
-    return result
-
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
 
 
 @pytest.mark.parametrize("mode", MODES)
