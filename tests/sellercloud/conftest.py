@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import inspect
 import re
@@ -33,8 +32,10 @@ def open_sellercloud(
 ) -> SellercloudClient | AsyncSellercloudClient:
     """A client on the simulator's clock: polling, retries, quotas and token expiry in simulated time (the
     simulator's UTC is its clock, so the wall clock is the same one)."""
-    cls = SellercloudClient if mode == "sync" else AsyncSellercloudClient
-    return make_client(cls, clock, **client_kwargs(sim, **overrides))
+    kwargs = client_kwargs(sim, **overrides)
+    if mode == "sync":  # one call per class: mypy keeps the exact client type
+        return make_client(SellercloudClient, clock, **kwargs)
+    return make_client(AsyncSellercloudClient, clock, **kwargs)
 
 
 def run(
@@ -87,24 +88,18 @@ JOB_ROUTE = "/rest/api/QueuedJobs/{id}"
 LEFTOVER_PATTERNS = ("*.sellerkit-part", "*.sellerkit-meta", ".sellerkit-sellercloud-job-*")
 
 
-def http_settings(sim: SellercloudSimulator, clock: ScaledClock, **changes: Any) -> HttpSettings:
-    """The `client_kwargs` HttpSettings (simulated clock and sleeps, own limiter) with some fields changed."""
-    base = client_kwargs(sim, clock)["http"]
-    assert isinstance(base, HttpSettings)
-    return dataclasses.replace(base, **changes)
-
-
 @contextlib.asynccontextmanager
 async def open_client(
     mode: str, sim: SellercloudSimulator, clock: ScaledClock, **kw: Any
 ) -> AsyncIterator[Any]:
     """A sync or async client on the simulator; each one logs in on its own, like another process would."""
-    if mode == "sync":
-        with SellercloudClient(**client_kwargs(sim, clock, **kw), sleep=clock.sleep) as client:
+    client = open_sellercloud(mode, sim, clock, **kw)
+    if isinstance(client, SellercloudClient):
+        with client:
             yield client
     else:
-        async with AsyncSellercloudClient(**client_kwargs(sim, clock, **kw), sleep=clock.asleep) as aclient:
-            yield aclient
+        async with client:
+            yield client
 
 
 async def aw(value: Any) -> Any:

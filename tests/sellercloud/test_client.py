@@ -17,6 +17,7 @@ from sellerkit.sellercloud import (
     ConfigurationError,
     SellercloudClient,
 )
+from tests.clients import make_client
 from tests.sellercloud.conftest import (
     EXPORT_PATH,
     JOB_ROUTE,
@@ -111,23 +112,20 @@ def test_settings_from_environment_variables(
     clean_env: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    """`from_env()` reads SELLERCLOUD_SERVER (a full URL here) / USERNAME / PASSWORD / EXPORT_PATH and runs
-    an export with them."""
+    """The constructor reads SELLERCLOUD_SERVER (a full URL here) / USERNAME / PASSWORD / EXPORT_PATH when
+    no argument is given, and runs an export with them."""
     clean_env.setenv("SELLERCLOUD_SERVER", sellercloud_sim.base_url)
     clean_env.setenv("SELLERCLOUD_USERNAME", sellercloud_sim.username)
     clean_env.setenv("SELLERCLOUD_PASSWORD", sellercloud_sim.password)
     if export_path is not None:
         clean_env.setenv("SELLERCLOUD_EXPORT_PATH", export_path)
-    kwargs = client_kwargs(sellercloud_sim, sim_clock)
-    for name in ("base_url", "username", "password"):
-        del kwargs[name]
 
     async def main() -> Any:
         if mode == "sync":
-            with SellercloudClient.from_env(**kwargs, sleep=sim_clock.sleep) as client:
+            with make_client(SellercloudClient, sim_clock) as client:
                 assert client.base_url == sellercloud_sim.base_url
                 return await _export(client, tmp_path)
-        async with AsyncSellercloudClient.from_env(**kwargs, sleep=sim_clock.asleep) as aclient:
+        async with make_client(AsyncSellercloudClient, sim_clock) as aclient:
             assert aclient.base_url == sellercloud_sim.base_url
             return await _export(aclient, tmp_path)
 
@@ -168,7 +166,7 @@ def test_server_id_becomes_the_vendor_url(mode: str, from_env: bool, clean_env: 
         clean_env.setenv("SELLERCLOUD_SERVER", "tt")
         clean_env.setenv("SELLERCLOUD_USERNAME", "user@example.test")
         clean_env.setenv("SELLERCLOUD_PASSWORD", "pw-123456")
-        client: Any = cls.from_env()
+        client: Any = cls()
     else:
         client = cls("tt", "user@example.test", "pw-123456")
     try:
@@ -224,7 +222,7 @@ def test_concurrent_jobs_share_one_login_and_download_identical_files(
     batches = [[f"SKU-{n}-{i}" for i in range(n + 1)] for n in range(5)]
 
     if mode == "sync":
-        with SellercloudClient(**client_kwargs(sim, sim_clock), sleep=sim_clock.sleep) as client:
+        with make_client(SellercloudClient, sim_clock, **client_kwargs(sim)) as client:
 
             def one(skus: list[str]) -> Any:
                 job = client.export_via_plugin(skus, plugin=PLUGIN)
@@ -236,8 +234,7 @@ def test_concurrent_jobs_share_one_login_and_download_identical_files(
     else:
 
         async def main() -> list[Any]:
-            kwargs = client_kwargs(sim, sim_clock)
-            async with AsyncSellercloudClient(**kwargs, sleep=sim_clock.asleep) as client:
+            async with make_client(AsyncSellercloudClient, sim_clock, **client_kwargs(sim)) as client:
                 return list(await asyncio.gather(*(_export(client, tmp_path, skus) for skus in batches)))
 
         results = asyncio.run(main())

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sellerkit.sellercloud import AuthenticationError, ConfigurationError, JobFailedError, SellercloudClient
+from tests.clients import make_client
 from tests.sellercloud.conftest import client_kwargs, export_and_download, run
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSimulator
@@ -113,7 +114,7 @@ def test_inline_basic_export_downloads_like_a_job(
 def test_bad_input_is_refused_before_any_request(
     sellercloud_sim: SellercloudSimulator, sim_clock: ScaledClock
 ) -> None:
-    with SellercloudClient(**client_kwargs(sellercloud_sim, sim_clock)) as client:
+    with make_client(SellercloudClient, sim_clock, **client_kwargs(sellercloud_sim)) as client:
         cases: list[tuple[Callable[[], object], str]] = [
             (lambda: client.export_via_plugin([], plugin="p"), "no product_ids"),
             (lambda: client.export_via_plugin("SKU-1", plugin="p"), "not a single string"),
@@ -132,13 +133,15 @@ def test_bad_input_is_refused_before_any_request(
 def test_missing_settings_name_the_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SELLERCLOUD_SERVER", "SELLERCLOUD_USERNAME", "SELLERCLOUD_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
+    # credentials are read (and checked) first, then the server: each error names what is still missing
+    for server in (None, "tt"):
+        with pytest.raises(ConfigurationError, match=r"SELLERCLOUD_USERNAME.*SELLERCLOUD_PASSWORD"):
+            SellercloudClient(server)
     with pytest.raises(ConfigurationError, match="SELLERCLOUD_SERVER"):
-        SellercloudClient()
-    with pytest.raises(ConfigurationError, match=r"SELLERCLOUD_USERNAME.*SELLERCLOUD_PASSWORD"):
-        SellercloudClient("tt")
+        SellercloudClient(username="u", password="s3cret-Pw")
     monkeypatch.setenv("SELLERCLOUD_SERVER", "tt")
     monkeypatch.setenv("SELLERCLOUD_USERNAME", "u")
     monkeypatch.setenv("SELLERCLOUD_PASSWORD", "s3cret-Pw")
-    with SellercloudClient.from_env() as client:
+    with SellercloudClient() as client:
         assert client.base_url == "https://tt.api.sellercloud.com/rest"
         assert "s3cret-Pw" not in repr(client) and "s3cret-Pw" not in repr(client.api)

@@ -11,11 +11,13 @@ import httpx
 import pytest
 
 from sellerkit._core.errors import ServerError
-from sellerkit._core.retry import RetryPolicy
 from sellerkit.sellercloud import (
+    APIConnectionError,
+    APITimeoutError,
     DownloadError,
     JobFailedError,
     JobTimeoutError,
+    NotFoundError,
     PollPolicy,
     SellerkitError,
 )
@@ -31,7 +33,6 @@ from tests.sellercloud.conftest import (
     assert_downloaded,
     aw,
     dual,
-    http_settings,
     leftovers,
 )
 from tests.simulators.fixtures import MakeSellercloudSim
@@ -198,17 +199,17 @@ def test_5xx_on_export_post_is_not_resent(
 def test_html_500_is_a_server_error_with_a_readable_message(
     mode: str, target: str, sellercloud_sim: SellercloudSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
-    """An HTML error page becomes a `ServerError` naming its <title>; no JSON decode error anywhere."""
+    """An HTML error page becomes a `ServerError` naming its <title>; no JSON decode error anywhere. On the
+    job GET the transport's retries are the only ones: the poller tolerates unreadable bodies, not a 5xx."""
     method, path = ("GET", JOB_GET) if target == "job GET" else ("POST", EXPORT_PATH)
     sellercloud_sim.faults.add("status", method=method, path=path, status=500, body=HTML_500, times=None)
-    http = http_settings(sellercloud_sim, sim_clock, retry=RetryPolicy(max_attempts=2))
     with pytest.raises(ServerError) as caught:
         dual(
             mode,
             sellercloud_sim,
             sim_clock,
             _script(tmp_path, policy=PollPolicy(max_fetch_failures=1)),
-            http=http,
+            max_retries=1,
         )
     error = caught.value
     assert error.status == 500 and "500 Internal Server Error" in str(error)
@@ -218,8 +219,8 @@ def test_html_500_is_a_server_error_with_a_readable_message(
         assert not isinstance(chain, json.JSONDecodeError)
         chain = chain.__cause__ or chain.__context__
     assert len(_posts(sellercloud_sim)) == 1
-    if target == "job GET":  # 2 fetches (1 failure tolerated), 2 attempts each
-        assert len(_job_gets(sellercloud_sim)) == 4
+    if target == "job GET":  # one fetch of 2 attempts (max_retries=1); max_fetch_failures does not apply
+        assert len(_job_gets(sellercloud_sim)) == 2
     assert not list(tmp_path.iterdir())
 
 
@@ -234,8 +235,8 @@ def test_response_slower_than_the_read_timeout_is_sent_again(
     """A read timeout on an idempotent GET (job status, output file) is a failed attempt: sent again."""
     path = JOB_GET if target == "job GET" else OUTPUT_PATH
     fault = sellercloud_sim.faults.add("slow", method="GET", path=path, delay=0.6)
-    http = http_settings(sellercloud_sim, sim_clock, timeout=httpx.Timeout(5.0, read=0.15))
-    ref, result = dual(mode, sellercloud_sim, sim_clock, _script(tmp_path), http=http)
+    timeout = httpx.Timeout(5.0, read=0.15)
+    ref, result = dual(mode, sellercloud_sim, sim_clock, _script(tmp_path), timeout=timeout)
     assert fault.hits == 1
     if target == "job GET":
         calls = _job_gets(sellercloud_sim)
@@ -269,10 +270,25 @@ def test_output_file_cut_once_is_fetched_again_byte_identical(
     assert_downloaded(sim, tmp_path, ref, result)
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("shape", ["base64_json", "raw"])
-@pytest.mark.parametrize("fault", ["reset", "truncate"])
-def test_output_file_always_cut_is_a_download_error_leaving_nothing(
+def _cut_every_time(
+    mode: str, shape: str, fault: str, make_sim: MakeSellercloudSim, clock: ScaledClock, dest: Path
+) -> tuple[SellercloudSimulator, APIConnectionError]:
+    """An export whose output file is cut after 2,000 bytes on every attempt: the simulator and the error."""
+    sim = make_sim(clock=clock, output_shape=shape)
+    sim.faults.add(fault, method="GET", path=OUTPUT_PATH, after_bytes=2_000, times=None)
+    with pytest.raises(APIConnectionError) as caught:
+        dual(mode, sim, clock, _script(dest, MANY))
+    return sim, caught.value
+
+
+CUT = pytest.mark.parametrize(
+    ("mode", "shape", "fault"),
+    [(m, s, f) for f in ("reset", "truncate") for s in ("base64_json", "raw") for m in MODES],
+)
+
+
+@CUT
+def test_output_file_always_cut_is_a_connection_error_after_every_attempt(
     mode: str,
     shape: str,
     fault: str,
@@ -280,13 +296,33 @@ def test_output_file_always_cut_is_a_download_error_leaving_nothing(
     sim_clock: ScaledClock,
     tmp_path: Path,
 ) -> None:
-    """Out of restarts: `DownloadError`, and no part/meta file or staging folder is left in the target."""
-    sim = make_sellercloud_sim(clock=sim_clock, output_shape=shape)
-    sim.faults.add(fault, method="GET", path=OUTPUT_PATH, after_bytes=2_000, times=None)
-    with pytest.raises(DownloadError) as caught:
-        dual(mode, sim, sim_clock, _script(tmp_path, MANY))
-    assert "OutputFile" in str(caught.value)
-    assert len(sim.requests.matching(method="GET", path=OUTPUT_PATH)) == 4  # first try + 3 restarts
+    """Out of restarts: `APIConnectionError` (the connection was lost every time) with its attempts."""
+    sim, error = _cut_every_time(mode, shape, fault, make_sellercloud_sim, sim_clock, tmp_path)
+    assert not isinstance(error, APITimeoutError) and error.vendor == "sellercloud"
+    assert error.method == "GET" and "OutputFile" in str(error)
+    assert isinstance(error.__cause__, httpx.TransportError)
+    # the first try + max_retries (default 4) restarts: the downloader's restarts are the only retries
+    assert error.attempts == 5 == len(sim.requests.matching(method="GET", path=OUTPUT_PATH))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="kit bug: _core/download.py download()/download_async() discard the part file only on "
+    "DownloadError/ApiError; the APIConnectionError raised out of restarts keeps an unresumable part "
+    "(and so Sellercloud's staging folder) in the user's folder",
+)
+@CUT
+def test_output_file_always_cut_leaves_nothing(
+    mode: str,
+    shape: str,
+    fault: str,
+    make_sellercloud_sim: MakeSellercloudSim,
+    sim_clock: ScaledClock,
+    tmp_path: Path,
+) -> None:
+    """Out of restarts on a body that can't be resumed (the output file ignores Range): no part/meta file
+    or staging folder is left in the target."""
+    _cut_every_time(mode, shape, fault, make_sellercloud_sim, sim_clock, tmp_path)
     assert leftovers(tmp_path) == []
     assert list(tmp_path.iterdir()) == []
 
@@ -296,14 +332,19 @@ def test_output_file_always_cut_is_a_download_error_leaving_nothing(
 def test_download_that_fails_leaves_no_staging_folder(
     mode: str, case: str, make_sellercloud_sim: MakeSellercloudSim, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
-    """`job.download(folder)` (waiting inside) that ends in a typed error leaves the folder as it was."""
+    """`job.download(folder)` (waiting inside) that ends in a typed error leaves the folder as it was. An API
+    error status on the output file is its `ApiError` subclass (404: `NotFoundError`), no DownloadError."""
     outcome = {"job failed": "failed", "job never ends": "stuck"}.get(case, "completed")
     sim = make_sellercloud_sim(clock=sim_clock, outcome=outcome)
     if case == "undecodable body":
         sim.faults.add("malformed_json", method="GET", path=OUTPUT_PATH, mode="cut", times=None)
     if case == "404 on the file":
         sim.faults.add("status", method="GET", path=OUTPUT_PATH, status=404, times=None)
-    expected = {"job failed": JobFailedError, "job never ends": JobTimeoutError}.get(case, DownloadError)
+    expected: type[SellerkitError] = {
+        "job failed": JobFailedError,
+        "job never ends": JobTimeoutError,
+        "404 on the file": NotFoundError,
+    }.get(case, DownloadError)
 
     async def script(client: Any) -> Any:
         job = await aw(client.export_via_plugin(SKUS, plugin=PLUGIN))
@@ -387,11 +428,30 @@ def test_malformed_job_json_always_is_a_typed_error(
     sellercloud_sim.faults.add("malformed_json", method="GET", path=JOB_GET, mode=malformed, times=None)
     with pytest.raises(SellerkitError) as caught:
         dual(mode, sellercloud_sim, sim_clock, _script(tmp_path, policy=PollPolicy(max_fetch_failures=2)))
-    assert not isinstance(caught.value, json.JSONDecodeError)
-    assert "unreadable queued job" in str(caught.value)
+    assert isinstance(caught.value, ServerError) and caught.value.vendor == "sellercloud"
+    assert "sellercloud sent an unreadable answer" in str(caught.value)
+    assert isinstance(caught.value.__cause__, json.JSONDecodeError)  # chained once, never raised raw
     assert len(_job_gets(sellercloud_sim)) == 3  # 2 tolerated + the one raised
     assert len(_posts(sellercloud_sim)) == 1
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="kit bug: ClientCore.parse (kit.py) raises the unreadable-body ServerError without the request's "
+    "method and URL (calls.readable gets only the vendor and 'answer'); the old client named the queued job",
+)
+@pytest.mark.parametrize("mode", MODES)
+def test_unreadable_job_body_error_names_the_request(
+    mode: str, sellercloud_sim: SellercloudSimulator, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """The error for a job status body that can't be read says which request answered it."""
+    sellercloud_sim.faults.add("malformed_json", method="GET", path=JOB_GET, mode="garbage", times=None)
+    with pytest.raises(ServerError) as caught:
+        dual(mode, sellercloud_sim, sim_clock, _script(tmp_path, policy=PollPolicy(max_fetch_failures=0)))
+    error = caught.value
+    assert error.method == "GET" and error.url is not None and "/api/QueuedJobs/" in error.url
+    assert "GET" in str(error) and "/api/QueuedJobs/" in str(error)
 
 
 # ---------------------------------------------------------------- 401 mid-run

@@ -56,7 +56,8 @@ def test_no_password_or_token_in_logs_errors_or_reprs(
     async def failing(client: Any) -> None:
         seen.extend([client, client.api])
         sim.settings.outcome = "failed"
-        job = await aw(client.export_via_plugin(SKUS, plugin=PLUGIN))
+        # the same call as `good`: fresh=True, or the journal adopts good's finished job
+        job = await aw(client.export_via_plugin(SKUS, plugin=PLUGIN, fresh=True))
         try:
             await aw(job.wait())
         except SellerkitError as exc:
