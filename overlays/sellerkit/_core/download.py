@@ -603,24 +603,20 @@ class _Download:
         """Count a failed attempt; raise `DownloadError` when out of restarts, else prepare the next one."""
         self.drain()
         self.failures += 1
-        limit = deadline()
-        if limit is not None and limit.remaining() <= 0 and isinstance(error, APIConnectionError):
-            raise APITimeoutError(
-                f"the {limit.seconds:g} s deadline passed; last: {error.message}",
-                vendor=error.vendor,
-                method=error.method,
-                url=error.url,
-                attempts=self.failures,
-            ) from error.__cause__
-        if self.failures > self.max_restarts:
-            if isinstance(error, APIConnectionError):  # no answer at all: the connection error, all attempts
-                raise type(error)(
-                    error.message,
+        if isinstance(error, APIConnectionError):  # no answer at all: the connection error, every attempt
+            limit = deadline()
+            late = limit is not None and limit.remaining() <= 0
+            if late or self.failures > self.max_restarts:
+                kind = APITimeoutError if late else type(error)
+                text = f"the {limit.seconds:g} s deadline passed; last: " if limit and late else ""
+                raise kind(
+                    text + error.message,
                     vendor=error.vendor,
                     method=error.method,
                     url=error.url,
                     attempts=self.failures,
                 ) from error.__cause__
+        if self.failures > self.max_restarts:
             raise self.error(f"gave up after {self.failures} failed attempts; last: {error}") from error
         resume = not isinstance(error, _Restart) and self.validator is not None and self.offset > 0
         if not resume:
