@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from sellerkit._core.errors import (
     AuthenticationError,
     ConfigurationError,
     JobTimeoutError,
+    RateLimitedError,
     ServerError,
 )
 from sellerkit._core.jobs import JobState
@@ -27,6 +31,7 @@ from sellerkit._core.polling import (
     poll,
     poll_async,
     schedule_stats,
+    transient,
 )
 
 pytestmark = pytest.mark.timeout(30)
@@ -278,45 +283,93 @@ def test_known_terminal_state_needs_no_fetch(mode: str) -> None:
     assert clock.now == 0.0
 
 
+def unreadable(n: int = 0) -> ServerError:
+    """What `calls.readable` makes of a status answer that could not be parsed (a 2xx with a broken body)."""
+    return ServerError(f"acme sent an unreadable job status ({n})", vendor="acme", status=200)
+
+
 @pytest.mark.parametrize("mode", MODES)
-def test_a_few_transient_fetch_failures_are_tolerated(mode: str) -> None:
+def test_a_few_unreadable_status_answers_are_tolerated(mode: str, caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
-    blips: list[Exception] = [
-        ServerError("bad gateway", vendor="acme", status=502),
-        APIConnectionError("could not connect", vendor="acme", method="GET", url="https://h/j", attempts=5),
-        ServerError("unavailable", vendor="acme", status=503),
-    ]
-    job = FakeJob(clock, 5.0, failures=blips)
+    job = FakeJob(clock, 5.0, failures=[unreadable(n) for n in range(3)])
     assert run(mode, clock, job.fetch).status == "Done"
+    tolerated = [r for r in caplog.records if "status fetch failed" in r.getMessage()]
+    assert [r.levelname for r in tolerated] == ["WARNING"] * 3
+    assert "(3 of 3 tolerated in a row)" in tolerated[-1].getMessage()
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_too_many_transient_failures_in_a_row_re_raise(mode: str) -> None:
+def test_too_many_unreadable_answers_in_a_row_re_raise(mode: str) -> None:
     clock = FakeClock()
-    blips: list[Exception] = [ServerError(f"down {n}", vendor="acme", status=503) for n in range(3)]
-    job = FakeJob(clock, 5.0, failures=[*blips, ServerError("still down", vendor="acme", status=503)])
-    with pytest.raises(ServerError, match="still down"):
+    job = FakeJob(clock, 5.0, failures=[*(unreadable(n) for n in range(3)), unreadable(99)])
+    with pytest.raises(ServerError, match=r"unreadable job status \(99\)"):
         run(mode, clock, job.fetch, policy=PollPolicy(max_fetch_failures=3))
     assert len(job.calls) == 4
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_non_transient_errors_are_raised_at_once(mode: str) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        APIConnectionError("could not connect", vendor="acme", method="GET", url="https://h/j", attempts=5),
+        APITimeoutError("no answer in time", vendor="acme", method="GET", url="https://h/j", attempts=5),
+        ServerError("bad gateway", vendor="acme", status=502),
+        ServerError("unavailable", vendor="acme", status=503),
+        ServerError("internal error", vendor="acme", status=500),
+        RateLimitedError("slow down", vendor="acme", status=429, retry_after=600),
+        AuthenticationError("expired", vendor="acme", status=401),
+    ],
+    ids=lambda e: type(e).__name__ + str(getattr(e, "status_code", "")),
+)
+def test_errors_the_transport_already_retried_end_the_wait_at_once(mode: str, error: Exception) -> None:
+    # the transport spent the client's retry budget on these: tolerating them here would multiply it
     clock = FakeClock()
-    job = FakeJob(clock, 5.0, failures=[AuthenticationError("expired", vendor="acme", status=401)])
-    with pytest.raises(AuthenticationError):
+    job = FakeJob(clock, 5.0, failures=[error])
+    with pytest.raises(type(error)) as caught:
         run(mode, clock, job.fetch)
-    assert len(job.calls) == 1
+    assert caught.value is error and len(job.calls) == 1 and clock.now == 0.0
+
+
+def test_transient_is_only_an_unreadable_answer() -> None:
+    assert transient(unreadable())
+    assert not transient(ServerError("down", vendor="acme", status=500))
+    assert not transient(APIConnectionError("x", vendor="acme", method="GET", url="https://h", attempts=1))
+    assert not transient(ValueError("not a sellerkit error"))
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_timeout_during_failures_chains_the_last_failure(mode: str) -> None:
     clock = FakeClock()
-    slow = APITimeoutError(
-        "acme did not answer in time", vendor="acme", method="GET", url="https://h/j", attempts=5
-    )
-    job = FakeJob(clock, 1e9, failures=[slow] * 3)
+    job = FakeJob(clock, 1e9, failures=[unreadable(n) for n in range(3)])
     with pytest.raises(JobTimeoutError) as caught:
         run(mode, clock, job.fetch, policy=PollPolicy(timeout=1.0))
-    assert isinstance(caught.value.__cause__, APITimeoutError)
+    assert isinstance(caught.value.__cause__, ServerError) and "(2)" in str(caught.value.__cause__)
     assert caught.value.last_status is None
+
+
+def long_waits(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "sellerkit" and r.levelno == logging.WARNING]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_long_poll_wait_is_announced_once_per_wait(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    job = FakeJob(clock, 50.0)
+    before = time.time()
+    run(mode, clock, job.fetch, policy=PollPolicy(interval=10.0))
+    after = time.time()
+    assert clock.sleeps == [10.0] * 5
+    (message,) = long_waits(caplog)  # five 10 s waits, one warning
+    assert message.startswith("acme job job-1: still Running, next status check: waiting 10 s, until ")
+    until = datetime.strptime(message.rsplit("until ", 1)[1], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
+    assert int(before + 10) - 1 <= until.timestamp() <= after + 10
+    job.duration = clock.now + 20.0
+    run(mode, clock, job.fetch, policy=PollPolicy(interval=10.0))
+    assert len(long_waits(caplog)) == 2  # a second wait() call announces its own long wait
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_short_poll_waits_are_not_announced(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    run(mode, clock, FakeJob(clock, 20.0).fetch, policy=PollPolicy(interval=4.9))
+    assert len(clock.sleeps) == 5 and long_waits(caplog) == []
