@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sellerkit._core.quota import QuotaLimiter
+from sellerkit._core.quota import Quota, QuotaLimiter
 from sellerkit._core.runtime import use_runtime
+from sellerkit._core.vendor import Vendor
 from tests.simulators.framework import ScaledClock
 
 C = TypeVar("C")

@@ -24,8 +24,10 @@ from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 
 VENDORS = sorted(tomllib.loads((ROOT / "generator" / "vendors.toml").read_text())["vendor"])
 SHARED = sorted(
-    ["AsyncJob", "ClientOptions", "DownloadResult", "Job", "JobState", "Journal", "PollPolicy", "Progress"]
-    + ["Quota", "StreamedFile"]
+    [
+        *("AsyncJob", "ClientOptions", "DownloadResult", "Job", "JobState", "Journal", "PollPolicy"),
+        *("Progress", "Quota", "StreamedFile"),
+    ]
 )
 OWN = {
     "wabi2b": [
