@@ -31,10 +31,9 @@ def make_client(
     if clock is not None:
         runtime.update(clock=clock.now, wall_clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep)
         if limiter is None:
-            quotas = kwargs.get("quotas", cls.vendor.quotas)  # type: ignore[attr-defined]
-            limiter = QuotaLimiter(
-                tuple(quotas), clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep
-            )
+            vendor: Vendor = getattr(cls, "vendor")  # noqa: B009 (C is any client class)
+            quotas: tuple[Quota, ...] = tuple(kwargs.get("quotas") or vendor.quotas)
+            limiter = QuotaLimiter(quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep)
     if limiter is not None:
         runtime["limiter"] = limiter
     with use_runtime(**runtime):
