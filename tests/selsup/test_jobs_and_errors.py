@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import re
 from pathlib import Path
@@ -13,6 +15,7 @@ from sellerkit.selsup import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    DownloadError,
     JobFailedError,
     JobTimeoutError,
     NotFoundError,
@@ -26,7 +29,7 @@ from sellerkit.selsup_api.api.file_exports import (
     download_edo_invoice,
     download_ozon_invoice,
 )
-from tests.selsup.conftest import MODES, MakeSim, aw, dual
+from tests.selsup.conftest import MODES, STREAM_BUG, MakeSim, aw, dual
 from tests.simulators.selsup import SelsupSimulator
 
 FAILURES = ["ERROR", "EXCEPTION", "INTERRUPTED", "STOPPED"]
@@ -284,3 +287,66 @@ def test_the_api_key_never_shows_in_logs_reprs_or_errors(
     assert sim.api_key not in everything
     assert "pw-SECRET-9" not in caplog.text
     assert "api_key=***" in texts[0]
+
+
+# ---------------------------------------------------------------- stream_file: resume and restart
+
+
+class _OneWay:
+    """A writable stream that cannot seek (a pipe, a socket file): what was written is gone."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.data += data
+        return len(data)
+
+
+@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("sink", ["seekable", "one-way"])
+def test_a_dropped_stream_resumes_where_it_stopped_when_the_server_allows_ranges(
+    mode: str, sink: str, sim: SelsupSimulator
+) -> None:
+    sim.faults.add("truncate", path="/api/export/customersFile", times=1, after_bytes=100)
+    stream: Any = io.BytesIO() if sink == "seekable" else _OneWay()
+    result = dual(mode, sim, lambda client: aw(client.stream_file(download_customers_file, stream)))
+    expected = sim.expected_file("downloadCustomersFile")
+    data = stream.getvalue() if sink == "seekable" else bytes(stream.data)
+    assert hashlib.sha256(data).hexdigest() == result.sha256 == expected.sha256
+    first, second = sim.requests.matching(path="/api/export/customersFile")
+    assert not first.has("range")
+    assert second.header("range") == "bytes=100-" and second.header("if-range")  # the rest only
+
+
+@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
+@pytest.mark.parametrize("mode", MODES)
+def test_without_ranges_a_dropped_stream_restarts_into_a_seekable_stream(
+    mode: str, make_sim: MakeSim
+) -> None:
+    sim = make_sim(accept_ranges=False)
+    sim.faults.add("truncate", path="/api/export/customersFile", times=1, after_bytes=100)
+    sink = io.BytesIO(b"kept: ")
+    sink.seek(0, io.SEEK_END)
+    result = dual(mode, sim, lambda client: aw(client.stream_file(download_customers_file, sink)))
+    expected = sim.expected_file("downloadCustomersFile")
+    body = sink.getvalue().removeprefix(b"kept: ")
+    assert hashlib.sha256(body).hexdigest() == result.sha256 == expected.sha256  # rewound, not doubled
+    assert sim.requests.calls(path="/api/export/customersFile") == 2
+
+
+@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
+@pytest.mark.parametrize("mode", MODES)
+def test_without_ranges_a_dropped_one_way_stream_is_a_download_error(mode: str, make_sim: MakeSim) -> None:
+    sim = make_sim(accept_ranges=False)
+    sim.faults.add("truncate", path="/api/export/customersFile", times=1, after_bytes=100)
+    sink = _OneWay()
+
+    async def script(client: Any) -> None:
+        with pytest.raises(DownloadError, match="cannot seek back"):
+            await aw(client.stream_file(download_customers_file, sink))
+
+    dual(mode, sim, script)
+    assert len(sink.data) == 100  # what was handed over stays; nothing is written twice
+    assert sim.requests.calls(path="/api/export/customersFile") == 2
