@@ -76,6 +76,24 @@ def test_status_picks_the_error_class(status: int, cls: type[ApiError]) -> None:
     assert isinstance(error, SellerkitError)
 
 
+def test_a_vendor_may_answer_bad_credentials_with_another_status() -> None:
+    facts = ErrorFacts("selsup", authentication_statuses=frozenset({401, 403}))
+    for status in (401, 403):
+        assert type(error_from_response(response(status, body={"message": "bad key"}), facts)) is (
+            AuthenticationError
+        )
+    assert type(error_from_response(response(403), FACTS)) is PermissionDeniedError  # the default: 401 only
+    assert type(error_from_response(response(404), facts)) is NotFoundError
+
+
+def test_hints_say_what_to_check_for_a_status() -> None:
+    facts = ErrorFacts("selsup", hints={403: "check SELSUP_API_KEY"})
+    error = error_from_response(response(403, body={"message": "Forbidden"}), facts)
+    assert error.message == "Forbidden (check SELSUP_API_KEY)" and error.vendor_message == "Forbidden"
+    assert "(check SELSUP_API_KEY)" in str(error)
+    assert error_from_response(response(404), facts).message == "HTTP 404 Not Found"  # no hint: unchanged
+
+
 @pytest.mark.parametrize(
     ("body", "message", "code"),
     [
