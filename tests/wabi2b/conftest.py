@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sellerkit.wabi2b import AsyncWabi2bClient, Product, Wabi2bClient
+from sellerkit._core.download import DownloadResult
+from sellerkit.wabi2b import AsyncWabi2bClient, BulkProgress, Product, Wabi2bClient
 from tests.clients import make_client
 from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
@@ -43,6 +45,23 @@ def sync_client(wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock) -> Iterator
 Runner = Callable[..., Any]
 
 
+def drive(
+    mode: str, sim: Wabi2bSimulator, clock: ScaledClock, script: Callable[[Any], Any], **overrides: Any
+) -> Any:
+    """`script(client)` with a sync client, or its awaited result with an async one (the same script
+    serves both when it only returns what one client call returns); the client is closed afterwards."""
+    if mode == "sync":
+        with sync_wabi2b(sim, clock, **overrides) as client:
+            return script(client)
+
+    async def main() -> Any:
+        async with async_wabi2b(sim, clock, **overrides) as client:
+            result = script(client)
+            return await result if inspect.isawaitable(result) else result
+
+    return asyncio.run(main())
+
+
 def bulk_rows(
     mode: str,
     sim: Wabi2bSimulator,
@@ -63,6 +82,47 @@ def bulk_rows(
             return [row async for row in aio.bulk_download(gtins, **kw)]
 
     return asyncio.run(main())
+
+
+def submit_and_download(
+    mode: str,
+    sim: Wabi2bSimulator,
+    clock: ScaledClock,
+    gtins: list[str],
+    dest: str | Path,
+    *,
+    fresh: bool = False,
+    overwrite: bool = False,
+    **overrides: Any,
+) -> tuple[str, DownloadResult]:
+    """`submit(gtins)`, then `job.download(dest)` on the sync or async client: (callback code, result)."""
+    if mode == "sync":
+
+        def script(client: Wabi2bClient) -> tuple[str, DownloadResult]:
+            job = client.submit(gtins, fresh=fresh)
+            return job.reference, job.download(dest, overwrite=overwrite)
+
+        return drive(mode, sim, clock, script, **overrides)  # type: ignore[no-any-return]
+
+    async def script_async(client: AsyncWabi2bClient) -> tuple[str, DownloadResult]:
+        job = await client.submit(gtins, fresh=fresh)
+        return job.reference, await job.download(dest, overwrite=overwrite)
+
+    return drive(mode, sim, clock, script_async, **overrides)  # type: ignore[no-any-return]
+
+
+class Crash(Exception):
+    """Raised from a progress callback to simulate a process dying mid-run."""
+
+
+def crash_on(stage: str, *, min_bytes: int = 0) -> Callable[[BulkProgress], None]:
+    """A bulk download progress callback that "crashes" at `stage` (once `min_bytes` have arrived)."""
+
+    def report(event: BulkProgress) -> None:
+        if event.stage == stage and (event.bytes_done or 0) >= min_bytes:
+            raise Crash(stage)
+
+    return report
 
 
 def sha256_of(path: Path) -> str:

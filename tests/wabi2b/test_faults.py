@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from sellerkit._core.errors import (
     APIConnectionError,
+    ApiError,
     APITimeoutError,
+    DownloadError,
     JobFailedError,
+    NotFoundError,
     SellerkitError,
     ServerError,
 )
 from sellerkit._core.polling import PollPolicy
-from sellerkit._core.retry import RetryPolicy
-from sellerkit._core.transport import HttpSettings
 from sellerkit.wabi2b import MediaType, PayloadError, PublishStatus
 from tests.simulators.fixtures import MakeWabi2bSim
 from tests.simulators.framework import RequestRecord, ScaledClock
@@ -28,7 +27,6 @@ from tests.wabi2b.conftest import (
     assert_identical_file,
     assert_no_part_files,
     bulk_rows,
-    client_kwargs,
     created_jobs,
     sha256_of,
 )
@@ -41,13 +39,6 @@ MODES = pytest.mark.parametrize("mode", ["sync", "async"])
 
 def _calls(sim: Wabi2bSimulator, method: str, path: str = DOWNLOAD_PATH) -> list[RequestRecord]:
     return sim.requests.matching(method=method, path=path)
-
-
-def _settings(sim: Wabi2bSimulator, clock: ScaledClock, **changes: Any) -> HttpSettings:
-    """The `client_kwargs` HttpSettings (simulated clock, limiter) with some fields changed."""
-    base = client_kwargs(sim, clock)["http"]
-    assert isinstance(base, HttpSettings)
-    return dataclasses.replace(base, **changes)
 
 
 # ---------------------------------------------------------------- 429 with Retry-After
@@ -153,7 +144,6 @@ def test_html_500_body_is_a_readable_server_error(
 ) -> None:
     """An HTML error page becomes a `ServerError` naming its title, never a JSON decode error."""
     wabi2b_sim.faults.add("status", method=method, path=DOWNLOAD_PATH, status=500, body=HTML_500, times=None)
-    retry = RetryPolicy(max_attempts=2)
     with pytest.raises(ServerError) as info:
         bulk_rows(
             mode,
@@ -161,7 +151,7 @@ def test_html_500_body_is_a_readable_server_error(
             sim_clock,
             GTINS,
             dest=tmp_path,
-            client={"http": _settings(wabi2b_sim, sim_clock, retry=retry)},
+            client={"max_retries": 1},
             poll=PollPolicy(max_fetch_failures=1),
         )
     error = info.value
@@ -172,8 +162,8 @@ def test_html_500_body_is_a_readable_server_error(
     while chain is not None:
         assert not isinstance(chain, json.JSONDecodeError)
         chain = chain.__cause__ or chain.__context__
-    if method == "GET":  # 2 fetches (1 failure tolerated), each 2 attempts
-        assert len(_calls(wabi2b_sim, "GET")) == 4
+    if method == "GET":  # one fetch of 2 attempts: a 5xx after the transport's retries ends the wait
+        assert len(_calls(wabi2b_sim, "GET")) == 2
     assert len(_calls(wabi2b_sim, "POST")) == 1
     assert_no_part_files(tmp_path)
 
@@ -187,8 +177,8 @@ def test_status_get_slower_than_read_timeout_is_retried(
 ) -> None:
     """A status GET that times out on read is re-sent (GET is idempotent) and the download completes."""
     fault = wabi2b_sim.faults.add("slow", method="GET", path=DOWNLOAD_PATH, delay=0.2)
-    http = _settings(wabi2b_sim, sim_clock, timeout=httpx.Timeout(5.0, read=0.05))
-    rows = bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path, client={"http": http})
+    timeout = httpx.Timeout(5.0, read=0.05)
+    rows = bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path, client={"timeout": timeout})
     assert len(rows) == len(GTINS)
     assert fault.hits == 1
     assert len(_calls(wabi2b_sim, "GET")) >= 2
@@ -199,10 +189,10 @@ def test_status_get_slower_than_read_timeout_is_retried(
 def test_status_get_always_slower_than_read_timeout_raises_api_timeout_error(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
-    """Once retries and tolerated poll failures are spent: a typed `APITimeoutError`, never httpx's."""
+    """Once the transport's retries are spent: a typed `APITimeoutError`, never httpx's. The poller does
+    not tolerate it on top (one layer owns the attempts), even with `max_fetch_failures` to spare."""
     wabi2b_sim.faults.add("slow", method="GET", path=DOWNLOAD_PATH, delay=0.1, times=None)
-    timeout, retry = httpx.Timeout(5.0, read=0.02), RetryPolicy(max_attempts=2)
-    http = _settings(wabi2b_sim, sim_clock, timeout=timeout, retry=retry)
+    client = {"timeout": httpx.Timeout(5.0, read=0.02), "max_retries": 1}
     with pytest.raises(APITimeoutError) as caught:
         bulk_rows(
             mode,
@@ -210,13 +200,44 @@ def test_status_get_always_slower_than_read_timeout_raises_api_timeout_error(
             sim_clock,
             GTINS,
             dest=tmp_path,
-            client={"http": http},
+            client=client,
             poll=PollPolicy(max_fetch_failures=1),
         )
     assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
     assert (caught.value.vendor, caught.value.method, caught.value.attempts) == ("wabi2b", "GET", 2)
-    assert len(_calls(wabi2b_sim, "GET")) == 4  # 2 fetches x 2 attempts
+    assert len(_calls(wabi2b_sim, "GET")) == 2  # one fetch x 2 attempts
     assert len(_calls(wabi2b_sim, "POST")) == 1
+
+
+@MODES
+@pytest.mark.parametrize("fault", ["reset", "503"])
+def test_status_get_failing_every_time_ends_the_wait_after_the_transports_retries(
+    mode: str, fault: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """A connection error or a 5xx on every status GET: `max_retries + 1` attempts, then the typed error.
+    The poller's `max_fetch_failures` covers only unreadable bodies, so it does not multiply the budget."""
+    if fault == "reset":
+        wabi2b_sim.faults.add("reset", method="GET", path=DOWNLOAD_PATH, times=None)
+    else:
+        wabi2b_sim.faults.add("status", method="GET", path=DOWNLOAD_PATH, status=503, times=None)
+    with pytest.raises(APIConnectionError if fault == "reset" else ServerError) as caught:
+        bulk_rows(
+            mode,
+            wabi2b_sim,
+            sim_clock,
+            GTINS,
+            dest=tmp_path,
+            client={"max_retries": 2},
+            poll=PollPolicy(max_fetch_failures=3),
+        )
+    error = caught.value
+    if isinstance(error, APIConnectionError):
+        assert (error.vendor, error.method, error.attempts) == ("wabi2b", "GET", 3)
+    else:
+        assert isinstance(error, ServerError) and (error.vendor, error.status_code) == ("wabi2b", 503)
+    assert len(_calls(wabi2b_sim, "GET")) == 3
+    assert len(_calls(wabi2b_sim, "POST")) == 1
+    assert_no_part_files(tmp_path)
 
 
 # ---------------------------------------------------------------- broken file downloads
@@ -276,6 +297,29 @@ def test_reset_without_range_support_restarts_byte_identical(
     assert len(gets) >= 2 and "reset" in gets[0].faults
     assert gets[-1].status == 200
     assert_identical_file(sim, tmp_path, BIG, "json")
+
+
+@MODES
+@pytest.mark.parametrize("files_host", [None, "127.0.0.2"], ids=["api-origin", "other-origin"])
+def test_file_link_answering_404_is_a_typed_error(
+    mode: str, files_host: str | None, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """An error status on the file: from the API's own origin its typed `ApiError` (`NotFoundError`, no
+    longer wrapped in `DownloadError`), from a file host on another origin a `DownloadError`; not retried."""
+    sim = make_wabi2b_sim(clock=sim_clock, files_host=files_host)
+    sim.faults.add(
+        "status", method="GET", path=FILE_PREFIX, status=404, body={"message": "Not Found"}, times=None
+    )
+    with pytest.raises(SellerkitError) as caught:
+        bulk_rows(mode, sim, sim_clock, GTINS, dest=tmp_path)
+    if files_host is None:
+        assert isinstance(caught.value, NotFoundError) and not isinstance(caught.value, DownloadError)
+        assert (caught.value.status_code, caught.value.vendor) == (404, "wabi2b")
+    else:
+        assert isinstance(caught.value, DownloadError) and not isinstance(caught.value, ApiError)
+    assert len(_file_gets(sim)) == 1
+    assert not list(tmp_path.glob("wabi2b-*.json"))
+    assert_no_part_files(tmp_path)
 
 
 # ---------------------------------------------------------------- unknown enum values
@@ -389,9 +433,9 @@ def test_post_dropped_or_timed_out_is_not_resent(
         wabi2b_sim.faults.add("reset", method="POST", path=DOWNLOAD_PATH)
     else:
         wabi2b_sim.faults.add("slow", method="POST", path=DOWNLOAD_PATH, delay=0.2)
-    http = _settings(wabi2b_sim, sim_clock, timeout=httpx.Timeout(5.0, read=0.05))
+    timeout = httpx.Timeout(5.0, read=0.05)
     with pytest.raises(APITimeoutError if fault == "slow" else APIConnectionError) as caught:
-        bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path, client={"http": http})
+        bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path, client={"timeout": timeout})
     cause = httpx.ReadTimeout if fault == "slow" else (httpx.ReadError, httpx.RemoteProtocolError)
     assert isinstance(caught.value.__cause__, cause)
     assert (caught.value.method, caught.value.attempts) == ("POST", 1)
@@ -431,12 +475,21 @@ def test_unknown_format_in_status_is_tolerated(
 def test_corrupt_file_is_fetched_again_on_the_next_run(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
-    """A 200 file that does not parse is reported; the rerun fetches it again instead of reusing it."""
+    """A 200 file that does not parse is reported; the rerun fetches it again instead of reusing it.
+
+    Downloads never replace a file: the corrupt one stays as it arrived, the good copy is numbered beside it.
+    """
     wabi2b_sim.faults.add("malformed_json", method="GET", path=FILE_PREFIX, mode="cut")
     with pytest.raises(PayloadError):
         bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path)
+    (corrupt,) = tmp_path.glob("wabi2b-*.json")
+    kept = corrupt.read_bytes()
     rows = bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path)
     assert [r.product for r in rows] == GTINS
     assert len(_calls(wabi2b_sim, "POST")) == 1
     assert len(_calls(wabi2b_sim, "GET", FILE_PREFIX)) == 2
-    assert_identical_file(wabi2b_sim, tmp_path, GTINS, "json")
+    fresh = corrupt.with_name(corrupt.name.replace(".json", " (1).json"))
+    assert sorted(tmp_path.glob("wabi2b-*.json")) == sorted([corrupt, fresh])
+    assert corrupt.read_bytes() == kept
+    assert sha256_of(fresh) == wabi2b_sim.expected_file(GTINS, "json").sha256
+    assert_no_part_files(tmp_path)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sellerkit._core.errors import RateLimitedError
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.quota import QuotaLimiter, shared_limiter
-from sellerkit._core.transport import HttpSettings
 from sellerkit.wabi2b import AsyncWabi2bClient, Product, Wabi2bClient
-from sellerkit.wabi2b._client import FACTS
+from sellerkit.wabi2b._vendor import VENDOR
+from tests.clients import make_client
 from tests.simulators.fixtures import MakeWabi2bSim
 from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import DOWNLOAD_PATH, Wabi2bSimulator
@@ -39,30 +40,52 @@ def _assert_never_throttled(sim: Wabi2bSimulator) -> None:
 
 @MODES
 def test_eager_polling_stays_under_the_quota(
-    mode: str, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
+    mode: str,
+    make_wabi2b_sim: MakeWabi2bSim,
+    sim_clock: ScaledClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """More than 750 calls for one job: the limiter spreads them, the simulator never answers 429."""
+    """More than 750 calls for one job: the limiter spreads them, the simulator never answers 429; the
+    long quota wait is announced at WARNING (`max_wait` raised above it: by default it is an error, below)."""
+    caplog.set_level(logging.WARNING, logger="sellerkit")
     sim = make_wabi2b_sim(clock=sim_clock, job_seconds=100.0)
     gtins = [f"{i:014d}" for i in range(1, 11)]
     start = sim_clock.now()
-    rows = bulk_rows(mode, sim, sim_clock, gtins, dest=tmp_path, poll=EAGER)
+    rows = bulk_rows(mode, sim, sim_clock, gtins, dest=tmp_path, poll=EAGER, client={"max_wait": 300.0})
     assert [r.product for r in rows] == gtins
     assert _api_calls(sim) > QUOTA
     assert sim.stats.max_calls_in_window == QUOTA  # the full allowance was used, not more
     assert sim_clock.now() - start >= 300.0  # the 751st call waited for the first to leave the window
     _assert_never_throttled(sim)
+    assert "750 calls per 5 minutes" in caplog.text and "waiting" in caplog.text
+
+
+@MODES
+def test_a_quota_wait_beyond_max_wait_is_a_rate_limited_error(
+    mode: str, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """The default `max_wait` (120 s) is shorter than the wait for the 751st call: `RateLimitedError` with
+    `retry_after` instead of a silent wait of minutes; the simulator never had to answer 429."""
+    sim = make_wabi2b_sim(clock=sim_clock, job_seconds=100.0)
+    gtins = [f"{i:014d}" for i in range(1, 11)]
+    with pytest.raises(RateLimitedError) as caught:
+        bulk_rows(mode, sim, sim_clock, gtins, dest=tmp_path, poll=EAGER)
+    retry_after = caught.value.retry_after
+    assert retry_after is not None and 120.0 < retry_after <= 300.0
+    assert "max_wait" in str(caught.value)
+    assert _api_calls(sim) == QUOTA
+    _assert_never_throttled(sim)
 
 
 def _shared_setup(sim: Wabi2bSimulator, clock: ScaledClock) -> tuple[QuotaLimiter, dict[str, Any]]:
-    """The process-wide limiter of the simulator's key, on its clock; client kwargs that pass none."""
+    """The process-wide limiter of the simulator's key, on its clock; `make_client` arguments that give the
+    clients the clock but no limiter of their own, so each asks `shared_limiter()` for its key."""
     limiter = shared_limiter(
-        FACTS.name, sim.api_key, FACTS.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep
+        VENDOR.name, sim.api_key, VENDOR.quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep
     )
-    kwargs = client_kwargs(sim, clock)
-    http = kwargs["http"]
-    assert isinstance(http, HttpSettings)
-    kwargs["http"] = dataclasses.replace(http, limiter=None)  # the client then asks shared_limiter()
-    return limiter, kwargs
+    hooks = {"clock": clock.now, "wall_clock": clock.now, "sleep": clock.sleep, "async_sleep": clock.asleep}
+    return limiter, {"hooks": hooks, **client_kwargs(sim, max_wait=300.0)}
 
 
 @MODES
@@ -76,7 +99,7 @@ def test_two_clients_of_one_key_share_the_quota(
     folders = [tmp_path / "a", tmp_path / "b"]
 
     if mode == "sync":
-        clients = [Wabi2bClient(**kwargs, sleep=sim_clock.sleep) for _ in batches]
+        clients = [make_client(Wabi2bClient, **kwargs) for _ in batches]
 
         def run(i: int) -> list[Product]:
             with clients[i] as client:
@@ -91,12 +114,12 @@ def test_two_clients_of_one_key_share_the_quota(
                 return [r async for r in client.bulk_download(batches[i], dest=folders[i], poll=EAGER)]
 
         async def main() -> list[list[Product]]:
-            clients = [AsyncWabi2bClient(**kwargs, sleep=sim_clock.asleep) for _ in batches]
+            clients = [make_client(AsyncWabi2bClient, **kwargs) for _ in batches]
             return list(await asyncio.gather(*(run_async(c, i) for i, c in enumerate(clients))))
 
         results = asyncio.run(main())
     assert [[r.product for r in rows] for rows in results] == batches
-    assert limiter is shared_limiter(FACTS.name, sim.api_key, FACTS.quotas)
+    assert limiter is shared_limiter(VENDOR.name, sim.api_key, VENDOR.quotas)
     assert _api_calls(sim) > QUOTA
     _assert_never_throttled(sim)
     jobs = {job.gtins: job.code for job in created_jobs(sim)}

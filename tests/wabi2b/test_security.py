@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from sellerkit._core.errors import AuthenticationError, SellerkitError
-from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient
 from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator
-from tests.wabi2b.conftest import assert_identical_file, client_kwargs
+from tests.wabi2b.conftest import assert_identical_file, drive
 
 GTINS = [f"{i:014d}" for i in range(1, 26)]
 MODES = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -23,24 +22,21 @@ MODES = pytest.mark.parametrize("mode", ["sync", "async"])
 def _run(mode: str, sim: Wabi2bSimulator, clock: ScaledClock, dest: Path, **overrides: Any) -> list[object]:
     """A bulk download; returns the client's and its generated client's reprs, then any error raised."""
     seen: list[object] = []
-    if mode == "sync":
-        with Wabi2bClient(**client_kwargs(sim, clock, **overrides), sleep=clock.sleep) as client:
-            seen += [repr(client), str(client), repr(client.api)]
-            try:
-                list(client.bulk_download(GTINS, dest=dest))
-            except SellerkitError as exc:
-                seen.append(exc)
-        return seen
 
-    async def main() -> None:
-        async with AsyncWabi2bClient(**client_kwargs(sim, clock, **overrides), sleep=clock.asleep) as client:
-            seen.extend([repr(client), str(client), repr(client.api)])
-            try:
-                [row async for row in client.bulk_download(GTINS, dest=dest)]
-            except SellerkitError as exc:
-                seen.append(exc)
+    def script(client: Any) -> Any:
+        seen.extend([repr(client), str(client), repr(client.api)])
+        if mode == "sync":
+            return list(client.bulk_download(GTINS, dest=dest))
 
-    asyncio.run(main())
+        async def rows() -> list[object]:
+            return [row async for row in client.bulk_download(GTINS, dest=dest)]
+
+        return rows()
+
+    try:
+        drive(mode, sim, clock, script, **overrides)
+    except SellerkitError as exc:
+        seen.append(exc)
     return seen
 
 
@@ -52,7 +48,8 @@ def test_no_credential_in_logs_errors_or_reprs(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A run with a retry and auth failures logs at DEBUG, raises and reprs without a credential value."""
+    """A run with a retry and auth failures logs at DEBUG, raises, reprs and records its job on disk without
+    a credential value."""
     caplog.set_level(logging.DEBUG, logger="sellerkit")
     token, expired = wabi2b_sim.jwt(), wabi2b_sim.mint_jwt(ttl=-1)
     wrong_key = "wrong-" + wabi2b_sim.api_key
@@ -68,6 +65,10 @@ def test_no_credential_in_logs_errors_or_reprs(
     texts = [text, *map(str, seen), *map(repr, seen)]
     texts += [repr(pickle.loads(pickle.dumps(e))) for e in errors]
     texts += [str(vars(e)) for e in errors]
+    # what stays on disk: the job journal (keyed by a digest of the key) and the bulk state files
+    journal = sorted(Path(os.environ["SELLERKIT_STATE_DIR"]).rglob("*.json"))
+    assert journal  # the first run recorded its job
+    texts += [p.read_text() for p in [*journal, *tmp_path.rglob(".sellerkit-wabi2b-*.json")]]
     for secret in (token, expired, wabi2b_sim.api_key, wrong_key):
         assert not [t for t in texts if secret in t]
     assert "'authorization': '***'" in text  # the header is logged by name, its value redacted
