@@ -12,7 +12,7 @@ report the spec when it contradicts them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,6 +50,7 @@ __all__ = [
     "ContractSims",
     "case",
     "declared",
+    "poll_on_scaled_clock",
     "validate",
 ]
 
@@ -267,3 +268,32 @@ def validate(
     )
     made.validate_response(response, checks=checks)
     return response
+
+
+# ---------------------------------------------------------------- helpers of the behaviour tests
+
+
+def poll_on_scaled_clock(
+    clock: ScaledClock,
+    fetch: Callable[[], Any],
+    expected: Callable[[float], Any],
+    order: Sequence[Any],
+    *,
+    step: float = 1.0,
+    limit: int = 100,
+) -> list[Any]:
+    """Fetch a job's status every `step` simulated seconds until its last status in `order` (at most `limit`
+    times). Each status must be what `expected(t)` says for a simulated time `t` while its request was in
+    flight (checked in `order`), so a slow, loaded machine can't make it fail."""
+    statuses: list[Any] = []
+    for _ in range(limit):
+        before = clock.now()
+        status = fetch()
+        after = clock.now()
+        low, high = order.index(expected(before)), order.index(expected(after))
+        assert low <= order.index(status) <= high, (status, before, after)
+        statuses.append(status)
+        if status == order[-1]:
+            break
+        clock.sleep(step)
+    return statuses

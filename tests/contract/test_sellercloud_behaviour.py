@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.contract import sellercloud_paths as paths
+from tests.contract.harness import poll_on_scaled_clock
 from tests.simulators.__main__ import VENDORS, main
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import (
@@ -378,27 +379,18 @@ def test_job_moves_submitted_processing_completed_with_counters(
 def test_job_timing_is_a_setting_on_a_scaled_clock(make_sellercloud_sim: Any) -> None:
     clock = ScaledClock(scale=20.0)  # 10 simulated seconds take 0.5 s
     sim = make_sellercloud_sim(clock=clock, queue_seconds=2.0, job_seconds=8.0)
-
-    def status_at(t: float) -> int:
-        submitted = sim.job(job_id).submitted_at
-        return 0 if t < submitted + 2.0 else 1 if t < submitted + 10.0 else 3
-
     with authed(sim) as c:
         job_id = export(c)
         started, sim_started = time.monotonic(), clock.now()
-        statuses = []
-        for _ in range(100):  # bounded: about 11 polls expected
-            before = clock.now()
-            statuses.append(job(c, job_id)["Basic"]["Status"])
-            # what the simulated time said while the request was in flight (a loaded machine is slow)
-            assert status_at(before) <= statuses[-1] <= status_at(clock.now())
-            if statuses[-1] == 3:
-                break
-            clock.sleep(1.0)
-    assert 1 in statuses and statuses[-1] == 3 and statuses == sorted(statuses)
-    # the job's simulated seconds left when polling started passed 20 times faster than real ones
-    left = sim.job(job_id).submitted_at + 10.0 - sim_started
-    assert 0.9 * left / 20.0 < time.monotonic() - started < 5.0
+        submitted = sim.job(job_id).submitted_at
+
+        def expected(t: float) -> int:
+            return 0 if t < submitted + 2.0 else 1 if t < submitted + 10.0 else 3
+
+        statuses = poll_on_scaled_clock(clock, lambda: job(c, job_id)["Basic"]["Status"], expected, (0, 1, 3))
+    assert 1 in statuses and statuses[-1] == 3
+    # the simulated seconds left when polling started passed 20 times faster than real ones
+    assert 0.9 * (submitted + 10.0 - sim_started) / 20.0 < time.monotonic() - started < 5.0
 
 
 @pytest.mark.parametrize(
