@@ -129,15 +129,10 @@ class AcmeJobs(JobSpec):
         )
 
     def failure(self, client: Any, state: JobState) -> Steps[JobFailedError]:
+        error = yield from super().failure(client, state)
         response = yield Send(client.get(f"/jobs/{state.reference}/log"))
-        return JobFailedError(
-            f"Acme job ended {state.status}",
-            vendor=client.vendor.name,
-            reference=state.reference,
-            status=state.status,
-            vendor_message=state.message,
-            details=response.json()["lines"],
-        )
+        error.details = response.json()["lines"]  # a vendor's failure steps may fetch what explains it
+        return error
 
     def cancel(self, client: Any, reference: str) -> Steps[None]:
         yield Send(httpx.Request("POST", f"{client.base_url}/jobs/{reference}/cancel"))

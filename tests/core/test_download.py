@@ -242,21 +242,33 @@ class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
             yield chunk
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_clean_but_short_body_is_resumed(mode: str, tmp_path: Path) -> None:
-    seen: list[httpx.Request] = []
+def short_then_ranged(
+    seen: list[httpx.Request], *, ranges: bool = True
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A server whose first answer announces the whole body, sends 1000 bytes and ends cleanly."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        headers = {"ETag": '"e"', "Accept-Ranges": "bytes", "Content-Length": str(len(BODY))}
-        if "range" not in request.headers:  # announces everything, sends half, ends cleanly
+        headers = {"ETag": '"e"', "Content-Length": str(len(BODY)), "Content-Type": "text/csv"}
+        headers["Content-Disposition"] = 'attachment; filename="stock.csv"'
+        if ranges:
+            headers["Accept-Ranges"] = "bytes"
+        if len(seen) == 1:
             return httpx.Response(200, headers=headers, stream=Chunks(BODY[:1000]))
+        if "range" not in request.headers:
+            return httpx.Response(200, headers=headers, content=BODY)
         start = int(request.headers["range"][6:-1])
         headers |= {"Content-Range": f"bytes {start}-{len(BODY) - 1}/{len(BODY)}"}
         headers["Content-Length"] = str(len(BODY) - start)
         return httpx.Response(206, headers=headers, content=BODY[start:])
 
-    result = mock_download(mode, handler, tmp_path / "f.csv")
+    return handler
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clean_but_short_body_is_resumed(mode: str, tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+    result = mock_download(mode, short_then_ranged(seen), tmp_path / "f.csv")
     assert result.path.read_bytes() == BODY and result.sha256 == hashlib.sha256(BODY).hexdigest()
     assert seen[1].headers["range"] == "bytes=1000-" and seen[1].headers["if-range"] == '"e"'
 
@@ -364,29 +376,6 @@ class Sink:
     def write(self, chunk: bytes) -> int:
         self.data += chunk
         return len(chunk)
-
-
-def short_then_ranged(
-    seen: list[httpx.Request], *, ranges: bool = True
-) -> Callable[[httpx.Request], httpx.Response]:
-    """A server whose first answer announces the whole body, sends 1000 bytes and ends cleanly."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        headers = {"ETag": '"e"', "Content-Length": str(len(BODY)), "Content-Type": "text/csv"}
-        headers["Content-Disposition"] = 'attachment; filename="stock.csv"'
-        if ranges:
-            headers["Accept-Ranges"] = "bytes"
-        if len(seen) == 1:
-            return httpx.Response(200, headers=headers, stream=Chunks(BODY[:1000]))
-        if "range" not in request.headers:
-            return httpx.Response(200, headers=headers, content=BODY)
-        start = int(request.headers["range"][6:-1])
-        headers |= {"Content-Range": f"bytes {start}-{len(BODY) - 1}/{len(BODY)}"}
-        headers["Content-Length"] = str(len(BODY) - start)
-        return httpx.Response(206, headers=headers, content=BODY[start:])
-
-    return handler
 
 
 @stream_bug
