@@ -270,34 +270,31 @@ def test_output_file_cut_once_is_fetched_again_byte_identical(
     assert_downloaded(sim, tmp_path, ref, result)
 
 
-def _cut_every_time(
-    mode: str, shape: str, fault: str, make_sim: MakeSellercloudSim, clock: ScaledClock, dest: Path
-) -> tuple[SellercloudSimulator, APIConnectionError]:
-    """An export whose output file is cut after 2,000 bytes on every attempt: the simulator and the error."""
-    sim = make_sim(clock=clock, output_shape=shape)
-    sim.faults.add(fault, method="GET", path=OUTPUT_PATH, after_bytes=2_000, times=None)
-    with pytest.raises(APIConnectionError) as caught:
-        dual(mode, sim, clock, _script(dest, MANY))
-    return sim, caught.value
-
-
-CUT = pytest.mark.parametrize(
-    ("mode", "shape", "fault"),
-    [(m, s, f) for f in ("reset", "truncate") for s in ("base64_json", "raw") for m in MODES],
+@pytest.fixture(
+    params=[(m, s, f) for f in ("reset", "truncate") for s in ("base64_json", "raw") for m in MODES],
+    ids="-".join,
 )
-
-
-@CUT
-def test_output_file_always_cut_is_a_connection_error_after_every_attempt(
-    mode: str,
-    shape: str,
-    fault: str,
+def cut_every_time(
+    request: pytest.FixtureRequest,
     make_sellercloud_sim: MakeSellercloudSim,
     sim_clock: ScaledClock,
     tmp_path: Path,
+) -> tuple[SellercloudSimulator, APIConnectionError, Path]:
+    """An export whose output file (raw or base64 JSON) is reset or cut after 2,000 bytes on every attempt,
+    downloaded by a sync or async client into tmp_path: the simulator, the error and the folder."""
+    mode, shape, fault = request.param
+    sim = make_sellercloud_sim(clock=sim_clock, output_shape=shape)
+    sim.faults.add(fault, method="GET", path=OUTPUT_PATH, after_bytes=2_000, times=None)
+    with pytest.raises(APIConnectionError) as caught:
+        dual(mode, sim, sim_clock, _script(tmp_path, MANY))
+    return sim, caught.value, tmp_path
+
+
+def test_output_file_always_cut_is_a_connection_error_after_every_attempt(
+    cut_every_time: tuple[SellercloudSimulator, APIConnectionError, Path],
 ) -> None:
     """Out of restarts: `APIConnectionError` (the connection was lost every time) with its attempts."""
-    sim, error = _cut_every_time(mode, shape, fault, make_sellercloud_sim, sim_clock, tmp_path)
+    sim, error, _ = cut_every_time
     assert not isinstance(error, APITimeoutError) and error.vendor == "sellercloud"
     assert error.method == "GET" and "OutputFile" in str(error)
     assert isinstance(error.__cause__, httpx.TransportError)
@@ -311,20 +308,14 @@ def test_output_file_always_cut_is_a_connection_error_after_every_attempt(
     "DownloadError/ApiError; the APIConnectionError raised out of restarts keeps an unresumable part "
     "(and so Sellercloud's staging folder) in the user's folder",
 )
-@CUT
 def test_output_file_always_cut_leaves_nothing(
-    mode: str,
-    shape: str,
-    fault: str,
-    make_sellercloud_sim: MakeSellercloudSim,
-    sim_clock: ScaledClock,
-    tmp_path: Path,
+    cut_every_time: tuple[SellercloudSimulator, APIConnectionError, Path],
 ) -> None:
     """Out of restarts on a body that can't be resumed (the output file ignores Range): no part/meta file
     or staging folder is left in the target."""
-    _cut_every_time(mode, shape, fault, make_sellercloud_sim, sim_clock, tmp_path)
-    assert leftovers(tmp_path) == []
-    assert list(tmp_path.iterdir()) == []
+    _, _, folder = cut_every_time
+    assert leftovers(folder) == []
+    assert list(folder.iterdir()) == []
 
 
 @pytest.mark.parametrize("mode", MODES)
