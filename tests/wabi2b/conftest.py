@@ -18,6 +18,11 @@ from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
 from tests.simulators.wabi2b import Job as SimJob
 
+GTINS = [f"{i:014d}" for i in range(1, 26)]
+"""25 GTINs: one small job."""
+MODES = pytest.mark.parametrize("mode", ["sync", "async"])
+"""Every client test runs on the sync and the async client."""
+
 
 def client_kwargs(sim: Wabi2bSimulator, **overrides: Any) -> dict[str, Any]:
     """The public constructor arguments of a client on the simulator."""
@@ -109,6 +114,12 @@ def submit_and_download(
         return job.reference, await job.download(dest, overwrite=overwrite)
 
     return drive(mode, sim, clock, script_async, **overrides)  # type: ignore[no-any-return]
+
+
+def kit_bug(reason: str) -> pytest.MarkDecorator:
+    """A test of wanted behaviour that fails because of a bug in the kit or an overlay (reported, fixed by
+    the overlays' owner): a strict xfail, so the fix turns it into a failure until the mark is dropped."""
+    return pytest.mark.xfail(strict=True, reason=f"kit bug: {reason}")
 
 
 class Crash(Exception):

@@ -32,6 +32,8 @@ from tests.simulators.wabi2b import (
     Wabi2bSimulator,
 )
 from tests.wabi2b.conftest import (
+    GTINS,
+    MODES,
     Crash,
     assert_identical_file,
     assert_no_part_files,
@@ -40,13 +42,12 @@ from tests.wabi2b.conftest import (
     crash_on,
     created_jobs,
     drive,
+    kit_bug,
     sha256_of,
     sync_wabi2b,
 )
 
-GTINS = [f"{i:014d}" for i in range(1, 26)]
 JWT_SHAPED = "header.payload.signature"
-MODES = pytest.mark.parametrize("mode", ["sync", "async"])
 
 
 def _construct(mode: str, **kwargs: Any) -> None:
@@ -202,25 +203,18 @@ def test_a_credential_of_the_wrong_type_or_shape_is_a_configuration_error(
 
 
 @MODES
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: _core/vendor.py _checked returns a callable credential unchecked, so a JWT callable "
-    "returning 'Bearer …' is sent and answered 401 instead of a local ConfigurationError naming jwt",
+@kit_bug(
+    "_core/vendor.py _checked returns a callable credential unchecked, so a JWT callable "
+    "returning 'Bearer …' is sent and answered 401 instead of a local ConfigurationError naming jwt"
 )
 def test_a_jwt_callable_returning_bearer_is_caught_before_sending(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
     """A JWT callable is asked on every request; a value it returns with "Bearer " is the same mistake as
     `jwt="Bearer …"` and gets the same local `ConfigurationError`, with nothing sent."""
+    bearer = {"jwt": lambda: f"Bearer {wabi2b_sim.jwt()}"}
     with pytest.raises(ConfigurationError, match=r"jwt.*Bearer"):
-        bulk_rows(
-            mode,
-            wabi2b_sim,
-            sim_clock,
-            GTINS,
-            dest=tmp_path,
-            client={"jwt": lambda: f"Bearer {wabi2b_sim.jwt()}"},
-        )
+        bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path, client=bearer)
     assert len(wabi2b_sim.requests) == 0
 
 
@@ -338,10 +332,7 @@ def test_crash_after_submit_resumes_without_a_new_post(
 
 
 @MODES
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: Wabi2bCore.bulk_download reports stage 'submitted' for a job adopted from the journal",
-)
+@kit_bug("Wabi2bCore.bulk_download reports stage 'submitted' for a job adopted from the journal")
 def test_a_resumed_run_reports_no_submit_for_the_adopted_job(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
@@ -355,10 +346,9 @@ def test_a_resumed_run_reports_no_submit_for_the_adopted_job(
 
 
 @MODES
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: Wabi2bCore._fetch_chunk names the file with free_name(), which skips a name whose "
-    "part file exists, so the re-run downloads from byte 0 to 'wabi2b-<code> (1).json' and leaves the part",
+@kit_bug(
+    "Wabi2bCore._fetch_chunk names the file with free_name(), which skips a name whose "
+    "part file exists, so the re-run downloads from byte 0 to 'wabi2b-<code> (1).json' and leaves the part"
 )
 def test_crash_mid_download_resumes_the_part_file(
     mode: str, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
@@ -500,10 +490,9 @@ def test_api_is_the_generated_client_and_works_with_generated_functions(
 
 
 @MODES
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: wabi2b/_plan.py validate_gtins warns with stacklevel=4, which on the kit's verb "
-    "drivers lands in sellerkit/_core/steps.py instead of the caller's line",
+@kit_bug(
+    "wabi2b/_plan.py validate_gtins warns with stacklevel=4, which on the kit's verb "
+    "drivers lands in sellerkit/_core/steps.py instead of the caller's line"
 )
 def test_duplicate_warning_points_at_the_callers_line(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path

@@ -24,6 +24,8 @@ from tests.simulators.fixtures import MakeWabi2bSim
 from tests.simulators.framework import RequestRecord, ScaledClock
 from tests.simulators.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator, render_file
 from tests.wabi2b.conftest import (
+    GTINS,
+    MODES,
     assert_identical_file,
     assert_no_part_files,
     bulk_rows,
@@ -31,10 +33,8 @@ from tests.wabi2b.conftest import (
     sha256_of,
 )
 
-GTINS = [f"{i:014d}" for i in range(1, 26)]
 # enough rows (about 100 KB of JSON) that a fault mid-body leaves a real prefix on disk
 BIG = [f"{i:014d}" for i in range(1000, 1150)]
-MODES = pytest.mark.parametrize("mode", ["sync", "async"])
 
 
 def _calls(sim: Wabi2bSimulator, method: str, path: str = DOWNLOAD_PATH) -> list[RequestRecord]:
@@ -220,16 +220,9 @@ def test_status_get_failing_every_time_ends_the_wait_after_the_transports_retrie
         wabi2b_sim.faults.add("reset", method="GET", path=DOWNLOAD_PATH, times=None)
     else:
         wabi2b_sim.faults.add("status", method="GET", path=DOWNLOAD_PATH, status=503, times=None)
+    assert PollPolicy().max_fetch_failures == 3  # the default poll policy has failures to spare
     with pytest.raises(APIConnectionError if fault == "reset" else ServerError) as caught:
-        bulk_rows(
-            mode,
-            wabi2b_sim,
-            sim_clock,
-            GTINS,
-            dest=tmp_path,
-            client={"max_retries": 2},
-            poll=PollPolicy(max_fetch_failures=3),
-        )
+        bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path, client={"max_retries": 2})
     error = caught.value
     if isinstance(error, APIConnectionError):
         assert (error.vendor, error.method, error.attempts) == ("wabi2b", "GET", 3)
@@ -297,6 +290,20 @@ def test_reset_without_range_support_restarts_byte_identical(
     assert len(gets) >= 2 and "reset" in gets[0].faults
     assert gets[-1].status == 200
     assert_identical_file(sim, tmp_path, BIG, "json")
+
+
+@MODES
+@pytest.mark.parametrize("status", [502, 503])
+def test_5xx_once_on_the_file_costs_one_restart(
+    mode: str, status: int, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """A transient 502/503 on the file GET is retried like any retryable status (download requests get one
+    transport attempt after a connection error only, so retries never multiply): the second GET gets it."""
+    wabi2b_sim.faults.add("status", method="GET", path=FILE_PREFIX, status=status)
+    rows = bulk_rows(mode, wabi2b_sim, sim_clock, GTINS, dest=tmp_path)
+    assert [r.product for r in rows] == GTINS
+    assert [r.status for r in _file_gets(wabi2b_sim)] == [status, 200]
+    assert_identical_file(wabi2b_sim, tmp_path, GTINS, "json")
 
 
 @MODES

@@ -16,6 +16,8 @@ from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator
 from tests.simulators.wabi2b import Job as SimJob
 from tests.wabi2b.conftest import (
+    GTINS,
+    MODES,
     Crash,
     assert_identical_file,
     assert_no_part_files,
@@ -28,9 +30,7 @@ from tests.wabi2b.conftest import (
     sync_wabi2b,
 )
 
-GTINS = [f"{i:014d}" for i in range(1, 26)]
 OTHER = [f"{i:014d}" for i in range(100, 110)]
-MODES = pytest.mark.parametrize("mode", ["sync", "async"])
 # how a vendor stops knowing a job: it was dropped (the simulator then answers 400 "unknown callBackCode"),
 # or its poll answers an error status once
 FORGET = pytest.mark.parametrize("forget", ["dropped", "404 on its poll"])

@@ -13,10 +13,7 @@ import pytest
 from sellerkit._core.errors import AuthenticationError, SellerkitError
 from tests.simulators.framework import ScaledClock
 from tests.simulators.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator
-from tests.wabi2b.conftest import assert_identical_file, drive
-
-GTINS = [f"{i:014d}" for i in range(1, 26)]
-MODES = pytest.mark.parametrize("mode", ["sync", "async"])
+from tests.wabi2b.conftest import GTINS, MODES, assert_identical_file, drive
 
 
 def _run(mode: str, sim: Wabi2bSimulator, clock: ScaledClock, dest: Path, **overrides: Any) -> list[object]:
