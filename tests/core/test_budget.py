@@ -100,11 +100,6 @@ def test_a_download_makes_max_restarts_plus_one_sends_without_backoff(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: transport.py SellerkitTransport.handle_request clips the timeouts to the deadline "
-    "once per request (_apply_default_timeouts before the retry loop): a retry gets the full read timeout",
-)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("how", ["option", "scope"])
 def test_a_deadline_ends_the_retries_and_clips_each_attempt(mode: str, how: str) -> None:

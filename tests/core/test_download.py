@@ -360,12 +360,6 @@ def test_each_request_is_one_transport_attempt_the_restarts_are_the_retries(
 
 # --- stream sinks ----------------------------------------------------------------------------------------
 
-STREAM_BUG = (
-    "kit bug: _core/download.py _Download._full_body calls _save_meta() for a stream sink, whose meta path "
-    "is Path('.'): every download into a stream ends in DownloadError 'could not write .: Is a directory'"
-)
-stream_bug = pytest.mark.xfail(strict=True, reason=STREAM_BUG)
-
 
 class Sink:
     """A writable that cannot seek (a socket, a pipe, a hashing writer)."""
@@ -378,7 +372,6 @@ class Sink:
         return len(chunk)
 
 
-@stream_bug
 @pytest.mark.parametrize("mode", MODES)
 def test_a_stream_receives_the_body_and_gives_a_streamed_file(mode: str, tmp_path: Path) -> None:
     sink = io.BytesIO()
@@ -389,7 +382,6 @@ def test_a_stream_receives_the_body_and_gives_a_streamed_file(mode: str, tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
-@stream_bug
 @pytest.mark.parametrize("mode", MODES)
 def test_a_stream_is_resumed_with_a_range_within_the_call(mode: str) -> None:
     seen: list[httpx.Request] = []
@@ -401,11 +393,6 @@ def test_a_stream_is_resumed_with_a_range_within_the_call(mode: str) -> None:
     assert seen[1].headers["if-range"] == '"e"'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=STREAM_BUG
-    + "; and _StreamFile.seek raises DownloadError(url=''): the message ends in a bare '— '",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_a_restart_from_zero_into_a_stream_that_cannot_seek_is_a_download_error(mode: str) -> None:
     seen: list[httpx.Request] = []
@@ -419,7 +406,6 @@ def test_a_restart_from_zero_into_a_stream_that_cannot_seek_is_a_download_error(
     assert message.endswith("— https://api.example/f.csv")  # names the download, like every DownloadError
 
 
-@stream_bug
 @pytest.mark.parametrize("mode", MODES)
 def test_a_restart_from_zero_rewinds_a_seekable_stream_to_where_it_started(mode: str) -> None:
     sink = io.BytesIO()

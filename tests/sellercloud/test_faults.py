@@ -302,12 +302,6 @@ def test_output_file_always_cut_is_a_connection_error_after_every_attempt(
     assert error.attempts == 5 == len(sim.requests.matching(method="GET", path=OUTPUT_PATH))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: _core/download.py download()/download_async() discard the part file only on "
-    "DownloadError/ApiError; the APIConnectionError raised out of restarts keeps an unresumable part "
-    "(and so Sellercloud's staging folder) in the user's folder",
-)
 def test_output_file_always_cut_leaves_nothing(
     cut_every_time: tuple[SellercloudSimulator, APIConnectionError, Path],
 ) -> None:
@@ -420,18 +414,13 @@ def test_malformed_job_json_always_is_a_typed_error(
     with pytest.raises(SellerkitError) as caught:
         dual(mode, sellercloud_sim, sim_clock, _script(tmp_path, policy=PollPolicy(max_fetch_failures=2)))
     assert isinstance(caught.value, ServerError) and caught.value.vendor == "sellercloud"
-    assert "sellercloud sent an unreadable answer" in str(caught.value)
+    assert "sellercloud sent an unreadable get queued job answer" in str(caught.value)
     assert isinstance(caught.value.__cause__, json.JSONDecodeError)  # chained once, never raised raw
     assert len(_job_gets(sellercloud_sim)) == 3  # 2 tolerated + the one raised
     assert len(_posts(sellercloud_sim)) == 1
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: ClientCore.parse (kit.py) raises the unreadable-body ServerError without the request's "
-    "method and URL (calls.readable gets only the vendor and 'answer'); the old client named the queued job",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_unreadable_job_body_error_names_the_request(
     mode: str, sellercloud_sim: SellercloudSimulator, sim_clock: ScaledClock, tmp_path: Path

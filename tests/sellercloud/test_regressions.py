@@ -232,17 +232,9 @@ def test_every_verbs_api_errors_name_sellercloud(
         "plugins",
         "logs",
         "job poll",
-        *(
-            pytest.param(
-                v,
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason="kit bug: sellercloud/_client.py _reference raises a bare SellerkitError "
-                    "(no vendor, status, method or URL) for an undocumented export answer",
-                ),
-            )
-            for v in ("export_via_plugin", "export_basic", "export_custom")
-        ),
+        "export_via_plugin",
+        "export_basic",
+        "export_custom",
     ],
 )
 def test_an_undocumented_2xx_answer_is_an_api_error_naming_sellercloud(
@@ -350,14 +342,6 @@ def test_max_wait_10_turns_the_same_throttle_into_rate_limited_error(
     assert list(tmp_path.iterdir()) == []
 
 
-UNNAMED_MAX_WAIT = pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: _core/transport.py _bounded's reason ('... longer than max_wait 10 s') reaches only the "
-    "DEBUG log; the RateLimitedError says 'Too many requests' without naming max_wait (the quota path does)",
-)
-
-
-@UNNAMED_MAX_WAIT
 @pytest.mark.parametrize("mode", MODES)
 def test_the_rate_limited_error_from_max_wait_names_the_setting(
     mode: str, sellercloud_sim: SellercloudSimulator, sim_clock: ScaledClock, tmp_path: Path

@@ -27,10 +27,6 @@ from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 
 T = TypeVar("T")
 MODES = ["sync", "async"]
-STREAM_BUG = (
-    "kit bug: _core/download.py _Download._full_body calls _save_meta() for a stream sink, whose meta path "
-    "is Path('.'): every stream_file() ends in DownloadError 'could not write .: Is a directory'"
-)
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "selsup.yaml"
 KEY = "sk-test-SECRET-4f1d2a"  # a recognisable key: tests assert it never shows up
 

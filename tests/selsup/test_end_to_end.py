@@ -20,7 +20,6 @@ from tests.selsup.conftest import (
     INTEGRATIONS,
     MODES,
     OPERATIONS,
-    STREAM_BUG,
     SpecOperation,
     aw,
     dual,
@@ -85,13 +84,6 @@ NO_FILE = [
 ]
 
 
-NO_FILE_BUG = (
-    "kit bug: _core/jobs.py JobSpec.result raises a bare SellerkitError for a finished job without a file "
-    "link (was DownloadError); `except DownloadError` around job.download() no longer catches it"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=NO_FILE_BUG)
 @pytest.mark.parametrize("mode", MODES)
 def test_downloading_a_task_that_made_no_file_is_a_download_error(
     mode: str, sim: SelsupSimulator, tmp_path: Path
@@ -120,7 +112,6 @@ def test_file_export_streams_to_a_folder_named_by_content_disposition(
     assert call.method == op.method and call.status == 200
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("op", FILES, ids=str)
 def test_file_export_streams_into_a_writable_stream(

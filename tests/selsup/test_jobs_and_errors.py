@@ -29,7 +29,7 @@ from sellerkit.selsup_api.api.file_exports import (
     download_edo_invoice,
     download_ozon_invoice,
 )
-from tests.selsup.conftest import MODES, STREAM_BUG, MakeSim, aw, dual
+from tests.selsup.conftest import MODES, MakeSim, aw, dual
 from tests.simulators.selsup import SelsupSimulator
 
 FAILURES = ["ERROR", "EXCEPTION", "INTERRUPTED", "STOPPED"]
@@ -175,17 +175,9 @@ def test_a_file_exports_own_error_is_typed_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
-RETRY_BUG = (
-    "kit bug: _core/download.py download()/download_async() send with MAX_ATTEMPTS=1 and re-raise any "
-    "ApiError, so a 500/503 on a file export (an idempotent GET) is never retried"
-)
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("status", [500, 503])
-@pytest.mark.parametrize(
-    "check", ["typed", pytest.param("retried", marks=pytest.mark.xfail(strict=True, reason=RETRY_BUG))]
-)
+@pytest.mark.parametrize("check", ["typed", "retried"])
 def test_a_file_exports_server_error(
     mode: str, status: int, check: str, sim: SelsupSimulator, tmp_path: Path
 ) -> None:
@@ -295,7 +287,6 @@ class _OneWay:
         return len(data)
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("sink", ["seekable", "one-way"])
 def test_a_dropped_stream_resumes_where_it_stopped_when_the_server_allows_ranges(
@@ -312,7 +303,6 @@ def test_a_dropped_stream_resumes_where_it_stopped_when_the_server_allows_ranges
     assert second.header("range") == "bytes=100-" and second.header("if-range")  # the rest only
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
 @pytest.mark.parametrize("mode", MODES)
 def test_without_ranges_a_dropped_stream_restarts_into_a_seekable_stream(
     mode: str, make_sim: MakeSim
@@ -328,7 +318,6 @@ def test_without_ranges_a_dropped_stream_restarts_into_a_seekable_stream(
     assert sim.requests.calls(path="/api/export/customersFile") == 2
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
 @pytest.mark.parametrize("mode", MODES)
 def test_without_ranges_a_dropped_one_way_stream_is_a_download_error(mode: str, make_sim: MakeSim) -> None:
     sim = make_sim(accept_ranges=False)

@@ -42,7 +42,7 @@ from sellerkit.selsup_api.api.file_exports import (
 )
 from sellerkit.selsup_api.api.tasks import find_task
 from sellerkit.selsup_api.models import AnalyticsField
-from tests.selsup.conftest import KEY, MODES, STREAM_BUG, aw, dual_mock
+from tests.selsup.conftest import KEY, MODES, aw, dual_mock
 
 Handler = Any
 VENDOR_FAILURE = "Не удалось сформировать файл"  # noqa: RUF001 (Cyrillic, as SelSup writes it)
@@ -428,11 +428,6 @@ def test_bad_filters_are_refused_before_any_request(
     assert (tmp_path / "taken.xlsx").read_bytes() == b"mine"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: _core/operations.py check_kind() names the tables as the verbs' names upper-cased "
-    "(operations.DOWNLOAD_FILE/START_EXPORT), which sellerkit.selsup_api.operations does not have",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_a_wrong_kind_of_operation_names_the_table_of_the_right_ones(mode: str, tmp_path: Any) -> None:
     handler = _tasks(_task())
@@ -484,7 +479,6 @@ def test_a_short_body_is_restarted_then_a_download_error(mode: str, tmp_path: An
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_BUG)
 @pytest.mark.parametrize("mode", MODES)
 def test_a_short_stream_is_restarted_then_a_download_error(mode: str) -> None:
     seen: list[httpx.Request] = []

@@ -97,13 +97,18 @@ _UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, At
 
 
 @contextmanager
-def readable(vendor: str, what: str) -> Iterator[None]:
-    """Around a generated call: a malformed 2xx body becomes a `ServerError` (transient for polling)."""
+def readable(vendor: str, what: str, response: httpx.Response | None = None) -> Iterator[None]:
+    """Around a generated call: a malformed 2xx body becomes a `ServerError` (transient for polling) that
+    names the request, when the response is given."""
     try:
         yield
     except _UNREADABLE as exc:
+        request = response.request if response is not None else None
         raise ServerError(
             f"{vendor} sent an unreadable {what} ({type(exc).__name__}: {str(exc)[:200]})",
             vendor=vendor,
-            status=200,
+            status=200 if response is None else response.status_code,
+            method=None if request is None else request.method,
+            url=None if request is None else request.url,
+            response=response,
         ) from exc

@@ -77,6 +77,10 @@ class StreamedFile:
     content_type: str | None
 
 
+class _NoRewind(Exception):
+    """A stream sink asked to go back to byte 0 that cannot."""
+
+
 class _StreamFile:
     """The caller's stream as the downloader's "part file": appends only; a restart from byte 0 rewinds it
     if it is seekable (else the download fails: bytes already handed over cannot be taken back)."""
@@ -91,10 +95,9 @@ class _StreamFile:
         if offset == self.written:
             return
         if self.start is None or offset != 0:
-            raise DownloadError(
+            raise _NoRewind(
                 f"the download restarted from byte 0 after {self.written} bytes went into a stream that "
-                "cannot seek back; download to a path (resumable) or pass a seekable stream",
-                url="",
+                "cannot seek back; download to a path (resumable) or pass a seekable stream"
             )
         self.stream.seek(self.start)  # type: ignore[attr-defined]
         self.stream.truncate()  # type: ignore[attr-defined]
@@ -382,6 +385,8 @@ class _Download:
         self._adopt(folder / numbered(name, n))
 
     def _save_meta(self) -> None:
+        if self.final is None:
+            return  # a stream sink: no part or meta file, nothing to resume in a later call
         if self.validator is None:
             self.meta.unlink(missing_ok=True)
             return
@@ -405,7 +410,10 @@ class _Download:
             self.file = cast(BinaryIO, open(self.part, mode, buffering=self.chunk_size))  # noqa: SIM115
         file = self.file
         assert file is not None
-        file.seek(self.offset)
+        try:
+            file.seek(self.offset)
+        except _NoRewind as exc:
+            raise self.error(str(exc)) from None
         file.truncate()
         if self.hashed != self.offset:
             # a part file left by an earlier run: hash it in chunks so memory stays flat
@@ -710,6 +718,10 @@ def download(
     except (DownloadError, ApiError):
         job.discard()
         raise
+    except APIConnectionError:
+        if job.validator is None:  # nothing a later call could resume: leave no part file behind
+            job.discard()
+        raise
     except OSError as exc:
         job.discard()
         raise job.error(f"could not write {job.part}: {exc}") from exc
@@ -778,6 +790,10 @@ async def download_async(
         return job.result(await _aio.to_thread(job.finish))
     except (DownloadError, ApiError):
         job.discard()
+        raise
+    except APIConnectionError:
+        if job.validator is None:  # nothing a later call could resume: leave no part file behind
+            job.discard()
         raise
     except OSError as exc:
         job.discard()

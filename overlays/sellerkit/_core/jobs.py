@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .download import DownloadResult
-from .errors import ConfigurationError, JobFailedError, SellerkitError
+from .errors import ConfigurationError, DownloadError, JobFailedError, SellerkitError
 from .files import resolve
 from .journal import Record
 from .polling import PollPolicy, Progress
@@ -80,7 +80,10 @@ class JobSpec:
     def result(self, client: Any, state: JobState) -> httpx.Request:
         """The request that fetches a finished job's file."""
         if not state.result_url:
-            raise SellerkitError(f"{client.vendor.title} job {state.reference} finished without a file link")
+            raise DownloadError(
+                f"{client.vendor.title} job {state.reference} finished without a file link",
+                url=client.base_url,
+            )
         request: httpx.Request = client.get(state.result_url)
         return request
 

@@ -174,6 +174,11 @@ class _Shared(httpx.BaseTransport, httpx.AsyncBaseTransport):
         pass
 
 
+def _words(operation: Any) -> str:
+    """`get_queued_job` → "get queued job" (an operation module named in an error)."""
+    return str(getattr(operation, "__name__", "the")).rsplit(".", 1)[-1].replace("_", " ")
+
+
 def _seen(effect: Wait, state: JobState) -> JobState:
     if effect.on_state is not None:
         effect.on_state(state)
@@ -373,15 +378,16 @@ class ClientCore:
         """A generated operation's typed answer for `response`; unexpected shapes are typed errors."""
         from .calls import readable, unwrap
 
-        with readable(self.vendor.name, "answer"):
+        what = f"{_words(operation)} answer"
+        with readable(self.vendor.name, what, response):
             detailed = operation._build_response(client=self.api, response=response)
-        return unwrap(detailed, expected, errors=self._errors)
+            return unwrap(detailed, expected, errors=self._errors)
 
     def parse_json(self, response: httpx.Response, what: str) -> Any:
         """A JSON answer the spec gives no model for; an unreadable one is a typed `ServerError`."""
         from .calls import readable
 
-        with readable(self.vendor.name, what):
+        with readable(self.vendor.name, what, response):
             return response.json()
 
     def call(self, operation: Any, expected: type[T] | None = None, **kwargs: Any) -> Steps[Any]:

@@ -41,16 +41,18 @@ def name_of(operation: object) -> str:
 
 
 def check_kind(
-    operation: object, kinds: Mapping[str, tuple[ModuleType, ...]], kind: str, package: str
+    operation: object, kinds: Mapping[str, tuple[str, tuple[ModuleType, ...]]], kind: str, package: str
 ) -> None:
-    """`ConfigurationError` unless `operation` is one of `kinds[kind]`, naming the verb for the one it is."""
-    if operation in kinds[kind]:
+    """`ConfigurationError` unless `operation` is one the verb `kind` takes; `kinds` maps each verb to the
+    name of its table in `<package>.operations` and the table itself. The message names the right verb."""
+    table, modules = kinds[kind]
+    if operation in modules:
         return
-    other = next((k for k, modules in kinds.items() if operation in modules), None)
+    other = next((verb for verb, (_, mods) in kinds.items() if operation in mods), None)
     hint = f"; use {other}() for it" if other else ""
     raise ConfigurationError(
-        f"{name_of(operation)} is not an operation {kind}() takes (pass one of "
-        f"{package}.operations.{'/'.join(sorted(k.upper() for k in kinds))}){hint}"
+        f"{name_of(operation)} is not an operation {kind}() takes (pass one of {package}.operations.{table})"
+        + hint
     )
 
 

@@ -31,8 +31,9 @@ The returned response has its body read and the typed error the transport would 
 TYPED_ERROR = "sellerkit.error"
 """Response extension: the typed error of a response returned because of `RETURN_ERRORS`."""
 MAX_ATTEMPTS = "sellerkit.max_attempts"
-"""Request extension: attempts for this request instead of the policy's (1: the caller owns the retries,
-as the downloader does with its restarts, so the two never multiply)."""
+"""Request extension: attempts after a transport error (no answer) instead of the policy's. 1: the caller
+owns those retries, as the downloader does with its restarts, so the two never multiply; retryable
+statuses (429, 503, ...) are still retried here, under the policy, before any body is read."""
 
 http_log = logging.getLogger("sellerkit.http")
 retry_log = logging.getLogger("sellerkit.retry")
@@ -70,19 +71,26 @@ class HttpSettings:
     wall_clock: Callable[[], float] = time.time
 
 
-def _apply_default_timeouts(request: httpx.Request, default: httpx.Timeout) -> None:
-    """Fill every phase the client left unlimited (generated clients default to no timeout at all), and
-    clip every phase to what is left of the call's deadline."""
+def _apply_default_timeouts(request: httpx.Request, default: httpx.Timeout) -> dict[str, float | None]:
+    """Fill every phase the client left unlimited (generated clients default to no timeout at all); the
+    result is what each attempt starts from (`_clip` fits it to the call's deadline)."""
     current = request.extensions.get("timeout") or {}
     timeouts = {
         phase: current[phase] if current.get(phase) is not None else getattr(default, phase)
         for phase in ("connect", "read", "write", "pool")
     }
+    request.extensions["timeout"] = timeouts
+    return timeouts
+
+
+def _clip(request: httpx.Request, timeouts: dict[str, float | None]) -> None:
+    """Every phase of this attempt ends by the call's deadline (a retry never gets more than is left)."""
     limit = deadline()
     if limit is not None:
         left = max(limit.remaining(), 0.001)
-        timeouts = {phase: left if value is None else min(value, left) for phase, value in timeouts.items()}
-    request.extensions["timeout"] = timeouts
+        request.extensions["timeout"] = {
+            phase: left if value is None else min(value, left) for phase, value in timeouts.items()
+        }
 
 
 class _Attempts:
@@ -91,12 +99,15 @@ class _Attempts:
     def __init__(self, facts: VendorFacts, settings: HttpSettings, request: httpx.Request) -> None:
         self.facts, self.settings, self.request = facts, settings, request
         limit = request.extensions.get(MAX_ATTEMPTS)
-        policy = settings.retry
-        self.policy = policy if limit is None else replace(policy, max_attempts=max(1, int(limit)))
+        self.policy = settings.retry
+        self.error_policy = (
+            self.policy if limit is None else replace(self.policy, max_attempts=max(1, int(limit)))
+        )
         flag = request.extensions.get(JOB_CREATING)
         self.job_creating = bool(flag) if flag is not None else facts.is_job_creating(request)
         self.attempt = 0
         self.waited = 0.0
+        self.refused: str | None = None  # why a wait the server asked for was not taken (max_wait)
 
     def after_error(self, error: httpx.TransportError) -> float | None:
         """Seconds to wait before re-sending after a transport error, or None to give up."""
@@ -126,7 +137,7 @@ class _Attempts:
 
     def _decide(self, outcome: str, **outcome_fields: Any) -> float | None:
         decision = explain(
-            self.policy,
+            self.error_policy if outcome_fields.get("error") is not None else self.policy,
             attempt=self.attempt,
             waited=self.waited,
             method=self.request.method,
@@ -164,7 +175,8 @@ class _Attempts:
             return decision
         max_wait = self.settings.max_wait
         if max_wait is not None and wait > max_wait:
-            return Decision(None, f"{decision.reason} {wait:.1f} s is longer than max_wait {max_wait:g} s")
+            self.refused = f"the {decision.reason} wait of {wait:.0f} s is longer than max_wait={max_wait:g}"
+            return Decision(None, self.refused)
         limit = deadline()
         if limit is not None and wait >= limit.remaining():
             return Decision(
@@ -304,7 +316,7 @@ class SellerkitTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request`, retrying per the policy; responses below 400 come back unread."""
-        _apply_default_timeouts(request, self._settings.timeout)
+        timeouts = _apply_default_timeouts(request, self._settings.timeout)
         attempts = _Attempts(self._facts, self._settings, request)
         while True:
             # each attempt holds its quota slot from before sending until its response (or error) arrived
@@ -315,6 +327,7 @@ class SellerkitTransport(httpx.BaseTransport):
                 else 0.0
             )
             attempts.attempt += 1
+            _clip(request, timeouts)
             try:
                 response = self._inner.handle_request(request)
             except httpx.TransportError as exc:
@@ -336,6 +349,8 @@ class SellerkitTransport(httpx.BaseTransport):
                 if wait is None:
                     if response.status_code in request.extensions.get(RETURN_ERRORS, ()):
                         return _returned(request, response, head, error)
+                    if attempts.refused:
+                        error.message = f"{error.message} ({attempts.refused})"
                     raise error
             finally:
                 if limiter is not None:
@@ -355,7 +370,7 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request`, retrying per the policy; responses below 400 come back unread."""
-        _apply_default_timeouts(request, self._settings.timeout)
+        timeouts = _apply_default_timeouts(request, self._settings.timeout)
         attempts = _Attempts(self._facts, self._settings, request)
         while True:
             limiter = self._settings.limiter
@@ -365,6 +380,7 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
                 else 0.0
             )
             attempts.attempt += 1
+            _clip(request, timeouts)
             try:
                 response = await self._inner.handle_async_request(request)
             except httpx.TransportError as exc:
@@ -386,6 +402,8 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
                 if wait is None:
                     if response.status_code in request.extensions.get(RETURN_ERRORS, ()):
                         return _returned(request, response, head, error)
+                    if attempts.refused:
+                        error.message = f"{error.message} ({attempts.refused})"
                     raise error
             finally:
                 if limiter is not None:

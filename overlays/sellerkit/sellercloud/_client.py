@@ -16,7 +16,7 @@ from typing import Any, Literal, Unpack
 import httpx
 
 from sellerkit._core.auth import Credentials, TokenAuth, TokenEndpoint
-from sellerkit._core.errors import ConfigurationError, SellerkitError
+from sellerkit._core.errors import ConfigurationError, SellerkitError, ServerError
 from sellerkit._core.jobs import JobState, unknown
 from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClient
 from sellerkit._core.steps import Send, Steps, starts_job, verb
@@ -88,15 +88,26 @@ def _product_ids(product_ids: Iterable[str]) -> list[str]:
     return ids
 
 
-def _reference(parsed: object) -> JobState:
+def _reference(parsed: object, response: httpx.Response) -> JobState:
     """The job an export answer names: a queued job link (string or object), or the file inline."""
     if isinstance(parsed, FileContent):
         return inline_state(parsed)
-    if isinstance(parsed, QueuedJobLinkResponse):
-        return unknown(job_id(parsed.queued_job_link))
-    if isinstance(parsed, str):
-        return unknown(job_id(parsed))
-    raise SellerkitError(f"unexpected Sellercloud export answer {type(parsed).__name__}")
+    link = parsed.queued_job_link if isinstance(parsed, QueuedJobLinkResponse) else parsed
+    if isinstance(link, str):
+        try:
+            return unknown(job_id(link))
+        except SellerkitError as exc:
+            problem = str(exc)
+    else:
+        problem = f"an export answer of type {type(parsed).__name__}, neither a job link nor a file"
+    raise ServerError(
+        f"Sellercloud sent {problem} (the job may exist: see the Queued Jobs page)",
+        vendor=_facts.VENDOR,
+        status=response.status_code,
+        method=response.request.method,
+        url=response.request.url,
+        response=response,
+    )
 
 
 class SellercloudCore(ClientCore):
@@ -149,7 +160,7 @@ class SellercloudCore(ClientCore):
     def _export(self, operation: Any, body: Any, fresh: bool) -> Steps[JobState]:
         def begin() -> Steps[JobState]:
             response = yield Send(self.request(operation, body=body))
-            return _reference(self.parse(operation, response))
+            return _reference(self.parse(operation, response), response)
 
         return (yield from self.start_job(operation.__name__, body.to_dict(), begin, fresh=fresh))
 

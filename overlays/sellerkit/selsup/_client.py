@@ -35,9 +35,9 @@ from . import _facts
 from ._vendor import VENDOR, started
 
 Dest = str | PathLike[str]
-_KINDS: Mapping[str, tuple[ModuleType, ...]] = {
-    "start_export": BACKGROUND_EXPORTS,
-    "download_file": FILE_EXPORTS,
+_KINDS: Mapping[str, tuple[str, tuple[ModuleType, ...]]] = {
+    "start_export": ("BACKGROUND_EXPORTS", BACKGROUND_EXPORTS),
+    "download_file": ("FILE_EXPORTS", FILE_EXPORTS),
 }
 
 
