@@ -116,10 +116,11 @@ def submit_and_download(
     return drive(mode, sim, clock, script_async, **overrides)  # type: ignore[no-any-return]
 
 
-def kit_bug(reason: str) -> pytest.MarkDecorator:
+def kit_bug(reason: str, raises: type[BaseException] = AssertionError) -> pytest.MarkDecorator:
     """A test of wanted behaviour that fails because of a bug in the kit or an overlay (reported, fixed by
-    the overlays' owner): a strict xfail, so the fix turns it into a failure until the mark is dropped."""
-    return pytest.mark.xfail(strict=True, reason=f"kit bug: {reason}")
+    the overlays' owner): a strict xfail, so the fix turns it into a failure until the mark is dropped;
+    only the bug's own failure (`raises`) counts as expected, any other error fails the test."""
+    return pytest.mark.xfail(strict=True, raises=raises, reason=f"kit bug: {reason}")
 
 
 class Crash(Exception):

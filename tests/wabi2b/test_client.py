@@ -205,7 +205,8 @@ def test_a_credential_of_the_wrong_type_or_shape_is_a_configuration_error(
 @MODES
 @kit_bug(
     "_core/vendor.py _checked returns a callable credential unchecked, so a JWT callable "
-    "returning 'Bearer …' is sent and answered 401 instead of a local ConfigurationError naming jwt"
+    "returning 'Bearer …' is sent and answered 401 instead of a local ConfigurationError naming jwt",
+    raises=AuthenticationError,
 )
 def test_a_jwt_callable_returning_bearer_is_caught_before_sending(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
