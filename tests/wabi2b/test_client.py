@@ -42,7 +42,6 @@ from tests.wabi2b.conftest import (
     crash_on,
     created_jobs,
     drive,
-    kit_bug,
     sha256_of,
     sync_wabi2b,
 )
@@ -203,11 +202,6 @@ def test_a_credential_of_the_wrong_type_or_shape_is_a_configuration_error(
 
 
 @MODES
-@kit_bug(
-    "_core/vendor.py _checked returns a callable credential unchecked, so a JWT callable "
-    "returning 'Bearer …' is sent and answered 401 instead of a local ConfigurationError naming jwt",
-    raises=AuthenticationError,
-)
 def test_a_jwt_callable_returning_bearer_is_caught_before_sending(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
@@ -333,7 +327,6 @@ def test_crash_after_submit_resumes_without_a_new_post(
 
 
 @MODES
-@kit_bug("Wabi2bCore.bulk_download reports stage 'submitted' for a job adopted from the journal")
 def test_a_resumed_run_reports_no_submit_for_the_adopted_job(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
@@ -347,10 +340,6 @@ def test_a_resumed_run_reports_no_submit_for_the_adopted_job(
 
 
 @MODES
-@kit_bug(
-    "Wabi2bCore._fetch_chunk names the file with free_name(), which skips a name whose "
-    "part file exists, so the re-run downloads from byte 0 to 'wabi2b-<code> (1).json' and leaves the part"
-)
 def test_crash_mid_download_resumes_the_part_file(
     mode: str, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:
@@ -491,10 +480,6 @@ def test_api_is_the_generated_client_and_works_with_generated_functions(
 
 
 @MODES
-@kit_bug(
-    "wabi2b/_plan.py validate_gtins warns with stacklevel=4, which on the kit's verb "
-    "drivers lands in sellerkit/_core/steps.py instead of the caller's line"
-)
 def test_duplicate_warning_points_at_the_callers_line(
     mode: str, wabi2b_sim: Wabi2bSimulator, sim_clock: ScaledClock, tmp_path: Path
 ) -> None:

@@ -71,9 +71,9 @@ def numbered(name: str, n: int) -> str:
 
 
 def free_name(folder: Path, name: str) -> Path:
-    """`folder/name`, or the first free `name (n)`."""
+    """`folder/name`, or the first `name (n)` no complete file has (a part file there is resumed)."""
     n = 0
-    while (folder / numbered(name, n)).exists() or (folder / (numbered(name, n) + PART_SUFFIX)).exists():
+    while (folder / numbered(name, n)).exists():
         n += 1
     return folder / numbered(name, n)
 

@@ -21,8 +21,10 @@ An exception raised while performing an effect is thrown into the generator (it 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 import httpx
@@ -264,3 +266,15 @@ class operation_into(_Verb[..., T], Generic[D, T]):
         @overload
         def __get__(self, obj: AsyncClient, owner: type) -> OperationInto[D, Awaitable[T]]: ...
         def __get__(self, obj: object, owner: type) -> Any: ...
+
+
+_PACKAGE = str(Path(__file__).resolve().parent.parent)  # overlays/sellerkit (or site-packages/sellerkit)
+
+
+def user_stacklevel() -> int:
+    """The `warnings.warn` stacklevel of the first frame outside sellerkit: a warning points at the caller's
+    line however many driver frames lie between (Python 3.12's `skip_file_prefixes`, by hand for 3.11)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -91,7 +91,14 @@ def _checked(vendor: Vendor, spec: Credential, value: object) -> Secret | Callab
     if isinstance(value, Secret):
         value = value.get()
     if callable(value) and spec.may_be_callable:
-        return value
+        source = value
+
+        def checked() -> str:  # every value the callable returns gets the same checks, before it is sent
+            fresh = _checked(vendor, replace(spec, may_be_callable=False), source())
+            assert isinstance(fresh, Secret)
+            return fresh.get()
+
+        return checked
     if not isinstance(value, str):
         kinds = "a str or a callable returning one" if spec.may_be_callable else "a str"
         raise ConfigurationError(

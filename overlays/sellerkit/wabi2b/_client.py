@@ -21,7 +21,7 @@ from sellerkit._core.auth import HeaderAuth
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError, JobFailedError
 from sellerkit._core.files import Target, free_name
-from sellerkit._core.jobs import JobState, unknown
+from sellerkit._core.jobs import UNKNOWN, JobState, unknown
 from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClient
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.steps import Emit, Emits, Offload, Send, Steps, Wait, iterates, starts_job
@@ -39,13 +39,17 @@ JwtSource = str | Callable[[], str]
 Format = Literal["json", "csv"]
 
 
+Stage = Literal["submitted", "adopted", "waiting", "downloading", "downloaded", "reused"]
+"""`adopted`: the job an earlier identical run started (the journal); `reused`: its file, already here."""
+
+
 @dataclass(frozen=True)
 class BulkProgress:
     """Where a bulk download is: which chunk, what stage, and the job's or the download's progress."""
 
     chunk: int
     chunks: int
-    stage: Literal["submitted", "waiting", "downloading", "downloaded", "reused"]
+    stage: Stage
     status: str | None = None
     bytes_done: int | None = None
     bytes_total: int | None = None
@@ -161,7 +165,9 @@ class Wabi2bCore(ClientCore):
                 started[i] = yield from self._submit(piece, file_format, fresh)
                 state.chunks[i].reference = started[i].reference
                 yield Offload(state.save)
-                report(BulkProgress(i, len(pieces), "submitted"))
+                # a job adopted from the journal was fetched already; a new one has not been yet
+                stage: Stage = "adopted" if started[i].status != UNKNOWN else "submitted"
+                report(BulkProgress(i, len(pieces), stage))
         for i in range(len(pieces)):
             path = yield Offload(partial(state.done_file, i))
             if path is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sellerkit._core.errors import ConfigurationError
 from sellerkit._core.files import write_atomically
+from sellerkit._core.steps import user_stacklevel
 
 from ._facts import FORMATS, GTIN_LENGTH, MAX_GTINS_PER_REQUEST
 
@@ -48,7 +49,7 @@ def validate_gtins(gtins: Iterable[str]) -> list[str]:
         warnings.warn(
             f"{total - len(seen)} duplicate GTIN(s) removed; requesting {len(seen)} unique GTINs",
             DuplicateGtinWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return list(seen)
 
