@@ -64,8 +64,10 @@ release: setup
 	$(PY) -m publisher release $(VENDOR)
 
 # the generated TypeScript client drives each vendor's documented flow against the simulators (node:test + tsx)
+# (tsc first: a spec change that breaks the generated types breaks the flows' types)
 ts-test: publish
-	node_modules/.bin/tsx --test tests/ts/*.test.ts
+	node_modules/.bin/tsc -p tests/ts
+	node_modules/.bin/tsx --test --test-reporter=spec tests/ts/*.test.ts
 
 # Prism serving the docs' examples for one spec on 127.0.0.1 (see README "For other teams")
 PORT ?= 4010

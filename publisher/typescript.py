@@ -66,7 +66,7 @@ def _schemes(spec: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def enums_ts(spec: dict[str, Any], header: str) -> str:
-    lines = [header, 'import type { components } from "./schema";', ""]
+    lines = [header, 'import type { components } from "./schema.js";', ""]
     for name, schema in spec.get("components", {}).get("schemas", {}).items():
         names = schema.get("x-enum-varnames")
         if not names:
@@ -100,10 +100,10 @@ def client_ts(vendor: str, spec: dict[str, Any], header: str) -> str:
     )
     return f"""{header}
 import createClient, {{ type Client, type ClientOptions, type Middleware }} from "openapi-fetch";
-import type {{ paths }} from "./schema";
+import type {{ paths }} from "./schema.js";
 
-export type {{ components, operations, paths }} from "./schema";
-export * from "./enums";
+export type {{ components, operations, paths }} from "./schema.js";
+export * from "./enums.js";
 
 /** The spec's servers (real vendor hosts); point `baseUrl` at a simulator or a Prism mock instead. */
 export const SERVERS = {_js(servers)} as const;
@@ -198,8 +198,9 @@ def package_json(vendor: str, version: str) -> str:
 TSCONFIG = {
     "compilerOptions": {
         "target": "ES2022",
-        "module": "ESNext",
-        "moduleResolution": "Bundler",
+        # NodeNext: the strictest resolution (explicit .js extensions), which bundlers accept too
+        "module": "NodeNext",
+        "moduleResolution": "NodeNext",
         "lib": ["ES2022", "DOM"],
         "strict": True,
         "exactOptionalPropertyTypes": True,
