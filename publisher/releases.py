@@ -13,6 +13,7 @@ with optic (`optic diff base head --check`, the breaking-changes standard) and r
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -27,7 +28,9 @@ from generator.config import canonical_json
 from .tools import PROVENANCE_KEY, RELEASES, PublishError, node
 
 _FINDING = re.compile(r"^\s*x \[(?P<rule>[^\]]+)\] (?P<message>.+?)(?: This is a breaking change\.)?\s*$")
-_OPERATION = re.compile(r"^[x✓-]?\s*(?P<op>(?:GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS|TRACE) \S+?):? ")
+_OPERATION = re.compile(
+    r"^[x✔]\s+(?P<op>(?:GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS|TRACE) \S+?):\s*(?P<change>added|removed)?\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -87,28 +90,44 @@ def comparable(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def optic_diff(base: dict[str, Any], head: dict[str, Any]) -> Diff:
-    """optic's breaking findings (text output, the only one carrying the checks) and changed operations
-    (its --json output)."""
+    """optic's classification of every change from `base` to `head`."""
+    # optic waives its breaking-change rules when info.version's major grows; the same version on both
+    # sides makes it classify every change, and `judge` applies the version rule itself
+    head_same = comparable(head) | {"info": head.get("info", {}) | {"version": base["info"]["version"]}}
+    return _optic_diff(json.dumps(comparable(base), sort_keys=True), json.dumps(head_same, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _optic_diff(base_text: str, head_text: str) -> Diff:
+    """One `optic diff --check` run, parsed from its text report: the JSON report (`--json`) lists changed
+    operations but not the checks' findings. Cached: a pure function of the two documents."""
     with tempfile.TemporaryDirectory(prefix="sellerkit-optic-") as tmp:
         base_file, head_file = Path(tmp) / "base.json", Path(tmp) / "head.json"
-        base_file.write_text(json.dumps(comparable(base)), encoding="utf-8")
-        head_file.write_text(json.dumps(comparable(head)), encoding="utf-8")
-        checked = node("optic", "diff", str(base_file), str(head_file), "--check", cwd=Path(tmp), check=False)
-        listed = node("optic", "diff", str(base_file), str(head_file), "--json", cwd=Path(tmp), check=False)
+        base_file.write_text(base_text, encoding="utf-8")
+        head_file.write_text(head_text, encoding="utf-8")
+        proc = node("optic", "diff", str(base_file), str(head_file), "--check", cwd=Path(tmp), check=False)
     diff = Diff()
     operation = "(spec)"
-    for line in checked.stdout.splitlines():
+    context: list[tuple[int, str]] = []  # (indent, "response 200") of the nested "- ...:" lines above
+    for line in proc.stdout.splitlines():
+        indent = len(line) - len(line.lstrip())
+        text = line.strip()
         if m := _OPERATION.match(line):
-            operation = m.group("op")
+            operation, context = m.group("op"), []
+            if m.group("change"):
+                diff.changes.append(f"{operation}: {m.group('change')}")
         elif m := _FINDING.match(line):
             diff.breaking.append(f"{operation}: {m.group('message')} [{m.group('rule')}]")
-    if checked.returncode not in (0, 1) or (checked.returncode == 1 and not diff.breaking):
-        raise PublishError(f"optic diff failed ({checked.returncode}):\n{checked.stdout}{checked.stderr}")
-    try:
-        listed_ops = json.loads(listed.stdout).get("operations", [])
-    except json.JSONDecodeError as exc:
-        raise PublishError(f"optic diff --json: {exc}:\n{listed.stdout[:500]}{listed.stderr}") from exc
-    diff.changes = [f"{op['name']}: {op['change']}" for op in listed_ops]
+        elif text.startswith("- "):
+            context = [(i, c) for i, c in context if i < indent]
+            item = text[2:]
+            if item.endswith(":"):
+                context.append((indent, item.rstrip(":").strip()))
+            elif item.endswith((" added", " removed", " changed", ": added", ": removed", ": changed")):
+                where = " ".join(c for _, c in context)
+                diff.changes.append(f"{operation}: {where + ' ' if where else ''}{item}")
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and not diff.breaking):
+        raise PublishError(f"optic diff failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
     return diff
 
 
@@ -152,6 +171,8 @@ def changelog(verdicts: list[Verdict]) -> str:
         if not v.changed:
             out += ["No change since that release.", ""]
             continue
+        # optic reports each change once as a change and, when a check fails on it, once as a finding;
+        # operations with a finding are listed under Breaking only
         breaking_ops = {line.split(": ", 1)[0] for line in v.diff.breaking}
         additive = [c for c in v.diff.changes if c.split(": ", 1)[0] not in breaking_ops]
         out += ["### Breaking", ""]
