@@ -105,5 +105,4 @@ def publish(out: Path = DIST, steps: tuple[str, ...] = STEPS) -> list[str]:
         )
     if "changelog" in steps:
         (out / "CHANGELOG.md").write_text(releases.changelog(verdicts), encoding="utf-8")
-    shutil.rmtree(out / ".work", ignore_errors=True)
     return summary

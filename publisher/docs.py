@@ -73,7 +73,10 @@ def remote_references(text: str, spec_strings: Iterable[str]) -> list[str]:
     """Everything in an HTML page that could reach the network; empty means it works offline."""
     problems: list[str] = []
     tags = _Tags()
-    tags.feed(text)
+    try:
+        tags.feed(text)
+    except AssertionError as exc:  # html.parser's way of refusing markup: fail closed
+        problems.append(f"unparseable HTML: {exc}")
     problems += [f"loads {load}" for load in tags.loads if re.search(r"(?:https?:)?//", html.unescape(load))]
     problems += [f"CSS import: {m.group(0)}" for m in re.finditer(r"@import\s+[^;]{0,80}", text)]
     problems += [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,10 +80,10 @@ def rel(path: Path) -> str:
 
 def bundle(source: Path) -> dict[str, Any]:
     """The self-contained JSON bundle of a spec, as Redocly writes it (our specs have no external refs)."""
-    out = DIST / ".work" / f"{source.stem}.bundle.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    node("redocly", "bundle", str(source), "--ext", "json", "-o", str(out))
-    data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="sellerkit-bundle-") as tmp:
+        out = Path(tmp) / f"{source.stem}.json"
+        node("redocly", "bundle", str(source), "--ext", "json", "-o", str(out))
+        data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return data
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from publisher import releases
-from publisher.tools import RELEASES
+from publisher.tools import RELEASES, PublishError
 
 Spec = dict[str, Any]
 VENDOR = "sellercloud"
@@ -154,10 +154,10 @@ def test_the_last_release_is_the_highest_version(tmp_path: Path) -> None:
 def test_record_refuses_a_released_version_and_a_breaking_minor(tmp_path: Path) -> None:
     release = _release(tmp_path)
     same = _variant(release, "0.2.0", lambda _: None)
-    with pytest.raises(releases.PublishError, match="already released"):
+    with pytest.raises(PublishError, match="already released"):
         releases.record(VENDOR, same, tmp_path)
     broken = _variant(release, "0.3.0", remove_operation)
-    with pytest.raises(releases.PublishError, match="major bump"):
+    with pytest.raises(PublishError, match="major bump"):
         releases.record(VENDOR, broken, tmp_path)
     assert not (tmp_path / VENDOR / "0.3.0.json").exists()
     additive = _variant(release, "0.3.0", add_operation)
@@ -179,7 +179,12 @@ def test_the_committed_specs_pass_the_gate_against_their_releases() -> None:
 
 def test_the_changelog_classifies_changes(tmp_path: Path) -> None:
     release = _release(tmp_path)
-    head = _variant(release, "1.0.0", lambda s: (remove_operation(s), add_operation(s)))
+
+    def remove_and_add(spec: Spec) -> None:
+        remove_operation(spec)
+        add_operation(spec)
+
+    head = _variant(release, "1.0.0", remove_and_add)
     text = releases.changelog([releases.judge(VENDOR, head, release)])
     breaking, additive = text.split("### Breaking", 1)[1].split("### Non-breaking", 1)
     assert "PUT /api/QueuedJobs/Cancel" in breaking and "cannot remove an operation" in breaking
