@@ -73,6 +73,7 @@ ts-test: publish
 PORT ?= 4010
 mock: setup
 	@test -n "$(VENDOR)" || { echo "usage: make mock VENDOR=wabi2b [PORT=4010]" >&2; exit 2; }
+	@echo "paths at the root (no /v1, /rest); 'Prefer: example=NAME' or 'Prefer: code=429' picks an answer"
 	node_modules/.bin/prism mock specs/$(VENDOR).yaml -h 127.0.0.1 -p $(PORT)
 
 # starts the vendor simulators on 127.0.0.1 and runs real exports through sellerkit against them
