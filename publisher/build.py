@@ -62,6 +62,8 @@ def build_python(out: Path) -> None:
 
 def publish(out: Path = DIST, steps: tuple[str, ...] = STEPS) -> list[str]:
     """Builds the requested steps into `out`; returns one summary line per artefact family."""
+    if set(steps) == set(STEPS):
+        shutil.rmtree(out, ignore_errors=True)  # a full build leaves nothing stale (e.g. a renamed vendor)
     out.mkdir(parents=True, exist_ok=True)
     summary: list[str] = []
     rows: list[dict[str, Any]] = []

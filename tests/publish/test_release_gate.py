@@ -167,13 +167,13 @@ def test_record_refuses_a_released_version_and_a_breaking_minor(tmp_path: Path) 
 
 
 def test_the_committed_specs_pass_the_gate_against_their_releases() -> None:
-    """What `make release-gate` checks, here with a verdict per vendor."""
+    """What `make release-gate` checks, here with a verdict per vendor (a vendor that joins later passes
+    as unreleased until its first `make release`)."""
     from publisher.build import published_bundle
     from publisher.tools import specs
 
     for spec in specs():
         verdict = releases.judge(spec.vendor, published_bundle(spec), releases.last_release(spec.vendor))
-        assert verdict.release is not None, f"{spec.vendor} has never been released"
         assert verdict.ok, verdict.problems
 
 
