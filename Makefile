@@ -9,8 +9,9 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 export npm_config_loglevel := error
 export npm_config_fund := false
 export npm_config_audit := false
+export OPTIC_TELEMETRY_LEVEL := off
 
-.PHONY: setup generate check gates lint typecheck pytest test demo bench clean
+.PHONY: setup generate check gates lint typecheck pytest test demo bench clean publish release-gate release ts-test mock
 
 # Idempotent: reinstalls only when pyproject.toml / package-lock.json changed since the last install.
 setup: $(VENV)/.installed node_modules/.installed
@@ -41,13 +42,39 @@ lint: setup
 typecheck: setup
 	# both halves of the namespace by path: `mypy -p sellerkit` would only see the first one on mypy_path
 	$(VENV)/bin/mypy generated/sellerkit overlays/sellerkit
-	$(VENV)/bin/mypy generator tests bench demo
+	$(VENV)/bin/mypy generator tests bench demo publisher
 
 # pytest exits 5 when it collects nothing; make treats that (like any non-zero code) as a failure
 pytest: setup
 	$(VENV)/bin/pytest -q
 
-test: setup check gates lint typecheck pytest
+test: setup check gates lint typecheck pytest release-gate ts-test
+
+# dist/: spec bundles, offline HTML reference, TypeScript client (tsc --strict), Python wheel + sdist, changelog
+publish: setup
+	$(PY) -m publisher build
+
+# every spec against its last release (specs/releases/): a change needs a bump, a breaking one a major bump
+release-gate: setup
+	$(PY) -m publisher gate
+
+# record the current spec of VENDOR as a release: writes specs/releases/$(VENDOR)/<info.version>.json to commit
+release: setup
+	@test -n "$(VENDOR)" || { echo "usage: make release VENDOR=wabi2b" >&2; exit 2; }
+	$(PY) -m publisher release $(VENDOR)
+
+# the generated TypeScript client drives each vendor's documented flow against the simulators (node:test + tsx)
+# (tsc first: a spec change that breaks the generated types breaks the flows' types)
+ts-test: publish
+	node_modules/.bin/tsc -p tests/ts
+	node_modules/.bin/tsx --test --test-reporter=spec tests/ts/*.test.ts
+
+# Prism serving the docs' examples for one spec on 127.0.0.1 (see README "For other teams")
+PORT ?= 4010
+mock: setup
+	@test -n "$(VENDOR)" || { echo "usage: make mock VENDOR=wabi2b [PORT=4010]" >&2; exit 2; }
+	@echo "paths at the root (no /v1, /rest); 'Prefer: example=NAME' or 'Prefer: code=429' picks an answer"
+	node_modules/.bin/prism mock specs/$(VENDOR).yaml -h 127.0.0.1 -p $(PORT)
 
 # starts the vendor simulators on 127.0.0.1 and runs real exports through sellerkit against them
 demo: setup
@@ -57,4 +84,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache dist
