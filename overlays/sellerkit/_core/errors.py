@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Self, cast
 
 import httpx
 
@@ -68,6 +68,20 @@ class ApiError(SellerkitError):
         self.url = None if url is None else redact_url(url)
         self.body = body
         self.response = response
+
+    @classmethod
+    def about(cls, message: str, *, vendor: str, response: httpx.Response, **fields: Any) -> Self:
+        """An error about `response` (a 2xx the client could not use): its status, method, URL, itself."""
+        request = response.request
+        return cls(
+            message,
+            vendor=vendor,
+            status=response.status_code,
+            method=request.method,
+            url=request.url,
+            response=response,
+            **fields,
+        )
 
     @property
     def status(self) -> int:

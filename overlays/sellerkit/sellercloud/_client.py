@@ -100,14 +100,8 @@ def _reference(parsed: object, response: httpx.Response) -> JobState:
             problem = str(exc)
     else:
         problem = f"an export answer of type {type(parsed).__name__}, neither a job link nor a file"
-    raise ServerError(
-        f"Sellercloud sent {problem} (the job may exist: see the Queued Jobs page)",
-        vendor=_facts.VENDOR,
-        status=response.status_code,
-        method=response.request.method,
-        url=response.request.url,
-        response=response,
-    )
+    message = f"Sellercloud sent {problem} (the job may exist: see the Queued Jobs page)"
+    raise ServerError.about(message, vendor=_facts.VENDOR, response=response)
 
 
 class SellercloudCore(ClientCore):

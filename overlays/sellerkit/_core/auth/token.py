@@ -335,13 +335,11 @@ class TokenAuth(httpx.Auth):
         try:
             tokens = self._endpoint.parse(response, now)
         except (ValueError, TypeError, KeyError) as exc:
-            raise ApiError(
-                f"unusable {self.vendor} token response: {exc}",
-                vendor=self.vendor,
-                status=response.status_code,
-                method=response.request.method,
-                url=response.request.url,
-            ) from None
+            error = ApiError.about(
+                f"unusable {self.vendor} token response: {exc}", vendor=self.vendor, response=response
+            )
+            error.response = None  # its body may hold tokens: keep it out of the exception
+            raise error from None
         if tokens.refresh_token is None and previous is not None and previous.refresh_token is not None:
             # a server that does not rotate keeps the old refresh token valid
             tokens = replace(
