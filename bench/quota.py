@@ -76,7 +76,10 @@ def run() -> dict[str, float]:
         # the process-wide limiter of this (fresh) credential, on the simulator's clock
         limiter = shared_limiter(VENDOR.name, sim.api_key, VENDOR.quotas, clock=clock.now, sleep=clock.sleep)
         with use_runtime(clock=clock.now, wall_clock=clock.now, sleep=clock.sleep, limiter=limiter):
-            client = Wabi2bClient(sim.mint_jwt(30 * 86_400), sim.api_key, base_url=sim.base_url)
+            # a simulated day of exports at the full quota: the 24-hour window is waited out, not refused
+            client = Wabi2bClient(
+                sim.mint_jwt(30 * 86_400), sim.api_key, base_url=sim.base_url, max_wait=86_400.0
+            )
         with client:
             jobs = [client.submit(gtins[i : i + 10_000]) for i in range(0, GTINS, 10_000)]
             states = [job.wait(policy) for job in jobs]

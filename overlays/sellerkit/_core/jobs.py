@@ -140,7 +140,8 @@ class _Handle:
         return self._state.terminal
 
     def _record(self, state: JobState) -> JobState:
-        self._state = replace(state, record=state.record or self._state.record)
+        kept = self._state.record
+        self._state = state if state.record is not None or kept is None else replace(state, record=kept)
         return self._state
 
     def _refresh_steps(self) -> Steps[JobState]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -47,12 +48,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("sellerkit")
 T = TypeVar("T")
 
-try:
-    from importlib.metadata import version as _version
 
-    VERSION = _version("sellerkit")
-except Exception:  # running from a source tree that was never installed
-    VERSION = "0+unknown"
+@functools.cache
+def version() -> str:
+    """sellerkit's installed version (read on first use: importlib.metadata costs ~12 ms to import)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("sellerkit")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 
 class ClientOptions(TypedDict, total=False):
@@ -241,7 +247,7 @@ class ClientCore:
         if not isinstance(headers, Mapping):
             raise ConfigurationError("default_headers must be a mapping of header names to values")
         self.default_headers: dict[str, str] = {
-            "User-Agent": f"sellerkit/{VERSION} ({vendor.name})",
+            "User-Agent": f"sellerkit/{version()} ({vendor.name})",
             **{str(k): str(v) for k, v in headers.items()},
         }
         quotas = tuple(options.get("quotas", vendor.quotas))
@@ -485,19 +491,24 @@ class SyncClient(ClientCore):
 
     def run(self, steps: Steps[T]) -> T:
         """Perform a verb's effects until it returns (under the client's deadline)."""
+        if self.deadline is None:
+            return self._drive(steps)
         with deadline_scope(self.deadline, self._runtime.clock):
-            value: Any = None
-            error: BaseException | None = None
-            while True:
-                try:
-                    effect = steps.send(value) if error is None else steps.throw(error)
-                except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
-                value, error = None, None
-                try:
-                    value = self._perform(effect)
-                except Exception as exc:
-                    error = exc
+            return self._drive(steps)
+
+    def _drive(self, steps: Steps[T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = steps.send(value) if error is None else steps.throw(error)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            value, error = None, None
+            try:
+                value = self._perform(effect)
+            except Exception as exc:
+                error = exc
 
     def iterate(self, steps: Steps[Any]) -> Iterator[Any]:
         """Run an iterator verb: its checks now, its effects as the caller iterates."""
@@ -603,19 +614,24 @@ class AsyncClient(ClientCore):
 
     async def run(self, steps: Steps[T]) -> T:
         """Perform a verb's effects until it returns (under the client's deadline)."""
+        if self.deadline is None:
+            return await self._drive(steps)
         with deadline_scope(self.deadline, self._runtime.clock):
-            value: Any = None
-            error: BaseException | None = None
-            while True:
-                try:
-                    effect = steps.send(value) if error is None else steps.throw(error)
-                except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
-                value, error = None, None
-                try:
-                    value = await self._perform(effect)
-                except Exception as exc:
-                    error = exc
+            return await self._drive(steps)
+
+    async def _drive(self, steps: Steps[T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = steps.send(value) if error is None else steps.throw(error)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            value, error = None, None
+            try:
+                value = await self._perform(effect)
+            except Exception as exc:
+                error = exc
 
     def iterate(self, steps: Steps[Any]) -> AsyncIterator[Any]:
         """Run an iterator verb: its checks now, its effects as the caller iterates."""

@@ -56,13 +56,13 @@ def use_runtime(**hooks: Any) -> Iterator[Runtime]:
         _RUNTIME.reset(token)
 
 
-@dataclass(frozen=True)
 class Deadline:
     """The moment (on `clock`) by which a high-level call must end."""
 
-    at: float
-    seconds: float
-    clock: Callable[[], float]
+    __slots__ = ("at", "clock", "seconds")
+
+    def __init__(self, at: float, seconds: float, clock: Callable[[], float]) -> None:
+        self.at, self.seconds, self.clock = at, seconds, clock
 
     def remaining(self) -> float:
         return self.at - self.clock()

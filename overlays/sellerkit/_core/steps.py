@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
@@ -45,46 +44,65 @@ T = TypeVar("T")
 ByteProgress = Callable[[int, int | None], object]
 
 
-@dataclass(frozen=True)
+# Effects are plain slotted classes, not dataclasses: ~0.5 ms less import time each, and they are only
+# ever built by verbs and read by the two drivers.
+
+
 class Send:
     """Send a request through the client (auth, quota, retries, typed errors); → the read `httpx.Response`."""
 
-    request: httpx.Request
+    __slots__ = ("request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.request = request
 
 
-@dataclass(frozen=True)
 class Download:
-    """Stream a request's body to a resolved destination; → `DownloadResult`."""
+    """Stream a request's body to a resolved destination or a stream; → `DownloadResult` / `StreamedFile`."""
 
-    request: httpx.Request
-    target: Target | Writable
-    on_progress: ByteProgress | None = None
+    __slots__ = ("on_progress", "request", "target")
+
+    def __init__(
+        self, request: httpx.Request, target: Target | Writable, on_progress: ByteProgress | None = None
+    ) -> None:
+        self.request, self.target, self.on_progress = request, target, on_progress
 
 
-@dataclass(frozen=True)
 class Offload:
     """Blocking local work (files, hashing): run inline by the sync client, in a thread by the async one."""
 
-    fn: Callable[[], Any]
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
 
 
-@dataclass(frozen=True)
 class Wait:
-    """Poll a job until it ends (the client's clock, sleep and deadline); → the terminal `JobState`."""
+    """Poll a job until it ends (the client's clock, sleep and deadline); → the succeeded terminal
+    `JobState` (a failed one raises the vendor's failure). `on_state` sees every fetched state first (a job
+    handle keeps its `status` current)."""
 
-    reference: str
-    state: JobState | None = None
-    policy: PollPolicy | None = None
-    on_progress: Callable[[Progress], object] | None = field(default=None, compare=False)
-    on_state: Callable[[JobState], object] | None = field(default=None, compare=False)
-    """Called with every fetched state before `on_progress` (a job handle keeps its `status` current)."""
+    __slots__ = ("on_progress", "on_state", "policy", "reference", "state")
+
+    def __init__(
+        self,
+        reference: str,
+        state: JobState | None = None,
+        policy: PollPolicy | None = None,
+        on_progress: Callable[[Progress], object] | None = None,
+        on_state: Callable[[JobState], object] | None = None,
+    ) -> None:
+        self.reference, self.state, self.policy = reference, state, policy
+        self.on_progress, self.on_state = on_progress, on_state
 
 
-@dataclass(frozen=True)
 class Emit(Generic[T]):
     """An item of an iterator verb (`@iterates`): handed to the caller's `for` / `async for`."""
 
-    item: T
+    __slots__ = ("item",)
+
+    def __init__(self, item: T) -> None:
+        self.item = item
 
 
 Action = Send | Download | Offload | Wait
