@@ -143,7 +143,7 @@ def _child(url: str, dest: Path, sha256: str) -> None:
     origin = url.split("/file/", 1)[0]
     client = Wabi2bClient("bench.jwt.token", "bench-key", base_url=f"{origin}/v1")
     # the downloader through the client's own httpx client and request builder, as a job's file would go
-    http, request = client._http, client.get(url)
+    http, request = client._http, client._get(url)
     gc.collect()
     reset = _reset_peak()
     rss_before = _status_kib("VmRSS")

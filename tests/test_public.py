@@ -152,3 +152,31 @@ def test_readme_example_runs(
         assert len([f for f in files if f.parts[0] == "exports"]) == 2, files
     if vendor == "wabi2b":
         assert len(capsys.readouterr().out.splitlines()) == 30  # one line per product
+
+
+CLIENT_METHODS = {
+    "Wabi2bClient": ["bulk_download", "submit"],
+    "SellercloudClient": ["export_basic", "export_custom", "export_via_plugin", "logs", "plugins"],
+    "SelsupClient": [
+        *("check_commerce_ml_auth", "create_marketplace_cards", "download_file", "download_files"),
+        *("start_export", "stream_file"),
+    ],
+}
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_clients_offer_their_verbs_and_nothing_of_the_plumbing(vendor: str) -> None:
+    """The job plumbing (fetch, failure, open_download, cancel(reference)) and the kit's step drivers stay
+    private: a user sees the vendor's verbs, `job`, `with_options`, closing, and the same on the async twin."""
+    package = importlib.import_module(f"sellerkit.{vendor}")
+    sync = next(
+        getattr(package, n) for n in package.__all__ if n.endswith("Client") and not n.startswith("Async")
+    )
+    common = ["close", "job", "vendor", "with_options"]
+    assert sorted(n for n in dir(sync) if not n.startswith("_")) == sorted(
+        CLIENT_METHODS[sync.__name__] + common
+    )
+    asynchronous = getattr(package, f"Async{sync.__name__}")
+    assert sorted(n for n in dir(asynchronous) if not n.startswith("_")) == sorted(
+        [*CLIENT_METHODS[sync.__name__], *common, "aclose"]
+    )

@@ -110,8 +110,8 @@ class AcmeJobs(JobSpec):
     """Acme's jobs as data: status → `JobState`, failure with the job's log, cancel."""
 
     def fetch(self, client: Any, reference: str) -> Steps[JobState]:
-        response = yield Send(client.get(f"/jobs/{reference}"))
-        body = client.parse_json(response, "job status")
+        response = yield Send(client._get(f"/jobs/{reference}"))
+        body = client._parse_json(response, "job status")
         status = body["status"]
         done, total = body.get("done"), body.get("total")
         progress = None
@@ -130,7 +130,7 @@ class AcmeJobs(JobSpec):
 
     def failure(self, client: Any, state: JobState) -> Steps[JobFailedError]:
         error = yield from super().failure(client, state)
-        response = yield Send(client.get(f"/jobs/{state.reference}/log"))
+        response = yield Send(client._get(f"/jobs/{state.reference}/log"))
         error.details = response.json()["lines"]  # a vendor's failure steps may fetch what explains it
         return error
 
@@ -172,13 +172,13 @@ class AcmeCore(ClientCore):
 
     @verb
     def echo(self) -> Steps[dict[str, str]]:
-        response = yield Send(self.get("/echo"))
+        response = yield Send(self._get("/echo"))
         headers: dict[str, str] = response.json()["headers"]
         return headers
 
     @verb
     def fetch_file(self, path: str, dest: str | Path) -> Steps[DownloadResult]:
-        result: DownloadResult = yield Download(self.get(path), resolve(dest))
+        result: DownloadResult = yield Download(self._get(path), resolve(dest))
         return result
 
     @starts_job
@@ -190,7 +190,7 @@ class AcmeCore(ClientCore):
             response = yield Send(httpx.Request("POST", f"{self.base_url}/jobs", json={"what": what}))
             return unknown(response.json()["id"])
 
-        return (yield from self.start_job("export", {"what": what}, begin, fresh=fresh))
+        return (yield from self._start_job("export", {"what": what}, begin, fresh=fresh))
 
 
 class AcmeClient(AcmeCore, SyncClient):

@@ -84,7 +84,7 @@ class JobSpec:
                 f"{client.vendor.title} job {state.reference} finished without a file link",
                 url=client.base_url,
             )
-        request: httpx.Request = client.get(state.result_url)
+        request: httpx.Request = client._get(state.result_url)
         return request
 
     def download(
@@ -209,7 +209,7 @@ class Job(_Handle):
     def refresh(self) -> JobState:
         """Fetch and return the current state."""
         try:
-            return self._client.run(self._refresh_steps())
+            return self._client._run(self._refresh_steps())
         except SellerkitError as exc:
             raise public(exc) from exc.__cause__
 
@@ -226,7 +226,7 @@ class Job(_Handle):
             on_progress: called with each new `Progress` the vendor reports.
         """
         try:
-            return self._client.run(self._wait_steps(policy, on_progress))
+            return self._client._run(self._wait_steps(policy, on_progress))
         except SellerkitError as exc:
             raise public(exc) from exc.__cause__
 
@@ -248,13 +248,13 @@ class Job(_Handle):
             overwrite: replace an existing file at a file-path `dest`.
         """
         try:
-            return self._client.run(self._download_steps(dest, on_progress, policy, overwrite))
+            return self._client._run(self._download_steps(dest, on_progress, policy, overwrite))
         except SellerkitError as exc:
             raise public(exc) from exc.__cause__
 
     def cancel(self) -> None:
         """Ask the vendor to cancel the job; `NotImplementedError` names the vendor if it cannot."""
-        self._client.run(self._cancel_steps())
+        self._client._run(self._cancel_steps())
 
 
 class AsyncJob(_Handle):
@@ -265,7 +265,7 @@ class AsyncJob(_Handle):
     async def refresh(self) -> JobState:
         """Fetch and return the current state."""
         try:
-            return await self._client.run(self._refresh_steps())
+            return await self._client._run(self._refresh_steps())
         except SellerkitError as exc:
             raise public(exc) from exc.__cause__
 
@@ -276,7 +276,7 @@ class AsyncJob(_Handle):
     ) -> JobState:
         """`Job.wait`, awaited."""
         try:
-            return await self._client.run(self._wait_steps(policy, on_progress))
+            return await self._client._run(self._wait_steps(policy, on_progress))
         except SellerkitError as exc:
             raise public(exc) from exc.__cause__
 
@@ -290,10 +290,10 @@ class AsyncJob(_Handle):
     ) -> DownloadResult:
         """`Job.download`, awaited."""
         try:
-            return await self._client.run(self._download_steps(dest, on_progress, policy, overwrite))
+            return await self._client._run(self._download_steps(dest, on_progress, policy, overwrite))
         except SellerkitError as exc:
             raise public(exc) from exc.__cause__
 
     async def cancel(self) -> None:
         """`Job.cancel`, awaited."""
-        await self._client.run(self._cancel_steps())
+        await self._client._run(self._cancel_steps())

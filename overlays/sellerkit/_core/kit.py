@@ -369,18 +369,18 @@ class ClientCore:
 
     # -- helpers for verbs (no I/O)
 
-    def request(self, operation: Any, **kwargs: Any) -> httpx.Request:
+    def _request(self, operation: Any, **kwargs: Any) -> httpx.Request:
         """The request a generated operation module would send (its `_get_kwargs` builder)."""
         built: dict[str, Any] = operation._get_kwargs(**kwargs)
         request: httpx.Request = self._http.build_request(**built)
         return request
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Request:
+    def _get(self, url: str, **kwargs: Any) -> httpx.Request:
         """A GET request for a link the vendor gave (relative to the base URL, or absolute)."""
         request: httpx.Request = self._http.build_request("GET", url, **kwargs)
         return request
 
-    def parse(self, operation: Any, response: httpx.Response, expected: type[T] | None = None) -> Any:
+    def _parse(self, operation: Any, response: httpx.Response, expected: type[T] | None = None) -> Any:
         """A generated operation's typed answer for `response`; unexpected shapes are typed errors."""
         from .calls import readable, unwrap
 
@@ -389,19 +389,14 @@ class ClientCore:
             detailed = operation._build_response(client=self.api, response=response)
             return unwrap(detailed, expected, errors=self._errors)
 
-    def parse_json(self, response: httpx.Response, what: str) -> Any:
+    def _parse_json(self, response: httpx.Response, what: str) -> Any:
         """A JSON answer the spec gives no model for; an unreadable one is a typed `ServerError`."""
         from .calls import readable
 
         with readable(self.vendor.name, what, response):
             return response.json()
 
-    def call(self, operation: Any, expected: type[T] | None = None, **kwargs: Any) -> Steps[Any]:
-        """Send a generated operation and return its parsed answer."""
-        response = yield Send(self.request(operation, **kwargs))
-        return self.parse(operation, response, expected)
-
-    def start_job(
+    def _start_job(
         self,
         operation: str,
         params: object,
@@ -489,7 +484,7 @@ class SyncClient(ClientCore):
     _default_transport = httpx.HTTPTransport
     _httpx_args = staticmethod(sync_httpx_args)
 
-    def run(self, steps: Steps[T]) -> T:
+    def _run(self, steps: Steps[T]) -> T:
         """Perform a verb's effects until it returns (under the client's deadline)."""
         if self.deadline is None:
             return self._drive(steps)
@@ -510,7 +505,7 @@ class SyncClient(ClientCore):
             except Exception as exc:
                 error = exc
 
-    def iterate(self, steps: Steps[Any]) -> Iterator[Any]:
+    def _iterate(self, steps: Steps[Any]) -> Iterator[Any]:
         """Run an iterator verb: its checks now, its effects as the caller iterates."""
         try:
             first = next(steps)
@@ -565,7 +560,7 @@ class SyncClient(ClientCore):
     def _wait(self, effect: Wait) -> JobState:
         spec = self._job_spec()
         state = poll(
-            lambda: _seen(effect, self.run(spec.fetch(self, effect.reference))),
+            lambda: _seen(effect, self._run(spec.fetch(self, effect.reference))),
             vendor=self.vendor.name,
             reference=effect.reference,
             policy=self._poll_policy(effect.policy),
@@ -575,10 +570,10 @@ class SyncClient(ClientCore):
             sleep=self._runtime.sleep,
         )
         if not state.succeeded:
-            raise self.run(spec.failure(self, state))
+            raise self._run(spec.failure(self, state))
         return state
 
-    def handle(self, state: JobState) -> Job:
+    def _handle(self, state: JobState) -> Job:
         """The job handle for a state a verb returned."""
         from .jobs import Job
 
@@ -589,7 +584,7 @@ class SyncClient(ClientCore):
         another process); nothing is fetched until you call a method."""
         from .jobs import unknown
 
-        return self.handle(unknown(self._job_spec().reference(reference)))
+        return self._handle(unknown(self._job_spec().reference(reference)))
 
     def close(self) -> None:
         """Close the connection pool (not a user's own `http_client`)."""
@@ -612,7 +607,7 @@ class AsyncClient(ClientCore):
     _default_transport = httpx.AsyncHTTPTransport
     _httpx_args = staticmethod(async_httpx_args)
 
-    async def run(self, steps: Steps[T]) -> T:
+    async def _run(self, steps: Steps[T]) -> T:
         """Perform a verb's effects until it returns (under the client's deadline)."""
         if self.deadline is None:
             return await self._drive(steps)
@@ -633,7 +628,7 @@ class AsyncClient(ClientCore):
             except Exception as exc:
                 error = exc
 
-    def iterate(self, steps: Steps[Any]) -> AsyncIterator[Any]:
+    def _iterate(self, steps: Steps[Any]) -> AsyncIterator[Any]:
         """Run an iterator verb: its checks now, its effects as the caller iterates."""
         try:
             first = next(steps)
@@ -684,7 +679,7 @@ class AsyncClient(ClientCore):
         raise TypeError(f"not an effect: {effect!r}")
 
     async def _fetch_async(self, spec: JobSpec, effect: Wait) -> JobState:
-        return _seen(effect, await self.run(spec.fetch(self, effect.reference)))
+        return _seen(effect, await self._run(spec.fetch(self, effect.reference)))
 
     async def _wait(self, effect: Wait) -> JobState:
         spec = self._job_spec()
@@ -699,10 +694,10 @@ class AsyncClient(ClientCore):
             sleep=self._runtime.async_sleep,
         )
         if not state.succeeded:
-            raise await self.run(spec.failure(self, state))
+            raise await self._run(spec.failure(self, state))
         return state
 
-    def handle(self, state: JobState) -> AsyncJob:
+    def _handle(self, state: JobState) -> AsyncJob:
         """The job handle for a state a verb returned."""
         from .jobs import AsyncJob
 
@@ -712,7 +707,7 @@ class AsyncClient(ClientCore):
         """`SyncClient.job` for asyncio."""
         from .jobs import unknown
 
-        return self.handle(unknown(self._job_spec().reference(reference)))
+        return self._handle(unknown(self._job_spec().reference(reference)))
 
     async def aclose(self) -> None:
         """Close the connection pool (not a user's own `http_client`)."""

@@ -8,7 +8,7 @@ into a blocking method on the sync client and a coroutine on the async one, with
     class AcmeCore(ClientCore):
         @verb
         def plugins(self) -> Steps[list[Plugin]]:
-            response = yield Send(self.request(get_plugins))
+            response = yield Send(self._request(get_plugins))
             return parse(response)
 
     class AcmeClient(AcmeCore, SyncClient): ...        # client.plugins() -> list[Plugin]
@@ -143,17 +143,17 @@ class _Verb(Generic[P, T]):
 
             def start(*args: Any, **kwargs: Any) -> Any:
                 try:
-                    return obj.iterate(fn(obj, *args, **kwargs))
+                    return obj._iterate(fn(obj, *args, **kwargs))
                 except SellerkitError as exc:
                     raise public(exc) from exc.__cause__
 
             return functools.update_wrapper(start, fn)
-        finish: Callable[[Any], Any] = obj.handle if kind == "job" else _same
+        finish: Callable[[Any], Any] = obj._handle if kind == "job" else _same
         if obj._async:
 
             async def run_async(*args: Any, **kwargs: Any) -> Any:
                 try:
-                    return finish(await obj.run(fn(obj, *args, **kwargs)))
+                    return finish(await obj._run(fn(obj, *args, **kwargs)))
                 except SellerkitError as exc:
                     raise public(exc) from exc.__cause__
 
@@ -161,7 +161,7 @@ class _Verb(Generic[P, T]):
 
         def run(*args: Any, **kwargs: Any) -> Any:
             try:
-                return finish(obj.run(fn(obj, *args, **kwargs)))
+                return finish(obj._run(fn(obj, *args, **kwargs)))
             except SellerkitError as exc:
                 raise public(exc) from exc.__cause__
 

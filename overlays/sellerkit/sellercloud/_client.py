@@ -153,16 +153,16 @@ class SellercloudCore(ClientCore):
 
     def _export(self, operation: Any, body: Any, fresh: bool) -> Steps[JobState]:
         def begin() -> Steps[JobState]:
-            response = yield Send(self.request(operation, body=body))
-            return _reference(self.parse(operation, response), response)
+            response = yield Send(self._request(operation, body=body))
+            return _reference(self._parse(operation, response), response)
 
-        return (yield from self.start_job(operation.__name__, body.to_dict(), begin, fresh=fresh))
+        return (yield from self._start_job(operation.__name__, body.to_dict(), begin, fresh=fresh))
 
     @verb
     def plugins(self) -> Steps[list[PluginInfo]]:
         """The export plugins available to the user; a plugin's `key` is what `export_via_plugin` takes."""
-        response = yield Send(self.request(get_export_via_plugin_metadata))
-        metadata = self.parse(get_export_via_plugin_metadata, response, PluginMetadata)
+        response = yield Send(self._request(get_export_via_plugin_metadata))
+        metadata = self._parse(get_export_via_plugin_metadata, response, PluginMetadata)
         return list(metadata.plugins) if isinstance(metadata.plugins, list) else []
 
     @starts_job

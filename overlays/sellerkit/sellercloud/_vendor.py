@@ -76,14 +76,14 @@ def log_entries(
 
     def page(number: int) -> Steps[list[QueuedJobLogEntry]]:
         response = yield Send(
-            client.request(
+            client._request(
                 get_queued_job_logs,
                 id=int(job_id(reference)),
                 page_number=number,
                 page_size=_facts.LOG_PAGE_SIZE,
             )
         )
-        items = client.parse(get_queued_job_logs, response, QueuedJobLogPage).items
+        items = client._parse(get_queued_job_logs, response, QueuedJobLogPage).items
         return list(items) if isinstance(items, list) else []
 
     return (yield from numbered_pages(page, page_size=_facts.LOG_PAGE_SIZE, max_pages=max_pages))
@@ -107,8 +107,8 @@ class QueuedJobs(JobSpec):
 
     def fetch(self, client: Any, reference: str) -> Steps[JobState]:
         _queued(reference)
-        response = yield Send(client.request(get_queued_job, id=int(reference)))
-        return job_state(reference, client.parse(get_queued_job, response, QueuedJob))
+        response = yield Send(client._request(get_queued_job, id=int(reference)))
+        return job_state(reference, client._parse(get_queued_job, response, QueuedJob))
 
     def failure(self, client: Any, state: JobState) -> Steps[JobFailedError]:
         log: list[QueuedJobLogEntry] = []
@@ -129,7 +129,7 @@ class QueuedJobs(JobSpec):
     def cancel(self, client: Any, reference: str) -> Steps[None]:
         _queued(reference)
         # the response body is undocumented; errors were already raised by the transport
-        yield Send(client.request(cancel_queued_job, id=int(reference)))
+        yield Send(client._request(cancel_queued_job, id=int(reference)))
 
     def download(
         self, client: Any, state: JobState, target: Target, on_progress: ByteProgress | None
@@ -142,7 +142,7 @@ class QueuedJobs(JobSpec):
             return inline
         staging = Target(target.folder / f".sellerkit-sellercloud-job-{state.reference}", None)
         yield Offload(lambda: staging.folder.mkdir(exist_ok=True))
-        request = client.request(get_queued_job_output_file, id=int(state.reference))
+        request = client._request(get_queued_job_output_file, id=int(state.reference))
         source = f"/api/QueuedJobs/OutputFile?id={state.reference}"
         try:
             body: DownloadResult = yield Download(request, staging, on_progress)

@@ -96,13 +96,13 @@ class SelsupCore(ClientCore):
         checked = _checked(operation, "start_export", filters)
 
         def begin() -> Steps[JobState]:
-            response = yield Send(self.request(operation, **checked))
+            response = yield Send(self._request(operation, **checked))
             from sellerkit.selsup_api.models import Task
 
-            return started(Task.from_dict(self.parse_json(response, "task (the task may exist)")))
+            return started(Task.from_dict(self._parse_json(response, "task (the task may exist)")))
 
         params = {name: str(value) for name, value in checked.items()}
-        return (yield from self.start_job(name_of(operation), params, begin, fresh=fresh))
+        return (yield from self._start_job(name_of(operation), params, begin, fresh=fresh))
 
     @operation_into[Dest, DownloadResult]
     def download_file(
@@ -119,7 +119,7 @@ class SelsupCore(ClientCore):
         or a file path (refused if it exists, unless `overwrite=True`). The filters are its parameters."""
         checked = _checked(operation, "download_file", filters)
         target = resolve(dest, overwrite=overwrite)
-        result: DownloadResult = yield Download(self.request(operation, **checked), target, on_progress)
+        result: DownloadResult = yield Download(self._request(operation, **checked), target, on_progress)
         return result
 
     @operation_into[Writable, StreamedFile]
@@ -131,7 +131,7 @@ class SelsupCore(ClientCore):
         checked = _checked(operation, "download_file", filters)
         if not callable(getattr(sink, "write", None)):
             raise ConfigurationError("stream_file needs a writable binary stream (an object with write())")
-        streamed: StreamedFile = yield Download(self.request(operation, **checked), sink, on_progress)
+        streamed: StreamedFile = yield Download(self._request(operation, **checked), sink, on_progress)
         return streamed
 
     @verb
@@ -153,15 +153,15 @@ class SelsupCore(ClientCore):
         target = resolve(Path(folder), overwrite=False) if Path(folder).is_dir() else resolve(f"{folder}/")
         results = {}
         for op, checked in batch:
-            results[name_of(op)] = yield Download(self.request(op, **checked), target, None)
+            results[name_of(op)] = yield Download(self._request(op, **checked), target, None)
         return results
 
     @verb
     def create_marketplace_cards(self, order_id: int, service: Marketplace | str | None = None) -> Steps[str]:
         """`createMarketplaceCards`: create marketplace cards for an order; SelSup's string answer."""
         checked = prepare(create_marketplace_cards, {"order_id": order_id, "service": service})
-        response = yield Send(self.request(create_marketplace_cards, **checked))
-        return _string_result(response, self.parse(create_marketplace_cards, response, str))
+        response = yield Send(self._request(create_marketplace_cards, **checked))
+        return _string_result(response, self._parse(create_marketplace_cards, response, str))
 
     @verb
     def check_commerce_ml_auth(self, url: str, login: str, password: str) -> Steps[bool]:
@@ -173,8 +173,8 @@ class SelsupCore(ClientCore):
                 "check_commerce_ml_auth needs non-empty "
                 + ", ".join(m.removesuffix("_query") for m in missing)
             )
-        response = yield Send(self.request(check_commerce_ml_auth, **checked))
-        return bool(self.parse(check_commerce_ml_auth, response, bool))
+        response = yield Send(self._request(check_commerce_ml_auth, **checked))
+        return bool(self._parse(check_commerce_ml_auth, response, bool))
 
 
 class SelsupClient(SelsupCore, SyncClient):

@@ -93,21 +93,21 @@ class Tasks(JobSpec):
         return str(int(text))
 
     def fetch(self, client: Any, reference: str) -> Steps[JobState]:
-        response = yield Send(client.request(find_task, id=int(reference)))
-        return task_state(_pick(client.parse(find_task, response, TaskPage), reference), reference)
+        response = yield Send(client._request(find_task, id=int(reference)))
+        return task_state(_pick(client._parse(find_task, response, TaskPage), reference), reference)
 
     def cancel(self, client: Any, reference: str) -> Steps[None]:
         # the answer's body is undocumented; errors were already raised by the transport
-        yield Send(client.request(cancel_task, task_id=int(reference)))
+        yield Send(client._request(cancel_task, task_id=int(reference)))
 
     def result(self, client: Any, state: JobState) -> httpx.Request:
         task = state.raw
         url = _set(task.url) if isinstance(task, Task) else None
         if isinstance(url, str) and url:
-            return client.get(url)  # type: ignore[no-any-return]
+            return client._get(url)  # type: ignore[no-any-return]
         file = _set(task.file) if isinstance(task, Task) else None
         if isinstance(file, str) and file:
-            return client.request(files_download_file, path=file)  # type: ignore[no-any-return]
+            return client._request(files_download_file, path=file)  # type: ignore[no-any-return]
         return super().result(client, state)
 
 

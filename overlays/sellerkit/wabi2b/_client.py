@@ -115,12 +115,12 @@ class Wabi2bCore(ClientCore):
         body = {"body": ProductsBulkDownloadRequest(gtins=gtins), "format_": FileFormat(file_format)}
 
         def begin() -> Steps[JobState]:
-            response = yield Send(self.request(submit_products_bulk_download, **body))
-            parsed = self.parse(submit_products_bulk_download, response, CallBackCodeResponse)
+            response = yield Send(self._request(submit_products_bulk_download, **body))
+            parsed = self._parse(submit_products_bulk_download, response, CallBackCodeResponse)
             return unknown(_callback(parsed))
 
         params = {"gtins": gtins, "format": file_format}
-        return (yield from self.start_job("submit", params, begin, fresh=fresh))
+        return (yield from self._start_job("submit", params, begin, fresh=fresh))
 
     @starts_job
     def submit(

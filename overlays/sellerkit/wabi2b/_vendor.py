@@ -46,9 +46,9 @@ class BulkDownloads(JobSpec):
     """Wabi2b's callback codes: polled by status; no cancel is documented."""
 
     def fetch(self, client: Any, reference: str) -> Steps[JobState]:
-        response = yield Send(client.request(get_products_bulk_download_status, call_back_code=reference))
+        response = yield Send(client._request(get_products_bulk_download_status, call_back_code=reference))
         return job_state(
-            reference, client.parse(get_products_bulk_download_status, response, ProductsBulkDownloadStatus)
+            reference, client._parse(get_products_bulk_download_status, response, ProductsBulkDownloadStatus)
         )
 
     def failure(self, client: Any, state: JobState) -> Steps[JobFailedError]:
