@@ -167,7 +167,7 @@ CLIENT_METHODS = {
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_clients_offer_their_verbs_and_nothing_of_the_plumbing(vendor: str) -> None:
     """The job plumbing (fetch, failure, open_download, cancel(reference)) and the kit's step drivers stay
-    private: a user sees the vendor's verbs, `job`, `with_options`, closing, and the same on the async twin."""
+    private: a user sees the vendor's verbs, `job`, `with_options`, closing, and the same on the async one."""
     package = importlib.import_module(f"sellerkit.{vendor}")
     sync = next(
         getattr(package, n) for n in package.__all__ if n.endswith("Client") and not n.startswith("Async")
