@@ -100,6 +100,8 @@ OPTIONS_DOC = """
 def _timeout(value: object) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value
+    if value is None:  # as in httpx: no limit on any phase
+        return httpx.Timeout(None)
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ConfigurationError(f"timeout must be seconds > 0 or an httpx.Timeout, not {value!r}")
     # one number sets read and write; connect/pool keep their shorter defaults unless it is shorter still
