@@ -27,7 +27,7 @@ from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClie
 from sellerkit._core.operations import check_kind, name_of, prepare, required_filters
 from sellerkit._core.steps import ByteProgress, Download, Send, Steps, operation_into, operation_job, verb
 from sellerkit.selsup_api.api.integrations import check_commerce_ml_auth, create_marketplace_cards
-from sellerkit.selsup_api.models import Marketplace, ProductFilter
+from sellerkit.selsup_api.models import Marketplace, ProductFilter, Task
 from sellerkit.selsup_api.operations import BACKGROUND_EXPORTS, FILE_EXPORTS
 from sellerkit.selsup_api.types import Unset
 
@@ -97,8 +97,6 @@ class SelsupCore(ClientCore):
 
         def begin() -> Steps[JobState]:
             response = yield Send(self._request(operation, **checked))
-            from sellerkit.selsup_api.models import Task
-
             return started(Task.from_dict(self._parse_json(response, "task (the task may exist)")))
 
         params = {name: str(value) for name, value in checked.items()}
