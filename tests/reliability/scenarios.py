@@ -115,46 +115,107 @@ def _drive(
         return None, exc
 
 
-class Wabi2bCase:
-    """Wabi2b: one bulk download of 30 GTINs as JSON."""
+# The faults every vendor gets, as data: scenario -> (fault kind, method, which of the vendor's paths, fault
+# parameters); "reset_after" is the vendor's own byte count (its files differ in size). What differs per
+# vendor (its throttle body, tokens, job outcomes) is each case's `special`.
+Fault = tuple[str, str, str, dict[str, Any]]
+FAULTS: dict[str, list[Fault]] = {
+    "429 + Retry-After": [
+        ("rate_limit", "POST", "start", {"retry_after": 7}),
+        ("rate_limit", "GET", "status", {"times": 2, "retry_after_format": "http-date"}),
+    ],
+    "5xx": [("status", "GET", "status", {"status": 503, "times": 2})],
+    "5xx on the file": [("status", "GET", "file", {"status": 502})],
+    "slow responses": [("slow", "GET", "status", {"delay": 0.3})],
+    "reset mid-download": [("reset", "GET", "file", {"after_bytes": "reset_after"})],
+    "truncated body": [("truncate", "GET", "file", {})],
+    "unknown enum value": [("unknown_enum", "GET", "status", {"times": 2})],
+    "malformed JSON": [("malformed_json", "GET", "status", {})],
+}
+# client options a scenario needs: a read timeout shorter than the slow answers
+SCENARIO_OPTIONS: dict[str, dict[str, Any]] = {"slow responses": {"timeout": httpx.Timeout(5.0, read=0.1)}}
+NEVER_DONE = {"poll": PollPolicy(timeout=600)}
 
-    name = "wabi2b"
+
+@dataclass
+class Case:
+    """One vendor's export under a fault: its paths, its simulator, its special faults, its script."""
+
+    name: str
+    paths: dict[str, str | re.Pattern[str]]
+    reset_after: int
+
+    def special(self, scenario: str, sim: Any) -> dict[str, Any]:
+        """The vendor's own part of a scenario (beyond FAULTS); returns client overrides."""
+        raise NotImplementedError
+
+    def export(
+        self, sim: Any, clock: ScaledClock, mode: str, dest: Path, extra: dict[str, Any]
+    ) -> RunOutcome:
+        raise NotImplementedError
+
+    def inject(self, scenario: str, sim: Any) -> dict[str, Any]:
+        extra = self.special(scenario, sim)
+        for kind, method, role, params in FAULTS.get(scenario, []):
+            values = {k: getattr(self, v) if v == "reset_after" else v for k, v in params.items()}
+            sim.faults.add(kind, method=method, path=self.paths[role], **values)
+        return {**SCENARIO_OPTIONS.get(scenario, {}), **extra}
+
+    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
+        clock = ScaledClock.manual()
+        sim = self.simulator(clock)
+        with sim.running():
+            return self.export(sim, clock, mode, dest, self.inject(scenario, sim))
+
+    def simulator(self, clock: ScaledClock) -> Any:
+        raise NotImplementedError
+
+
+def _job_flow(
+    mode: str,
+    clock: ScaledClock,
+    clients: tuple[type[Any], type[Any]],
+    kwargs: dict[str, Any],
+    start: Callable[[Any], Any],
+    poll: PollPolicy | None,
+    dest: Path,
+) -> tuple[str | None, SellerkitError | None]:
+    """Start a job with `start(client)` (a job, or an awaitable of one), wait for it, download its file."""
+
+    def sync_script(client: Any) -> str:
+        job = start(client)
+        job.wait(poll)
+        job.download(dest)
+        return str(job.reference)
+
+    async def async_script(client: Any) -> str:
+        job = await start(client)
+        await job.wait(poll)
+        await job.download(dest)
+        return str(job.reference)
+
+    return _drive(mode, clock, clients, kwargs, sync_script, async_script)
+
+
+class Wabi2bCase(Case):
+    """Wabi2b: one bulk download of 30 GTINs as JSON (its POST and status GET share a path)."""
+
     gtins: ClassVar[list[str]] = [f"{i:014d}" for i in range(100, 130)]
-    file_path = "/tmp/short/productDownload"
-    status_path = "/v1/listProductsBulkDownload"
 
-    def _inject(self, scenario: str, sim: Wabi2bSimulator) -> dict[str, Any]:
-        """Switch the scenario's fault on; return client overrides it needs."""
-        faults, get, post = sim.faults, "GET", "POST"
-        if scenario == "429 + Retry-After":
-            faults.add("rate_limit", method=post, path=self.status_path, retry_after=7)
-            faults.add(
-                "rate_limit", method=get, path=self.status_path, times=2, retry_after_format="http-date"
-            )
-        elif scenario == "vendor throttle body":  # undocumented: the quota's 429 with the Error body, no hint
-            faults.add(
-                "status",
-                method=get,
-                path=self.status_path,
-                status=429,
-                times=2,
-                body={"message": "Too Many Requests"},
-            )
-        elif scenario == "5xx":
-            faults.add("status", method=get, path=self.status_path, status=503, times=2)
-        elif scenario == "5xx on the file":
-            faults.add("status", method=get, path=self.file_path, status=502)
-        elif scenario == "slow responses":
-            faults.add("slow", method=get, path=self.status_path, delay=0.3)
-            return {"timeout": httpx.Timeout(5.0, read=0.1)}
-        elif scenario == "reset mid-download":
-            faults.add("reset", method=get, path=self.file_path, after_bytes=2000)
-        elif scenario == "truncated body":
-            faults.add("truncate", method=get, path=self.file_path)
-        elif scenario == "unknown enum value":
-            faults.add("unknown_enum", method=get, path=self.status_path, times=2)
-        elif scenario == "malformed JSON":
-            faults.add("malformed_json", method=get, path=self.status_path)
+    def __init__(self) -> None:
+        status = "/v1/listProductsBulkDownload"
+        super().__init__(
+            "wabi2b", {"start": status, "status": status, "file": "/tmp/short/productDownload"}, 2000
+        )
+
+    def simulator(self, clock: ScaledClock) -> Any:
+        return Wabi2bSimulator(clock, Wabi2bSettings())
+
+    def special(self, scenario: str, sim: Wabi2bSimulator) -> dict[str, Any]:
+        status = self.paths["status"]
+        if scenario == "vendor throttle body":  # undocumented: the quota's 429 with the Error body, no hint
+            body = {"message": "Too Many Requests"}
+            sim.faults.add("status", method="GET", path=status, status=429, times=2, body=body)
         elif scenario == "expiring, rotated token":
             sim.settings.job_seconds = 60.0
             return {"jwt": lambda: sim.mint_jwt(ttl=10)}  # a fresh short-lived JWT on every call
@@ -162,76 +223,56 @@ class Wabi2bCase:
             sim.settings.job_seconds = 60.0
             return {"jwt": sim.mint_jwt(ttl=10)}
         elif scenario == "job fails":
-            faults.add("unknown_enum", method=get, path=self.status_path, times=None, value="Failed")
+            sim.faults.add("unknown_enum", method="GET", path=status, times=None, value="Failed")
         elif scenario == "job never finishes":
             sim.settings.job_seconds = 1e9
-            return {"poll": PollPolicy(timeout=600)}
+            return dict(NEVER_DONE)
         return {}
 
-    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
-        clock = ScaledClock.manual()
-        sim = Wabi2bSimulator(clock, Wabi2bSettings())
-        with sim.running():
-            extra = self._inject(scenario, sim)
-            kwargs: dict[str, Any] = {
-                "jwt": extra.pop("jwt", sim.jwt),
-                "api_key": sim.api_key,
-                "base_url": sim.base_url,
-                **_options(extra),
-            }
-            poll = extra.pop("poll", None)
+    def export(
+        self, sim: Any, clock: ScaledClock, mode: str, dest: Path, extra: dict[str, Any]
+    ) -> RunOutcome:
+        kwargs = {"jwt": extra.pop("jwt", sim.jwt), "api_key": sim.api_key, "base_url": sim.base_url}
+        poll = extra.pop("poll", None)
 
-            def sync_script(client: Wabi2bClient) -> str:
-                return str(sum(1 for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)))
+        def sync_script(client: Wabi2bClient) -> str:
+            return str(sum(1 for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)))
 
-            async def async_script(client: AsyncWabi2bClient) -> str:
-                return str(sum([1 async for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)]))
+        async def async_script(client: AsyncWabi2bClient) -> str:
+            return str(sum([1 async for _ in client.bulk_download(self.gtins, dest=dest, poll=poll)]))
 
-            rows, error = _drive(
-                mode, clock, (Wabi2bClient, AsyncWabi2bClient), kwargs, sync_script, async_script
-            )
-            assert error is not None or rows == str(len(self.gtins))
-            files = sorted(dest.glob("wabi2b-*.json"))
-            expected = {
-                p.name: sim.file_sha256(p.name.removeprefix("wabi2b-").removesuffix(".json")) for p in files
-            }
-            return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
+        clients = (Wabi2bClient, AsyncWabi2bClient)
+        rows, error = _drive(mode, clock, clients, {**kwargs, **_options(extra)}, sync_script, async_script)
+        assert error is not None or rows == str(len(self.gtins))
+        files = sorted(dest.glob("wabi2b-*.json"))
+        expected = {
+            p.name: sim.file_sha256(p.name.removeprefix("wabi2b-").removesuffix(".json")) for p in files
+        }
+        return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
 
 
-class SellercloudCase:
+class SellercloudCase(Case):
     """Sellercloud: one plugin export of 3 SKUs as CSV, output file as a base64 JSON string (the default)."""
 
-    name = "sellercloud"
     skus: ClassVar[list[str]] = ["SKU-1", "SKU-2", "SKU-3"]
-    job_path = re.compile(r"^/rest/api/QueuedJobs/\d+$")
-    file_path = "/rest/api/QueuedJobs/OutputFile"
-    export_path = "/rest/api/Catalog/Exports/ViaPlugin"
 
-    def _inject(self, scenario: str, sim: SellercloudSimulator) -> dict[str, Any]:
-        faults, get, post = sim.faults, "GET", "POST"
+    def __init__(self) -> None:
+        paths: dict[str, str | re.Pattern[str]] = {
+            "start": "/rest/api/Catalog/Exports/ViaPlugin",
+            "status": re.compile(r"^/rest/api/QueuedJobs/\d+$"),
+            "file": "/rest/api/QueuedJobs/OutputFile",
+        }
+        super().__init__("sellercloud", paths, 40)
+
+    def simulator(self, clock: ScaledClock) -> Any:
+        return SellercloudSimulator(clock, SellercloudSettings())
+
+    def special(self, scenario: str, sim: SellercloudSimulator) -> dict[str, Any]:
         settings = sim.settings
-        if scenario == "429 + Retry-After":
-            faults.add("rate_limit", method=post, path=self.export_path, retry_after=7)
-            faults.add("rate_limit", method=get, path=self.job_path, times=2, retry_after_format="http-date")
-        elif scenario == "vendor throttle body":  # {"Error": "Too many requests.", "RateLimitResetTime": ...}
-            faults.add("throttle", method=get, path=self.job_path, times=2, reset_in=90)
-        elif scenario == "5xx":
-            faults.add("status", method=get, path=self.job_path, status=503, times=2)
-        elif scenario == "5xx on the file":
-            faults.add("status", method=get, path=self.file_path, status=502)
-        elif scenario == "slow responses":
-            faults.add("slow", method=get, path=self.job_path, delay=0.3)
-            return {"timeout": httpx.Timeout(5.0, read=0.1)}
-        elif scenario == "reset mid-download":
-            settings.output_shape = "raw"
-            faults.add("reset", method=get, path=self.file_path, after_bytes=40)
-        elif scenario == "truncated body":
-            settings.output_shape = "raw"
-            faults.add("truncate", method=get, path=self.file_path)
-        elif scenario == "unknown enum value":
-            faults.add("unknown_enum", method=get, path=self.job_path, times=2)
-        elif scenario == "malformed JSON":
-            faults.add("malformed_json", method=get, path=self.job_path)
+        if scenario == "vendor throttle body":  # {"Error": "Too many requests.", "RateLimitResetTime": ...}
+            sim.faults.add("throttle", method="GET", path=self.paths["status"], times=2, reset_in=90)
+        elif scenario in ("reset mid-download", "truncated body"):
+            settings.output_shape = "raw"  # a cut raw file is what Range resumes; base64 is all or nothing
         elif scenario == "expiring, rotated token":
             settings.token_seconds, settings.job_seconds = 60.0, 600.0  # the login is renewed during the job
         elif scenario == "expired token, no refresh":
@@ -240,73 +281,49 @@ class SellercloudCase:
             settings.outcome = "failed"
         elif scenario == "job never finishes":
             settings.outcome = "stuck"
-            return {"poll": PollPolicy(timeout=600)}
+            return dict(NEVER_DONE)
         return {}
 
-    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
-        clock = ScaledClock.manual()
-        sim = SellercloudSimulator(clock, SellercloudSettings())
-        with sim.running():
-            extra = self._inject(scenario, sim)
-            kwargs: dict[str, Any] = {
-                "base_url": sim.base_url,
-                "username": sim.username,
-                "password": extra.pop("password", sim.password),
-                **_options(extra),  # make_client: the wall clock is the simulator's too (its UTC)
-            }
-            poll = extra.pop("poll", None)
+    def export(
+        self, sim: Any, clock: ScaledClock, mode: str, dest: Path, extra: dict[str, Any]
+    ) -> RunOutcome:
+        kwargs = {
+            "base_url": sim.base_url,
+            "username": sim.username,
+            "password": extra.pop("password", sim.password),
+        }
+        poll = extra.pop("poll", None)
 
-            def sync_script(client: SellercloudClient) -> str:
-                job = client.export_via_plugin(self.skus, plugin=client.plugins()[0].key)
-                job.wait(poll)
-                job.download(dest)
-                return job.reference
+        def start(client: Any) -> Any:
+            if isinstance(client, AsyncSellercloudClient):
 
-            async def async_script(client: AsyncSellercloudClient) -> str:
-                job = await client.export_via_plugin(self.skus, plugin=(await client.plugins())[0].key)
-                await job.wait(poll)
-                await job.download(dest)
-                return job.reference
+                async def started() -> Any:
+                    return await client.export_via_plugin(self.skus, plugin=(await client.plugins())[0].key)
 
-            reference, error = _drive(
-                mode, clock, (SellercloudClient, AsyncSellercloudClient), kwargs, sync_script, async_script
-            )
-            files = [p for p in dest.iterdir() if p.is_file()]
-            expected = {p.name: sim.file_sha256(int(reference)) for p in files} if reference else {}
-            return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
+                return started()
+            return client.export_via_plugin(self.skus, plugin=client.plugins()[0].key)
+
+        clients = (SellercloudClient, AsyncSellercloudClient)
+        reference, error = _job_flow(mode, clock, clients, {**kwargs, **_options(extra)}, start, poll, dest)
+        files = [p for p in dest.iterdir() if p.is_file()]
+        expected = {p.name: sim.file_sha256(int(reference)) for p in files} if reference else {}
+        return RunOutcome(files, expected, len(sim.requests), sim.stats.jobs_created, error)
 
 
-class SelsupCase:
+class SelsupCase(Case):
     """SelSup: one background stock export (task), waited for and downloaded via /api/files/file."""
 
-    name = "selsup"
-    start_path = "/api/export/stocksFile"
-    task_path = "/api/task/findTask"
-    file_path = "/api/files/file"
+    def __init__(self) -> None:
+        paths = {"start": "/api/export/stocksFile", "status": "/api/task/findTask", "file": "/api/files/file"}
+        super().__init__("selsup", dict(paths), 300)
 
-    def _inject(self, scenario: str, sim: SelsupSimulator) -> dict[str, Any]:
-        faults, get, post = sim.faults, "GET", "POST"
+    def simulator(self, clock: ScaledClock) -> Any:
+        return SelsupSimulator(clock, SelsupSettings())
+
+    def special(self, scenario: str, sim: SelsupSimulator) -> dict[str, Any]:
         settings = sim.settings
-        if scenario == "429 + Retry-After":
-            faults.add("rate_limit", method=post, path=self.start_path, retry_after=7)
-            faults.add("rate_limit", method=get, path=self.task_path, times=2, retry_after_format="http-date")
-        elif scenario == "vendor throttle body":  # SelSup publishes no throttling: its documented 500 body
-            faults.add("server_error", method=get, path=self.task_path, times=2)
-        elif scenario == "5xx":
-            faults.add("status", method=get, path=self.task_path, status=503, times=2)
-        elif scenario == "5xx on the file":
-            faults.add("status", method=get, path=self.file_path, status=502)
-        elif scenario == "slow responses":
-            faults.add("slow", method=get, path=self.task_path, delay=0.3)
-            return {"timeout": httpx.Timeout(5.0, read=0.1)}
-        elif scenario == "reset mid-download":
-            faults.add("reset", method=get, path=self.file_path, after_bytes=300)
-        elif scenario == "truncated body":
-            faults.add("truncate", method=get, path=self.file_path)
-        elif scenario == "unknown enum value":
-            faults.add("unknown_enum", method=get, path=self.task_path, times=2)
-        elif scenario == "malformed JSON":
-            faults.add("malformed_json", method=get, path=self.task_path)
+        if scenario == "vendor throttle body":  # SelSup publishes no throttling: its documented 500 body
+            sim.faults.add("server_error", method="GET", path=self.paths["status"], times=2)
         elif scenario == "expiring, rotated token":
             settings.task_seconds = 600.0  # a static key never expires: a long task on one key
         elif scenario == "expired token, no refresh":
@@ -315,39 +332,23 @@ class SelsupCase:
             settings.outcome = "ERROR"
         elif scenario == "job never finishes":
             settings.outcome = "stuck"
-            return {"poll": PollPolicy(timeout=600)}
+            return dict(NEVER_DONE)
         return {}
 
-    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
-        clock = ScaledClock.manual()
-        sim = SelsupSimulator(clock, SelsupSettings())
-        with sim.running():
-            extra = self._inject(scenario, sim)
-            kwargs: dict[str, Any] = {
-                "api_key": extra.pop("api_key", sim.api_key),
-                "base_url": sim.base_url,
-                **_options(extra),  # SelSup publishes no quotas
-            }
-            poll = extra.pop("poll", None)
+    def export(
+        self, sim: Any, clock: ScaledClock, mode: str, dest: Path, extra: dict[str, Any]
+    ) -> RunOutcome:
+        kwargs = {"api_key": extra.pop("api_key", sim.api_key), "base_url": sim.base_url}  # no quotas
+        poll = extra.pop("poll", None)
 
-            def sync_script(client: SelsupClient) -> str:
-                job = client.start_export(export_stocks_file, warehouse_id=1)
-                job.wait(poll)
-                job.download(dest)
-                return job.reference
+        def start(client: Any) -> Any:
+            return client.start_export(export_stocks_file, warehouse_id=1)
 
-            async def async_script(client: AsyncSelsupClient) -> str:
-                job = await client.start_export(export_stocks_file, warehouse_id=1)
-                await job.wait(poll)
-                await job.download(dest)
-                return job.reference
-
-            reference, error = _drive(
-                mode, clock, (SelsupClient, AsyncSelsupClient), kwargs, sync_script, async_script
-            )
-            files = [p for p in dest.iterdir() if p.is_file()]
-            expected = {p.name: sim.task_file_sha256(int(reference)) for p in files} if reference else {}
-            return RunOutcome(files, expected, len(sim.requests), len(sim.tasks()), error)
+        clients = (SelsupClient, AsyncSelsupClient)
+        reference, error = _job_flow(mode, clock, clients, {**kwargs, **_options(extra)}, start, poll, dest)
+        files = [p for p in dest.iterdir() if p.is_file()]
+        expected = {p.name: sim.task_file_sha256(int(reference)) for p in files} if reference else {}
+        return RunOutcome(files, expected, len(sim.requests), len(sim.tasks()), error)
 
 
 CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase(), SelsupCase()]
