@@ -161,7 +161,7 @@ def render_file(service: str, file_format: str, entries: int, subshop: str | Non
             "id": i,
             "service": service,
             "subshop": subshop or "",
-            "name": f"{service} {i} — Ä/\"x\"",
+            "name": f'{service} {i} — Ä/"x"',
             "checksum": hashlib.sha256(f"{service}:{subshop}:{i}".encode()).hexdigest()[:12],
         }
         for i in range(1, entries + 1)
@@ -401,7 +401,7 @@ class WebsaleSimulator(Simulator):
         with self.lock:
             running = self.exports.get(admitted)
             if running is not None and running.running(now):
-                # [doc] "If an export process for the service is already running, it is canceled automatically"
+                # [doc] "If an export process for the service is already running, it is canceled"
                 running.canceled_status = running.status(now)
                 running.canceled_at = now
                 self.stats.cancelled_by_start += 1
@@ -479,7 +479,9 @@ class WebsaleSimulator(Simulator):
             headers["content-range"] = span.content_range
         headers["content-length"] = str(span.length)
         self.stats.files_served += 1
-        return FileBody(byte_chunks(data, span.start, span.end, self.settings.chunk_size), span.status, headers)
+        return FileBody(
+            byte_chunks(data, span.start, span.end, self.settings.chunk_size), span.status, headers
+        )
 
 
 # ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
