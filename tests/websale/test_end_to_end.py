@@ -1,5 +1,5 @@
-"""WEBSALE end to end on the simulator, sync and async as pairs: every report operation of the spec × every
-service, the 16 × formats matrix, the lifecycle (progress, pause/resume/cancel), start-while-running with and
+"""WEBSALE end to end on the simulator, sync and async as pairs: every report operation of the spec x every
+service, the 16 x formats matrix, the lifecycle (progress, pause/resume/cancel), start-while-running with and
 without `replace_running`, and the file's sha256."""
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ def test_every_report_operation_of_the_spec_has_a_client_action() -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("service", SERVICES)
-@pytest.mark.parametrize(("operation", "method", "path"), REPORT_OPERATIONS, ids=[o for o, _, _ in REPORT_OPERATIONS])
+@pytest.mark.parametrize(
+    ("operation", "method", "path"), REPORT_OPERATIONS, ids=[o for o, _, _ in REPORT_OPERATIONS]
+)
 def test_every_operation_on_every_service(
     mode: str, service: str, operation: str, method: str, path: str, sim: WebsaleSimulator
 ) -> None:
@@ -113,9 +115,9 @@ def test_the_formats_matrix(mode: str, service: str, sim: WebsaleSimulator) -> N
 @pytest.mark.parametrize("mode", MODES)
 def test_unknown_service_and_bad_subshop_are_refused_locally(mode: str, sim: WebsaleSimulator) -> None:
     async def script(client: Any) -> None:
-        with pytest.raises(ConfigurationError, match="no service 'products'.*adminUser"):
+        with pytest.raises(ConfigurationError, match=r"no service 'products'.*adminUser"):
             await aw(client.start_export("products"))
-        with pytest.raises(ConfigurationError, match="subshop_id"):
+        with pytest.raises(ConfigurationError, match=r"subshop_id"):
             await aw(client.start_export("product", subshop_id=""))
 
     dual(mode, sim, script)
@@ -136,7 +138,7 @@ def test_lifecycle_progress_pause_resume_and_a_file_intact(
         assert state.status == "Paused" and state.progress.fraction == pytest.approx(0.5)
         sim.clock.advance(100.0)  # paused time does not count
         assert (await aw(job.refresh())).progress.fraction == pytest.approx(0.5)
-        with pytest.raises(ExportStateError, match="not running|not been paused"):
+        with pytest.raises(ExportStateError, match=r"not running|not been paused"):
             await aw(client.job("inquiry").resume())  # no subshop: another export, never started
         assert (await aw(job.resume())).status == "Running"
         final = await aw(job.wait(on_progress=seen.append))
@@ -156,15 +158,15 @@ def test_lifecycle_progress_pause_resume_and_a_file_intact(
 def test_pause_and_resume_in_the_wrong_state_are_typed_errors(mode: str, sim: WebsaleSimulator) -> None:
     async def script(client: Any) -> None:
         idle = client.job("voucher")
-        with pytest.raises(ExportStateError, match="cannot pause .*not running") as caught:
+        with pytest.raises(ExportStateError, match=r"cannot pause .*not running") as caught:
             await aw(idle.pause())
         assert caught.value.reference == "voucher"
-        with pytest.raises(ExportStateError, match="cannot resume .*not been paused"):
+        with pytest.raises(ExportStateError, match=r"cannot resume .*not been paused"):
             await aw(idle.resume())
-        with pytest.raises(ExportStateError, match="cannot cancel"):
+        with pytest.raises(ExportStateError, match=r"cannot cancel"):
             await aw(idle.cancel())
         job = await aw(client.start_export("voucher"))
-        with pytest.raises(ExportStateError, match="not been paused"):
+        with pytest.raises(ExportStateError, match=r"not been paused"):
             await aw(job.resume())  # running, not paused
 
     dual(mode, sim, script)
@@ -175,7 +177,7 @@ def test_a_cancelled_export_fails_its_wait(mode: str, sim: WebsaleSimulator) -> 
     async def script(client: Any) -> None:
         job = await aw(client.start_export("order", format="xml"))
         await aw(job.cancel())
-        with pytest.raises(JobFailedError, match="Canceled"):
+        with pytest.raises(JobFailedError, match=r"Canceled"):
             await aw(job.wait())
 
     dual(mode, sim, script)
@@ -187,7 +189,7 @@ def test_an_export_that_errors_fails_its_wait(mode: str, make_sim: Any) -> None:
 
     async def script(client: Any) -> None:
         job = await aw(client.start_export("product"))
-        with pytest.raises(JobFailedError, match="Error"):
+        with pytest.raises(JobFailedError, match=r"Error"):
             await aw(job.wait())
 
     dual(mode, sim, script)
@@ -200,7 +202,9 @@ def test_start_while_running_is_refused_unless_replace_running(
     async def script(client: Any) -> None:
         await aw(client.start_export("product", format="csv"))
         sim.clock.advance(2.0)
-        with pytest.raises(ExportRunningError, match=r"product export is Running \(33% done\).*replace_running"):
+        with pytest.raises(
+            ExportRunningError, match=r"product export is Running \(33% done\).*replace_running"
+        ):
             await aw(client.start_export("product", format="json"))
         assert sim.stats.starts == 1 and sim.export("product").format == "csv"
         with caplog.at_level(logging.WARNING, logger="sellerkit"):
