@@ -232,8 +232,9 @@ CONTRACTS: Mapping[str, Contract] = {
             max_examples=20,
             auth_examples=3,
             excluded={
-                "positive_data_acceptance": "valid requests the simulator must still refuse: pause/cancel of an "
-                "idle export (404), resume of one not paused (404), login with made-up credentials (401)",
+                "positive_data_acceptance": "valid requests the simulator must still refuse: pause/cancel "
+                "of an idle export (404), resume of one not paused (404), login with unknown credentials "
+                "(401)",
                 "missing_required_header": "the spec's only header is Authorization, which every call sets",
             },
         ),

@@ -9,7 +9,8 @@ the service doesn't support, 404 pausing/cancelling what isn't running and resum
 spec infers is decided here the same way: access tokens expire (`access_ttl`), a refresh token works once,
 an export moves Ready → Starting (`start_seconds`) → Running (`run_seconds`, progress and entries growing
 linearly; paused time does not count) → Finished with a `fileLink` (or Error, or stuck Running at 50 %).
-Files are deterministic from (service, format, subshop, entries) and served with Range.
+Files are deterministic from (service, format, subshop, entries) and served with Range. Fault
+`unknown_enum` (vendor-specific): the status answers an undocumented status value (default 7).
 """
 
 from __future__ import annotations
@@ -387,7 +388,11 @@ class WebsaleSimulator(Simulator):
         if isinstance(admitted, Response):
             return admitted
         with self.lock:
-            return JSONResponse(self._body(admitted[0], self.exports.get(admitted)))
+            body = self._body(admitted[0], self.exports.get(admitted))
+        fault = self.take_fault(request.scope, "unknown_enum")  # a status value the docs don't list (7)
+        if fault is not None:
+            body["status"] = fault["value"] if fault["value"] is not None else len(STATUS_NAMES)
+        return JSONResponse(body)
 
     async def _start(self, request: Request) -> Response:
         admitted = self._admit(request)
