@@ -237,6 +237,9 @@ CONTRACTS: Mapping[str, Contract] = {
                 "(401)",
                 "missing_required_header": "the spec's only header is Authorization, which every call sets",
             },
+            # the same neutral mutations as SelSup's: Authorization is set on every call, and undeclared
+            # query parameters are accepted (the docs pass start's undocumented filters as query parameters)
+            replaced={"negative_data_rejection": negative_data_rejection_for_spring},
         ),
     )
 }
