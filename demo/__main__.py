@@ -20,10 +20,12 @@ from sellerkit.selsup import SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.selsup_api.api.file_exports import download_customers_file
 from sellerkit.wabi2b import BulkProgress, Wabi2bClient
+from sellerkit.websale import WebsaleClient
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
 from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
+from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 # the simulator's clock runs 20x faster than the client's: a 30 s Wabi2b job takes 1.5 s here
 SCALE = 20.0
@@ -162,12 +164,48 @@ def selsup(out: Path) -> list[str]:
     return lines
 
 
+def websale(out: Path) -> list[str]:
+    """A product export (CSV) and an order export (XML): started, paused, resumed, waited for, downloaded."""
+    sim = WebsaleSimulator(
+        ScaledClock(SCALE), WebsaleSettings(start_seconds=4.0, run_seconds=40.0, entries=500)
+    )
+    lines = []
+    with (
+        sim.running() as running,
+        WebsaleClient(
+            email=running.email, password=running.password, base_url=running.base_url, journal=out / ".jobs"
+        ) as client,
+    ):
+        print(f"WEBSALE simulator at {running.base_url}")
+        for service, file_format in (("product", "csv"), ("order", "xml")):
+            job = client.start_export(service, format=file_format)
+            print(f"- start_export({service!r}, format={file_format!r}) -> {job.status}")
+            started = time.monotonic()
+
+            def show(progress: Progress, service: str = service, started: float = started) -> None:
+                fraction = f"{progress.fraction:.0%}" if progress.fraction is not None else "?"
+                at = time.monotonic() - started
+                print(f"  [websale {at:5.1f}s] {service}: {fraction}, {progress.processed} entries")
+
+            if service == "order":
+                time.sleep(0.5)
+                print(f"  pause() -> {job.pause().status}; resume() -> {job.resume().status}")
+            job.wait(on_progress=show)
+            result = job.download(f"{out}/websale/")
+            lines.append(
+                f"websale {service} ({file_format}): {job.status} -> {result.path} "
+                f"({result.size:,} B, sha256 {result.sha256[:12]})"
+            )
+            print(f"  saved {result.path} ({result.size:,} bytes)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="where the files go")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    summary = wabi2b(out) + sellercloud(out) + selsup(out)
+    summary = wabi2b(out) + sellercloud(out) + selsup(out) + websale(out)
     print("\nDone. Where the files went:")
     for line in summary:
         print(f"  {line}")

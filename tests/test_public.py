@@ -21,6 +21,7 @@ from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
 from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
+from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 VENDORS = sorted(tomllib.loads((ROOT / "generator" / "vendors.toml").read_text())["vendor"])
 SHARED = sorted(
@@ -43,6 +44,10 @@ OWN = {
         *("BACKGROUND_EXPORTS", "FILE_EXPORTS", "AggregationPeriod", "AnalyticsField", "AsyncSelsupClient"),
         *("Marketplace", "Operation", "OrderStatus", "OrderType", "ProductAnalyticField", "ProductFilter"),
         *("SelsupClient", "SourceReport", "Task", "TaskStatus", "Writable", "required_filters", "task_state"),
+    ],
+    "websale": [
+        *("SERVICE_FORMATS", "AsyncWebsaleClient", "ExportRunningError", "ExportStateError", "Format"),
+        *("ReportStatus", "ReportStatusValue", "Service", "WebsaleClient", "report_state"),
     ],
 }
 
@@ -126,7 +131,13 @@ def _selsup(clock: ScaledClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
         yield {"API_KEY": sim.api_key}
 
 
-SIMULATED = {"wabi2b": _wabi2b, "sellercloud": _sellercloud, "selsup": _selsup}
+def _websale(clock: ScaledClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with WebsaleSimulator(clock, WebsaleSettings(run_seconds=5.0)).running() as sim:
+        monkeypatch.setenv("WEBSALE_BASE_URL", sim.base_url)
+        yield {"EMAIL": sim.email, "PASSWORD": sim.password}
+
+
+SIMULATED = {"wabi2b": _wabi2b, "sellercloud": _sellercloud, "selsup": _selsup, "websale": _websale}
 
 
 @pytest.mark.timeout(60)
@@ -161,6 +172,7 @@ CLIENT_METHODS = {
         *("check_commerce_ml_auth", "create_marketplace_cards", "download_file", "download_files"),
         *("start_export", "stream_file"),
     ],
+    "WebsaleClient": ["start_export"],
 }
 
 

@@ -225,6 +225,22 @@ CONTRACTS: Mapping[str, Contract] = {
             # it enumerates every parameter of every operation (getOrderProduct has 80): minutes
             phases_off={"coverage": "enumerates all 80 parameters of getOrderProduct: minutes"},
         ),
+        Contract(
+            vendor="websale",
+            settings={"start_seconds": 0.5, "run_seconds": 1.0, "access_ttl": 24 * 3600.0},
+            auth=lambda sim: sim.auth_headers,
+            max_examples=20,
+            auth_examples=3,
+            excluded={
+                "positive_data_acceptance": "valid requests the simulator must still refuse: pause/cancel "
+                "of an idle export (404), resume of one not paused (404), login with unknown credentials "
+                "(401)",
+                "missing_required_header": "the spec's only header is Authorization, which every call sets",
+            },
+            # the same neutral mutations as SelSup's: Authorization is set on every call, and undeclared
+            # query parameters are accepted (the docs pass start's undocumented filters as query parameters)
+            replaced={"negative_data_rejection": negative_data_rejection_for_spring},
+        ),
     )
 }
 

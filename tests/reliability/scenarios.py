@@ -18,11 +18,13 @@ from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
 from sellerkit.selsup import AsyncSelsupClient, SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient
+from sellerkit.websale import AsyncWebsaleClient, WebsaleClient
 from tests.clients import make_client
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
 from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
+from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 # every scenario ends in success with identical bytes, or in exactly this documented typed error
 # ("5xx" and "5xx on the file" were one scenario before issue 8: apart, a failure names its half)
@@ -351,4 +353,85 @@ class SelsupCase(Case):
         return RunOutcome(files, expected, len(sim.requests), len(sim.tasks()), error)
 
 
-CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase(), SelsupCase()]
+class WebsaleCase:
+    """WEBSALE: one product export (status read, started, polled, its fileLink downloaded), password login."""
+
+    name = "websale"
+    prefix = "/admin/api/v1"
+    start_path = prefix + "/report/product/start"
+    status_path = prefix + "/report/product/status"
+    file_path = prefix + "/files/"
+
+    def _inject(self, scenario: str, sim: WebsaleSimulator) -> dict[str, Any]:
+        faults, get, post = sim.faults, "GET", "POST"
+        settings = sim.settings
+        internal = {"type": "internalError", "message": "Redis did not return a status."}
+        if scenario == "429 + Retry-After":
+            faults.add("rate_limit", method=post, path=self.start_path, retry_after=7)
+            faults.add(
+                "rate_limit", method=get, path=self.status_path, times=2, retry_after_format="http-date"
+            )
+        elif scenario == "vendor throttle body":  # WEBSALE publishes no throttling: its documented 503 body
+            faults.add("status", method=get, path=self.status_path, status=503, body=internal, times=2)
+        elif scenario == "5xx":
+            faults.add("status", method=get, path=self.status_path, status=503, times=2)
+        elif scenario == "5xx on the file":
+            faults.add("status", method=get, path=self.file_path, status=502)
+        elif scenario == "slow responses":
+            faults.add("slow", method=get, path=self.status_path, delay=0.3)
+            return {"timeout": httpx.Timeout(5.0, read=0.1)}
+        elif scenario == "reset mid-download":
+            faults.add("reset", method=get, path=self.file_path, after_bytes=300)
+        elif scenario == "truncated body":
+            faults.add("truncate", method=get, path=self.file_path)
+        elif scenario == "unknown enum value":
+            faults.add("unknown_enum", method=get, path=self.status_path, times=2)
+        elif scenario == "malformed JSON":
+            # after=1: the first status read is start_export's running-export check (a malformed answer
+            # there is a ServerError before anything started); the fault is for the poll, as for the others
+            faults.add("malformed_json", method=get, path=self.status_path, after=1)
+        elif scenario == "expiring, rotated token":
+            settings.access_ttl, settings.run_seconds = 30.0, 600.0  # many single-use refreshes
+        elif scenario == "expired token, no refresh":
+            return {"password": "revoked-password"}  # login refused: nothing to refresh
+        elif scenario == "job fails":
+            settings.outcome = "error"
+        elif scenario == "job never finishes":
+            settings.outcome = "stuck"
+            return {"poll": PollPolicy(timeout=600)}
+        return {}
+
+    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
+        clock = ScaledClock.manual()
+        sim = WebsaleSimulator(clock, WebsaleSettings())
+        with sim.running():
+            extra = self._inject(scenario, sim)
+            kwargs: dict[str, Any] = {
+                "email": sim.email,
+                "password": extra.pop("password", sim.password),
+                "base_url": sim.base_url,
+                **_options(extra),  # WEBSALE publishes no quotas
+            }
+            poll = extra.pop("poll", None)
+
+            def sync_script(client: WebsaleClient) -> str:
+                job = client.start_export("product", format="csv")
+                job.wait(poll)
+                job.download(dest)
+                return job.reference
+
+            async def async_script(client: AsyncWebsaleClient) -> str:
+                job = await client.start_export("product", format="csv")
+                await job.wait(poll)
+                await job.download(dest)
+                return job.reference
+
+            reference, error = _drive(
+                mode, clock, (WebsaleClient, AsyncWebsaleClient), kwargs, sync_script, async_script
+            )
+            files = [p for p in dest.iterdir() if p.is_file()]
+            expected = {p.name: sim.file_sha256("product") for p in files} if reference else {}
+            return RunOutcome(files, expected, len(sim.requests), sim.stats.starts, error)
+
+
+CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase(), SelsupCase(), WebsaleCase()]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.simulators import oauth, sellercloud, selsup, wabi2b
+from tests.simulators import oauth, sellercloud, selsup, wabi2b, websale
 from tests.simulators.framework import Simulator
 
 __all__ = ["SIMULATORS", "SimVendor"]
@@ -96,6 +96,18 @@ SIMULATORS: Mapping[str, SimVendor] = {
             cli_start=selsup.cli_start,
             sim_doc="A SelSup simulator on 127.0.0.1 with default settings (tasks: 1 s CREATED, 3 s "
             "RUNNING) and `sim_clock`.",
+        ),
+        SimVendor(
+            name="websale",
+            simulator=websale.WebsaleSimulator,
+            settings=websale.WebsaleSettings,
+            identity=("email", "password", "api_key", "permissions"),
+            spec=SPECS / "websale.yaml",
+            help="WEBSALE Admin Interface API (report exports for 16 services)",
+            cli_arguments=websale.cli_arguments,
+            cli_start=websale.cli_start,
+            sim_doc="A WEBSALE simulator on 127.0.0.1 with default settings (exports: 1 s Starting, 3 s "
+            "Running) and `sim_clock`.",
         ),
         SimVendor(
             name="oauth",

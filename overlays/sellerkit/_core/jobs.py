@@ -77,6 +77,16 @@ class JobSpec:
         raise NotImplementedError
         yield
 
+    def pause(self, client: Any, reference: str) -> Steps[JobState]:
+        """Pause the job and return its state; `NotImplementedError` if the vendor can't (most can't)."""
+        raise NotImplementedError
+        yield
+
+    def resume(self, client: Any, reference: str) -> Steps[JobState]:
+        """Resume a paused job and return its state; `NotImplementedError` if the vendor can't."""
+        raise NotImplementedError
+        yield
+
     def result(self, client: Any, state: JobState) -> httpx.Request:
         """The request that fetches a finished job's file."""
         if not state.result_url:
@@ -181,6 +191,17 @@ class _Handle:
                 f"{self._client.vendor.title} export jobs cannot be cancelled (job {job})"
             ) from None
 
+    def _control_steps(self, verb: str) -> Steps[JobState]:
+        # pause/resume: one driver for both, like cancel; the spec's answer becomes the handle's state
+        try:
+            state = yield from getattr(self._spec, verb)(self._client, self.reference)
+        except NotImplementedError:
+            job = redact_url(self.reference)
+            raise NotImplementedError(
+                f"{self._client.vendor.title} export jobs cannot be {verb}d (job {job})"
+            ) from None
+        return self._record(state)
+
     def __repr__(self) -> str:
         # reference and status only: result links may be pre-signed, raw payloads may be large;
         # some vendors' references are links themselves, so they are redacted like URLs
@@ -256,6 +277,20 @@ class Job(_Handle):
         """Ask the vendor to cancel the job; `NotImplementedError` names the vendor if it cannot."""
         self._client._run(self._cancel_steps())
 
+    def pause(self) -> JobState:
+        """Pause the job (where the vendor can: `NotImplementedError` otherwise); its new state."""
+        try:
+            return self._client._run(self._control_steps("pause"))
+        except SellerkitError as exc:
+            raise public(exc) from exc.__cause__
+
+    def resume(self) -> JobState:
+        """Resume a paused job (where the vendor can: `NotImplementedError` otherwise); its new state."""
+        try:
+            return self._client._run(self._control_steps("resume"))
+        except SellerkitError as exc:
+            raise public(exc) from exc.__cause__
+
 
 class AsyncJob(_Handle):
     """`Job` for asyncio: the same methods, awaited."""
@@ -297,3 +332,17 @@ class AsyncJob(_Handle):
     async def cancel(self) -> None:
         """`Job.cancel`, awaited."""
         await self._client._run(self._cancel_steps())
+
+    async def pause(self) -> JobState:
+        """`Job.pause`, awaited."""
+        try:
+            return await self._client._run(self._control_steps("pause"))
+        except SellerkitError as exc:
+            raise public(exc) from exc.__cause__
+
+    async def resume(self) -> JobState:
+        """`Job.resume`, awaited."""
+        try:
+            return await self._client._run(self._control_steps("resume"))
+        except SellerkitError as exc:
+            raise public(exc) from exc.__cause__

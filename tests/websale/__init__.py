@@ -1,0 +1,1 @@
+"""WEBSALE: spec, simulator and client tests."""
