@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -146,6 +146,8 @@ class Case:
     name: str
     paths: dict[str, str | re.Pattern[str]]
     reset_after: int
+    own_faults: dict[str, list[Fault]] = field(default_factory=dict)
+    """A vendor's version of a FAULTS row, where the shared one does not fit."""
 
     def special(self, scenario: str, sim: Any) -> dict[str, Any]:
         """The vendor's own part of a scenario (beyond FAULTS); returns client overrides."""
@@ -158,7 +160,7 @@ class Case:
 
     def inject(self, scenario: str, sim: Any) -> dict[str, Any]:
         extra = self.special(scenario, sim)
-        for kind, method, role, params in FAULTS.get(scenario, []):
+        for kind, method, role, params in self.own_faults.get(scenario, FAULTS.get(scenario, [])):
             values = {k: getattr(self, v) if v == "reset_after" else v for k, v in params.items()}
             sim.faults.add(kind, method=method, path=self.paths[role], **values)
         return {**SCENARIO_OPTIONS.get(scenario, {}), **extra}
@@ -353,43 +355,31 @@ class SelsupCase(Case):
         return RunOutcome(files, expected, len(sim.requests), len(sim.tasks()), error)
 
 
-class WebsaleCase:
+class WebsaleCase(Case):
     """WEBSALE: one product export (status read, started, polled, its fileLink downloaded), password login."""
 
-    name = "websale"
-    prefix = "/admin/api/v1"
-    start_path = prefix + "/report/product/start"
-    status_path = prefix + "/report/product/status"
-    file_path = prefix + "/files/"
+    def __init__(self) -> None:
+        prefix = "/admin/api/v1"
+        paths: dict[str, str | re.Pattern[str]] = {
+            "start": prefix + "/report/product/start",
+            "status": prefix + "/report/product/status",
+            "file": prefix + "/files/",
+        }
+        super().__init__("websale", paths, 300)
+        # after=1: the first status read is start_export's running-export check (a malformed answer there is a
+        # ServerError before anything started); the fault is for the poll, as for the other vendors
+        self.own_faults = {"malformed JSON": [("malformed_json", "GET", "status", {"after": 1})]}
 
-    def _inject(self, scenario: str, sim: WebsaleSimulator) -> dict[str, Any]:
-        faults, get, post = sim.faults, "GET", "POST"
+    def simulator(self, clock: ScaledClock) -> Any:
+        return WebsaleSimulator(clock, WebsaleSettings())
+
+    def special(self, scenario: str, sim: WebsaleSimulator) -> dict[str, Any]:
         settings = sim.settings
-        internal = {"type": "internalError", "message": "Redis did not return a status."}
-        if scenario == "429 + Retry-After":
-            faults.add("rate_limit", method=post, path=self.start_path, retry_after=7)
-            faults.add(
-                "rate_limit", method=get, path=self.status_path, times=2, retry_after_format="http-date"
+        if scenario == "vendor throttle body":  # WEBSALE publishes no throttling: its documented 503 body
+            internal = {"type": "internalError", "message": "Redis did not return a status."}
+            sim.faults.add(
+                "status", method="GET", path=self.paths["status"], status=503, body=internal, times=2
             )
-        elif scenario == "vendor throttle body":  # WEBSALE publishes no throttling: its documented 503 body
-            faults.add("status", method=get, path=self.status_path, status=503, body=internal, times=2)
-        elif scenario == "5xx":
-            faults.add("status", method=get, path=self.status_path, status=503, times=2)
-        elif scenario == "5xx on the file":
-            faults.add("status", method=get, path=self.file_path, status=502)
-        elif scenario == "slow responses":
-            faults.add("slow", method=get, path=self.status_path, delay=0.3)
-            return {"timeout": httpx.Timeout(5.0, read=0.1)}
-        elif scenario == "reset mid-download":
-            faults.add("reset", method=get, path=self.file_path, after_bytes=300)
-        elif scenario == "truncated body":
-            faults.add("truncate", method=get, path=self.file_path)
-        elif scenario == "unknown enum value":
-            faults.add("unknown_enum", method=get, path=self.status_path, times=2)
-        elif scenario == "malformed JSON":
-            # after=1: the first status read is start_export's running-export check (a malformed answer
-            # there is a ServerError before anything started); the fault is for the poll, as for the others
-            faults.add("malformed_json", method=get, path=self.status_path, after=1)
         elif scenario == "expiring, rotated token":
             settings.access_ttl, settings.run_seconds = 30.0, 600.0  # many single-use refreshes
         elif scenario == "expired token, no refresh":
@@ -398,40 +388,27 @@ class WebsaleCase:
             settings.outcome = "error"
         elif scenario == "job never finishes":
             settings.outcome = "stuck"
-            return {"poll": PollPolicy(timeout=600)}
+            return dict(NEVER_DONE)
         return {}
 
-    def run(self, scenario: str, mode: str, dest: Path) -> RunOutcome:
-        clock = ScaledClock.manual()
-        sim = WebsaleSimulator(clock, WebsaleSettings())
-        with sim.running():
-            extra = self._inject(scenario, sim)
-            kwargs: dict[str, Any] = {
-                "email": sim.email,
-                "password": extra.pop("password", sim.password),
-                "base_url": sim.base_url,
-                **_options(extra),  # WEBSALE publishes no quotas
-            }
-            poll = extra.pop("poll", None)
+    def export(
+        self, sim: Any, clock: ScaledClock, mode: str, dest: Path, extra: dict[str, Any]
+    ) -> RunOutcome:
+        kwargs = {
+            "email": sim.email,
+            "password": extra.pop("password", sim.password),
+            "base_url": sim.base_url,
+        }
+        poll = extra.pop("poll", None)
 
-            def sync_script(client: WebsaleClient) -> str:
-                job = client.start_export("product", format="csv")
-                job.wait(poll)
-                job.download(dest)
-                return job.reference
+        def start(client: Any) -> Any:
+            return client.start_export("product", format="csv")
 
-            async def async_script(client: AsyncWebsaleClient) -> str:
-                job = await client.start_export("product", format="csv")
-                await job.wait(poll)
-                await job.download(dest)
-                return job.reference
-
-            reference, error = _drive(
-                mode, clock, (WebsaleClient, AsyncWebsaleClient), kwargs, sync_script, async_script
-            )
-            files = [p for p in dest.iterdir() if p.is_file()]
-            expected = {p.name: sim.file_sha256("product") for p in files} if reference else {}
-            return RunOutcome(files, expected, len(sim.requests), sim.stats.starts, error)
+        clients = (WebsaleClient, AsyncWebsaleClient)  # WEBSALE publishes no quotas
+        reference, error = _job_flow(mode, clock, clients, {**kwargs, **_options(extra)}, start, poll, dest)
+        files = [p for p in dest.iterdir() if p.is_file()]
+        expected = {p.name: sim.file_sha256("product") for p in files} if reference else {}
+        return RunOutcome(files, expected, len(sim.requests), sim.stats.starts, error)
 
 
 CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase(), SelsupCase(), WebsaleCase()]
