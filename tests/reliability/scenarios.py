@@ -119,7 +119,7 @@ def _drive(
 
 # The faults every vendor gets, as data: scenario -> (fault kind, method, which of the vendor's paths, fault
 # parameters); "reset_after" is the vendor's own byte count (its files differ in size). What differs per
-# vendor (its throttle body, tokens, job outcomes) is each case's `special`.
+# vendor (its throttle body, tokens) is each case's `special`; its simulator's job outcomes are `outcomes`.
 Fault = tuple[str, str, str, dict[str, Any]]
 FAULTS: dict[str, list[Fault]] = {
     "429 + Retry-After": [
@@ -134,9 +134,17 @@ FAULTS: dict[str, list[Fault]] = {
     "unknown enum value": [("unknown_enum", "GET", "status", {"times": 2})],
     "malformed JSON": [("malformed_json", "GET", "status", {})],
 }
-# client options a scenario needs: a read timeout shorter than the slow answers
-SCENARIO_OPTIONS: dict[str, dict[str, Any]] = {"slow responses": {"timeout": httpx.Timeout(5.0, read=0.1)}}
-NEVER_DONE = {"poll": PollPolicy(timeout=600)}
+# client options a scenario needs: a read timeout shorter than the slow answers; a bounded wait for a job that
+# never ends
+SCENARIO_OPTIONS: dict[str, dict[str, Any]] = {
+    "slow responses": {"timeout": httpx.Timeout(5.0, read=0.1)},
+    "job never finishes": {"poll": PollPolicy(timeout=600)},
+}
+
+
+def _outcomes(failed: str) -> dict[str, str]:
+    """The job scenarios of a simulator with an `outcome` setting: its failed state, and "stuck"."""
+    return {"job fails": failed, "job never finishes": "stuck"}
 
 
 @dataclass
@@ -148,6 +156,8 @@ class Case:
     reset_after: int
     own_faults: dict[str, list[Fault]] = field(default_factory=dict)
     """A vendor's version of a FAULTS row, where the shared one does not fit."""
+    outcomes: dict[str, str] = field(default_factory=dict)
+    """scenario -> the simulator's `settings.outcome` that plays it (e.g. "job fails": "failed")."""
 
     def special(self, scenario: str, sim: Any) -> dict[str, Any]:
         """The vendor's own part of a scenario (beyond FAULTS); returns client overrides."""
@@ -159,6 +169,8 @@ class Case:
         raise NotImplementedError
 
     def inject(self, scenario: str, sim: Any) -> dict[str, Any]:
+        if scenario in self.outcomes:
+            sim.settings.outcome = self.outcomes[scenario]
         extra = self.special(scenario, sim)
         for kind, method, role, params in self.own_faults.get(scenario, FAULTS.get(scenario, [])):
             values = {k: getattr(self, v) if v == "reset_after" else v for k, v in params.items()}
@@ -230,7 +242,6 @@ class Wabi2bCase(Case):
             sim.faults.add("unknown_enum", method="GET", path=status, times=None, value="Failed")
         elif scenario == "job never finishes":
             sim.settings.job_seconds = 1e9
-            return dict(NEVER_DONE)
         return {}
 
     def export(
@@ -266,7 +277,7 @@ class SellercloudCase(Case):
             "status": re.compile(r"^/rest/api/QueuedJobs/\d+$"),
             "file": "/rest/api/QueuedJobs/OutputFile",
         }
-        super().__init__("sellercloud", paths, 40)
+        super().__init__("sellercloud", paths, 40, outcomes=_outcomes("failed"))
 
     def simulator(self, clock: ScaledClock) -> Any:
         return SellercloudSimulator(clock, SellercloudSettings())
@@ -281,11 +292,6 @@ class SellercloudCase(Case):
             settings.token_seconds, settings.job_seconds = 60.0, 600.0  # the login is renewed during the job
         elif scenario == "expired token, no refresh":
             return {"password": "wrong"}  # Sellercloud has no refresh token: a failed login is final
-        elif scenario == "job fails":
-            settings.outcome = "failed"
-        elif scenario == "job never finishes":
-            settings.outcome = "stuck"
-            return dict(NEVER_DONE)
         return {}
 
     def export(
@@ -319,7 +325,7 @@ class SelsupCase(Case):
 
     def __init__(self) -> None:
         paths = {"start": "/api/export/stocksFile", "status": "/api/task/findTask", "file": "/api/files/file"}
-        super().__init__("selsup", dict(paths), 300)
+        super().__init__("selsup", dict(paths), 300, outcomes=_outcomes("ERROR"))
 
     def simulator(self, clock: ScaledClock) -> Any:
         return SelsupSimulator(clock, SelsupSettings())
@@ -332,11 +338,6 @@ class SelsupCase(Case):
             settings.task_seconds = 600.0  # a static key never expires: a long task on one key
         elif scenario == "expired token, no refresh":
             return {"api_key": "revoked-key"}  # SelSup answers a bad key with 403 {error}
-        elif scenario == "job fails":
-            settings.outcome = "ERROR"
-        elif scenario == "job never finishes":
-            settings.outcome = "stuck"
-            return dict(NEVER_DONE)
         return {}
 
     def export(
@@ -365,7 +366,7 @@ class WebsaleCase(Case):
             "status": prefix + "/report/product/status",
             "file": prefix + "/files/",
         }
-        super().__init__("websale", paths, 300)
+        super().__init__("websale", paths, 300, outcomes=_outcomes("error"))
         # after=1: the first status read is start_export's running-export check (a malformed answer there is a
         # ServerError before anything started); the fault is for the poll, as for the other vendors
         self.own_faults = {"malformed JSON": [("malformed_json", "GET", "status", {"after": 1})]}
@@ -384,11 +385,6 @@ class WebsaleCase(Case):
             settings.access_ttl, settings.run_seconds = 30.0, 600.0  # many single-use refreshes
         elif scenario == "expired token, no refresh":
             return {"password": "revoked-password"}  # login refused: nothing to refresh
-        elif scenario == "job fails":
-            settings.outcome = "error"
-        elif scenario == "job never finishes":
-            settings.outcome = "stuck"
-            return dict(NEVER_DONE)
         return {}
 
     def export(
