@@ -20,7 +20,7 @@ import httpx
 
 from . import _aio
 from .errors import APIConnectionError, ApiError, APITimeoutError, ConfigurationError, DownloadError
-from .files import Target, numbered, place, resolve
+from .files import Target, free_name, place, resolve
 from .redact import redact_url
 from .runtime import deadline
 from .transport import MAX_ATTEMPTS
@@ -379,10 +379,7 @@ class _Download:
             log.info("resuming %s from byte %d", self.part, size)
 
     def _name_in_folder(self, folder: Path, name: str) -> None:
-        n = 0
-        while (folder / numbered(name, n)).exists():
-            n += 1
-        self._adopt(folder / numbered(name, n))
+        self._adopt(free_name(folder, name))
 
     def _save_meta(self) -> None:
         if self.final is None:

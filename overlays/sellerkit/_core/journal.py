@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from .errors import ConfigurationError
 from .files import write_atomically
@@ -140,9 +139,3 @@ class Journal:
     def _drop(path: Path) -> None:
         with contextlib.suppress(OSError):
             path.unlink()
-
-
-def describe(record: Record, now: float | None = None) -> dict[str, Any]:
-    """A record as plain data with its age (for listings)."""
-    age = (time.time() if now is None else now) - record.created_at
-    return {**asdict(record), "age_seconds": round(age, 1)}

@@ -313,8 +313,9 @@ class ClientCore:
             async_sleep=self._runtime.async_sleep,
         )
 
-    @property
+    @functools.cached_property
     def _errors(self) -> ErrorFacts:
+        """The vendor's error facts, with its throttle body read on this client's wall clock (built once)."""
         key = self.vendor.throttle_reset_key
         if key is None:
             return self.vendor.errors
