@@ -398,6 +398,24 @@ def test_a_refresh_is_never_resent_since_a_refresh_token_works_only_once(
     assert (oauth_sim.requests.calls(path="/token"), stats.refreshes, stats.password_grants) == (3, 1, 1)
 
 
+def test_single_use_refresh_never_presents_a_refresh_token_whose_answer_never_came(
+    caller: Caller, oauth_sim: OAuthSimulator, sim_clock: ScaledClock
+) -> None:
+    auth = oauth(oauth_sim, sim_clock, single_use_refresh=True)
+    caller.get(auth, oauth_sim.protected_url)
+    sim_clock.advance(HOUR)
+    oauth_sim.faults.add("status", path="/token", status=503)
+    with pytest.raises(ServerError):
+        caller.get(auth, oauth_sim.protected_url)
+    # the refresh token was presented once (its answer was a 503): the next call logs in instead
+    assert caller.get(auth, oauth_sim.protected_url).status_code == 200
+    stats = oauth_sim.stats
+    assert (oauth_sim.requests.calls(path="/token"), stats.refreshes, stats.password_grants) == (3, 0, 2)
+    sim_clock.advance(HOUR)
+    assert caller.get(auth, oauth_sim.protected_url).status_code == 200  # the new chain refreshes again
+    assert (stats.refreshes, stats.password_grants) == (1, 2)
+
+
 def test_when_the_leaders_token_request_breaks_a_waiting_call_takes_over(
     caller: Caller, oauth_sim: OAuthSimulator, sim_clock: ScaledClock, debug_log: pytest.LogCaptureFixture
 ) -> None:

@@ -337,3 +337,17 @@ def test_errors_survive_pickling(error: SellerkitError) -> None:
     assert type(copy) is type(error)
     assert copy.__dict__ == error.__dict__
     assert str(copy) == str(error)
+
+
+def test_a_vendor_code_picks_the_error_class_whatever_the_status() -> None:
+    class OrderGone(NotFoundError):
+        pass
+
+    facts = ErrorFacts("acme", code_classes={"24": OrderGone})
+    body = {"Results": "OrderNotExist", "ResponseMessage": "Order Does Not Exist", "StatusCode": 24}
+    for status in (404, 406, 200):
+        error = error_from_response(httpx.Response(status, json=body), facts)
+        assert type(error) is OrderGone and error.code == "24"
+        assert error.vendor_message == "Order Does Not Exist" and error.status_code == status
+    other = error_from_response(httpx.Response(406, json={**body, "StatusCode": 30}), facts)
+    assert type(other) is ApiError and other.code == "30"

@@ -91,3 +91,21 @@ def test_a_record_file_is_plain_json(tmp_path: Path) -> None:
     record = Journal(tmp_path).started("acme", "k", "export", "job-1")
     data = json.loads((tmp_path / "acme" / "k.json").read_text())
     assert data["reference"] == record.reference and data["vendor"] == "acme"
+
+
+def test_export_checkpoints_expire_marks_do_not_and_neither_shows_up_as_a_job(tmp_path: Path) -> None:
+    clock = Clock()
+    journal = Journal(tmp_path, max_age=60, clock=clock)
+    journal.started("acme", "job", "export", "job-1")
+    journal.save_checkpoint("acme", "k", {"pages": 3, "offset": 120})
+    journal.save_mark("acme", "q", "2016-01-01T00:00:00+00:00")
+    assert journal.checkpoint("acme", "k") == {"pages": 3, "offset": 120, "saved_at": clock.now}
+    assert [r.reference for r in journal.records()] == ["job-1"]
+    clock.now += 61
+    assert journal.checkpoint("acme", "k") is None
+    assert journal.mark("acme", "q") == "2016-01-01T00:00:00+00:00"
+    journal.save_checkpoint("acme", "k", {"pages": 1})
+    journal.clear_checkpoint("acme", "k")
+    assert journal.checkpoint("acme", "k") is None and journal.mark("acme", "other") is None
+    (tmp_path / "acme" / "marks" / "bad.json").write_text("{not json")
+    assert journal.mark("acme", "bad") is None

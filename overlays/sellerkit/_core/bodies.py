@@ -63,6 +63,8 @@ class ErrorFacts:
     """Statuses that mean "these credentials don't work" for this vendor (SelSup answers a bad key 403)."""
     hints: Mapping[int, str] = field(default_factory=dict)
     """What to check, added to the message of an error with this status (e.g. which env var holds the key)."""
+    code_classes: Mapping[str, type[ApiError]] = field(default_factory=dict)
+    """The error class for a vendor code, whatever the status (Sellers Commerce: its codes 21-36)."""
 
 
 def seconds_until(moment: str, *, now: float | None = None) -> float | None:
@@ -221,7 +223,7 @@ def build_error(
         return RateLimitedError(message, retry_after=retry_after, **common)
     if status in facts.authentication_statuses:
         return AuthenticationError(message, **common)
-    return _status_class(status)(message, **common)
+    return facts.code_classes.get(code or "", _status_class(status))(message, **common)
 
 
 def throttle_wait(response: httpx.Response, facts: ErrorFacts, content: bytes) -> float | None:

@@ -17,9 +17,10 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigurationError
 from .files import write_atomically
@@ -125,6 +126,54 @@ class Journal:
                 if record is not None:
                     found.append(record)
         yield from sorted(found, key=lambda r: r.created_at)
+
+    # -- paged exports: where an interrupted export resumes, and the high-water mark of incremental ones
+
+    def checkpoint(self, vendor: str, key: str) -> dict[str, Any] | None:
+        """The last checkpoint of an unfinished paged export (None: none, unreadable or too old)."""
+        path = self._extra(vendor, "exports", key)
+        data = self._read(path)
+        if data is not None and self._clock() - float(data.get("saved_at", 0)) > self.max_age:
+            self._drop(path)
+            return None
+        return data
+
+    def save_checkpoint(self, vendor: str, key: str, state: Mapping[str, Any]) -> None:
+        """Record how far a paged export got (written atomically after each complete page)."""
+        path = self._extra(vendor, "exports", key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps({**state, "saved_at": self._clock()}).encode())
+
+    def clear_checkpoint(self, vendor: str, key: str) -> None:
+        """The export finished: nothing to resume."""
+        self._drop(self._extra(vendor, "exports", key))
+
+    def mark(self, vendor: str, key: str) -> str | None:
+        """The high-water mark the last complete incremental export of a query left (no expiry)."""
+        data = self._read(self._extra(vendor, "marks", key))
+        value = None if data is None else data.get("mark")
+        return value if isinstance(value, str) else None
+
+    def save_mark(self, vendor: str, key: str, mark: str) -> None:
+        """Keep the high-water mark of a complete export for the next `since=` run of the same query."""
+        path = self._extra(vendor, "marks", key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps({"mark": mark, "saved_at": self._clock()}).encode())
+
+    def _extra(self, vendor: str, kind: str, key: str) -> Path:
+        # beside the job records, in their own folders: `records()` reads only `<vendor>/*.json`
+        return self.folder / vendor / kind / f"{key}.json"
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any] | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the unreadable journal file %s: %s", path, exc)
+            return None
+        return data if isinstance(data, dict) else None
 
     def _write(self, record: Record) -> None:
         path = self._path(record.vendor, record.fingerprint)

@@ -286,6 +286,41 @@ class operation_into(_Verb[..., T], Generic[D, T]):
         def __get__(self, obj: object, owner: type) -> Any: ...
 
 
+class TypedOperation(Protocol[Q, R]):
+    """A generated operation module with its request builder and its typed response parser."""
+
+    @property
+    def _get_kwargs(self) -> Callable[Q, dict[str, Any]]: ...
+
+    @property
+    def _parse_response(self) -> Callable[..., R | None]: ...
+
+
+class OperationResult(Protocol):
+    def __call__(self, operation: TypedOperation[Q, T], /, *args: Q.args, **params: Q.kwargs) -> T: ...
+
+
+class AsyncOperationResult(Protocol):
+    def __call__(
+        self, operation: TypedOperation[Q, T], /, *args: Q.args, **params: Q.kwargs
+    ) -> Awaitable[T]: ...
+
+
+class operation_call(_Verb[..., Any]):
+    """`verb` for `(operation, /, **params)` verbs answering with the operation's own parsed type."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, fn: Callable[..., Steps[Any]]) -> None: ...
+        @overload
+        def __get__(self, obj: None, owner: type) -> Self: ...
+        @overload
+        def __get__(self, obj: SyncClient, owner: type) -> OperationResult: ...
+        @overload
+        def __get__(self, obj: AsyncClient, owner: type) -> AsyncOperationResult: ...
+        def __get__(self, obj: object, owner: type) -> Any: ...
+
+
 _PACKAGE = str(Path(__file__).resolve().parent.parent)  # overlays/sellerkit (or site-packages/sellerkit)
 
 

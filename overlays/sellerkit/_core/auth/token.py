@@ -8,6 +8,7 @@ them. Token requests are yielded like any request, so httpx sends them through t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -76,6 +77,7 @@ class TokenAuth(httpx.Auth):
         refresh_lifetime: float | None = None,
         clock: Callable[[], float] = time.time,
         wait_timeout: float = 600.0,
+        single_use_refresh: bool = False,
     ) -> None:
         self.vendor = vendor
         self._endpoint = endpoint
@@ -101,6 +103,8 @@ class TokenAuth(httpx.Auth):
         self._clock = clock
         self._wait_timeout = wait_timeout
         self._errors = ErrorFacts(vendor)
+        # digests of the refresh tokens already presented (single_use_refresh): never presented again
+        self._presented: set[str] | None = set() if single_use_refresh else None
 
     @property
     def tokens(self) -> TokenSet | None:
@@ -271,9 +275,16 @@ class TokenAuth(httpx.Auth):
         credentials = self._credentials
         refresh = stale.refresh_token if stale is not None and stale.refresh_token else self._seed
         if refresh is not None and self._endpoint.refresh is not None:
+            spent = self._presented is not None and _digest(refresh) in self._presented
             if credentials is not None and stale is not None and stale.refresh_expired(self._clock()):
                 auth_log.debug("%s: the refresh token has expired; logging in", self.vendor)
+            elif spent and credentials is not None:
+                # its answer never came (a dropped connection, a 5xx): the server may have used it up, and
+                # servers that detect a reused refresh token revoke the whole chain
+                auth_log.debug("%s: the refresh token was presented once already; logging in", self.vendor)
             else:
+                if self._presented is not None:
+                    self._presented.add(_digest(refresh))
                 auth_log.debug("%s: refreshing the access token", self.vendor)
                 now = self._clock()
                 response = yield from self._token_request(self._endpoint.refresh(refresh), request, once=True)
@@ -367,6 +378,10 @@ class TokenAuth(httpx.Auth):
             method=error.method,
             url=error.url,
         )
+
+
+def _digest(token: Secret) -> str:
+    return hashlib.sha256(token.get().encode()).hexdigest()
 
 
 def _credentials(
