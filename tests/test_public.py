@@ -45,6 +45,23 @@ OWN = {
         *("Marketplace", "Operation", "OrderStatus", "OrderType", "ProductAnalyticField", "ProductFilter"),
         *("SelsupClient", "SourceReport", "Task", "TaskStatus", "Writable", "required_filters", "task_state"),
     ],
+    "sellerscommerce": [
+        *("ENTITIES", "ERROR_CLASSES", "EXPORT_FORMATS", "OPERATIONS", "Admins", "AlreadyCapturedError"),
+        *("AlreadyExistsError", "AsyncSellersCommerceClient", "BrandNotFoundError", "CallbackTokenStore"),
+        *(
+            "Categories",
+            "CategoryNotFoundError",
+            "Embellishments",
+            "Entity",
+            "ExportProgress",
+            "ExportResult",
+        ),
+        *("Field", "FileTokenStore", "Filter", "InsertCategoryFailedError", "InvalidDataError"),
+        *("InvalidQuantityError", "InvalidSkuError", "OrderNotFoundError", "Orders"),
+        *("ParentCategoryNotFoundError", "PaymentExistsError", "ProcessFailedError", "ProductSkus"),
+        *("Products", "ProviderNotFoundError", "Returns", "Roles", "SellersCommerceClient", "Shoppers"),
+        *("SkuNotInOrderError", "Suppliers", "TokenSet", "TokenStore", "UserNotFoundError"),
+    ],
     "websale": [
         *("SERVICE_FORMATS", "AsyncWebsaleClient", "ExportRunningError", "ExportStateError", "Format"),
         *("ReportStatus", "ReportStatusValue", "Service", "WebsaleClient", "report_state"),
@@ -173,6 +190,7 @@ CLIENT_METHODS = {
         *("start_export", "stream_file"),
     ],
     "WebsaleClient": ["start_export"],
+    "SellersCommerceClient": ["call", "export", "rows"],
 }
 
 

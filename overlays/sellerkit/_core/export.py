@@ -171,7 +171,7 @@ def paged_export(
     plan: ExportPlan,
     target: Target,
     journal: Journal,
-    fetch: Callable[[int], Steps[list[Row]]],
+    fetch: Callable[[int], Steps[Sequence[Row]]],
     on_progress: Callable[[ExportProgress], object] | None = None,
 ) -> Steps[ExportResult]:
     """Export every page (`fetch(skip)` → the page's rows) into one file; see the module docstring."""

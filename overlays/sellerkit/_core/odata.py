@@ -222,6 +222,8 @@ class Entity:
 
     fields: ClassVar[Mapping[str, Field[Any]]] = {}
     title: ClassVar[str] = ""
+    nested: ClassVar[tuple[str, ...]] = ()
+    """Properties that are objects or lists: exported, never filtered or ordered on."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -230,12 +232,18 @@ class Entity:
         cls.title = cls.title or cls.__name__
 
     @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        """Every property, in declaration order, nested ones last (the columns of a CSV export)."""
+        return (*cls.fields, *cls.nested)
+
+    @classmethod
     def field(cls, name: str) -> Field[Any]:
         """The field called `name`; unknown → `ConfigurationError` naming the valid ones."""
         found = cls.fields.get(name)
         if found is None:
+            why = " (an object or list: not comparable)" if name in cls.nested else ""
             raise ConfigurationError(
-                f"{cls.title} has no field {name!r}; its fields: {', '.join(sorted(cls.fields))}"
+                f"{cls.title} has no field {name!r}{why}; its fields: {', '.join(sorted(cls.fields))}"
             )
         return found
 

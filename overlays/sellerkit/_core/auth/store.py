@@ -178,6 +178,7 @@ class FileTokenStore:
 
     def save(self, tokens: TokenSet) -> None:
         data = json.dumps(tokens.to_dict(), indent=2).encode("utf-8")
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder: the user's only
         write_atomically(self.path, data, private=True)
 
     def __repr__(self) -> str:
