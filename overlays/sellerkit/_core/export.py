@@ -194,6 +194,8 @@ def paged_export(
             if pages >= plan.max_pages:
                 raise ConfigurationError(f"stopped after max_pages={plan.max_pages} pages")
             batch = yield from fetch(pages * plan.page_size)
+            if not batch and pages > 0:
+                break  # the previous page was full and the last: an empty page ends the list, and is no page
             if batch and plan.identity is not None:
                 first = plan.identity(batch[0])
                 if pages > resumed and first == previous:
