@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.simulators import oauth, sellercloud, selsup, wabi2b, websale
+from tests.simulators import oauth, sellercloud, sellerscommerce, selsup, wabi2b, websale
 from tests.simulators.framework import Simulator
 
 __all__ = ["SIMULATORS", "SimVendor"]
@@ -108,6 +108,18 @@ SIMULATORS: Mapping[str, SimVendor] = {
             cli_start=websale.cli_start,
             sim_doc="A WEBSALE simulator on 127.0.0.1 with default settings (exports: 1 s Starting, 3 s "
             "Running) and `sim_clock`.",
+        ),
+        SimVendor(
+            name="sellerscommerce",
+            simulator=sellerscommerce.SellersCommerceSimulator,
+            settings=sellerscommerce.SellersCommerceSettings,
+            identity=("access_key", "shared_secret"),
+            spec=SPECS / "sellerscommerce.yaml",
+            help="Sellers Commerce Open API (OAuth with rotating refresh tokens, OData, 51 routes)",
+            cli_arguments=sellerscommerce.cli_arguments,
+            cli_start=sellerscommerce.cli_start,
+            sim_doc="A Sellers Commerce simulator on 127.0.0.1 with default settings (1 h access tokens, 4 h "
+            "rotating refresh tokens, 40 seeded orders) and `sim_clock`.",
         ),
         SimVendor(
             name="oauth",
