@@ -60,8 +60,13 @@ def _schemes(spec: dict[str, Any]) -> dict[str, dict[str, str]]:
             schemes[name] = {"header": scheme["name"], "prefix": ""}
         elif scheme["type"] == "http" and scheme.get("scheme", "").lower() == "bearer":
             schemes[name] = {"header": "Authorization", "prefix": "Bearer "}
+        elif scheme["type"] == "oauth2":
+            # an OAuth 2 access token travels as a bearer token (RFC 6750); the credential is the access token
+            schemes[name] = {"header": "Authorization", "prefix": "Bearer "}
         else:
-            raise PublishError(f"security scheme {name}: only header API keys and bearer are written yet")
+            raise PublishError(
+                f"security scheme {name}: only header API keys, bearer and OAuth 2 are written yet"
+            )
     return schemes
 
 

@@ -3,7 +3,9 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .action_id import ActionId
+from .address import Address
 from .api_message import ApiMessage
+from .bad_request_body import BadRequestBody
 from .carrier_id import CarrierId
 from .category import Category
 from .category_deletion import CategoryDeletion
@@ -49,12 +51,13 @@ from .return_request import ReturnRequest
 from .return_status_id import ReturnStatusId
 from .return_type_id import ReturnTypeId
 from .service_type_id import ServiceTypeId
+from .shipment import Shipment
 from .shipped_item import ShippedItem
 from .shipping_information import ShippingInformation
 from .shopper import Shopper
-from .shopper_address import ShopperAddress
 from .shopper_address_input import ShopperAddressInput
 from .shopper_envelope import ShopperEnvelope
+from .shopper_input import ShopperInput
 from .shopper_list_envelope import ShopperListEnvelope
 from .sku_input import SkuInput
 from .sku_inventory_update import SkuInventoryUpdate
@@ -69,7 +72,9 @@ from .undocumented_body import UndocumentedBody
 
 __all__ = (
     "ActionId",
+    "Address",
     "ApiMessage",
+    "BadRequestBody",
     "CarrierId",
     "Category",
     "CategoryDeletion",
@@ -115,12 +120,13 @@ __all__ = (
     "ReturnStatusId",
     "ReturnTypeId",
     "ServiceTypeId",
+    "Shipment",
     "ShippedItem",
     "ShippingInformation",
     "Shopper",
-    "ShopperAddress",
     "ShopperAddressInput",
     "ShopperEnvelope",
+    "ShopperInput",
     "ShopperListEnvelope",
     "SkuInput",
     "SkuInventoryUpdate",

@@ -16,8 +16,10 @@ T = TypeVar("T", bound="Category")
 
 @_attrs_define
 class Category:
-    """A category (or, with `IsBrand` = 0, a brand)."""
+    """A category (or, with `IsBrand` = 0 and no parent, a brand)."""
 
+    category_id: int | Unset = UNSET
+    """ The category's id. """
     category_code: str | Unset = UNSET
     """ The category code (the key of `category/get/{categorycode}`). """
     category_name: str | Unset = UNSET
@@ -27,15 +29,19 @@ class Category:
     is_brand: IsBrand | Unset = UNSET
     """ Whether a category is a brand (the IsBrand table, printed twice with the same values): 0 Yes, 1 No. As
     printed, 0 means Yes; this is not a boolean. """
-    description: None | str | Unset = UNSET
-    """ Its description. """
+    is_active: bool | Unset = UNSET
+    """ Whether it is shown in the store. """
     display_order: int | Unset = UNSET
     """ Its position among its siblings. """
+    created_date: str | Unset = UNSET
+    """ When it was created (as the server prints it). """
     modified_date: str | Unset = UNSET
     """ When it was last changed (as the server prints it). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        category_id = self.category_id
+
         category_code = self.category_code
 
         category_name = self.category_name
@@ -50,19 +56,19 @@ class Category:
         if not isinstance(self.is_brand, Unset):
             is_brand = self.is_brand.value
 
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
+        is_active = self.is_active
 
         display_order = self.display_order
+
+        created_date = self.created_date
 
         modified_date = self.modified_date
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if category_id is not UNSET:
+            field_dict["CategoryID"] = category_id
         if category_code is not UNSET:
             field_dict["CategoryCode"] = category_code
         if category_name is not UNSET:
@@ -71,10 +77,12 @@ class Category:
             field_dict["ParentCategoryCode"] = parent_category_code
         if is_brand is not UNSET:
             field_dict["IsBrand"] = is_brand
-        if description is not UNSET:
-            field_dict["Description"] = description
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
         if display_order is not UNSET:
             field_dict["DisplayOrder"] = display_order
+        if created_date is not UNSET:
+            field_dict["CreatedDate"] = created_date
         if modified_date is not UNSET:
             field_dict["ModifiedDate"] = modified_date
 
@@ -83,6 +91,8 @@ class Category:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        category_id = d.pop("CategoryID", UNSET)
+
         category_code = d.pop("CategoryCode", UNSET)
 
         category_name = d.pop("CategoryName", UNSET)
@@ -103,26 +113,23 @@ class Category:
         else:
             is_brand = IsBrand(_is_brand)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("Description", UNSET))
+        is_active = d.pop("IsActive", UNSET)
 
         display_order = d.pop("DisplayOrder", UNSET)
+
+        created_date = d.pop("CreatedDate", UNSET)
 
         modified_date = d.pop("ModifiedDate", UNSET)
 
         category = cls(
+            category_id=category_id,
             category_code=category_code,
             category_name=category_name,
             parent_category_code=parent_category_code,
             is_brand=is_brand,
-            description=description,
+            is_active=is_active,
             display_order=display_order,
+            created_date=created_date,
             modified_date=modified_date,
         )
 

@@ -22,7 +22,7 @@ class CategoryEnvelope:
     """One category."""
 
     results: Category
-    """ A category (or, with `IsBrand` = 0, a brand). """
+    """ A category (or, with `IsBrand` = 0 and no parent, a brand). """
     response_message: str
     """ A readable message (the code table's "Response Messages", e.g. `Processed Successfully`). """
     status_code: ResponseCode

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,19 +16,20 @@ T = TypeVar("T", bound="CategoryInput")
 
 @_attrs_define
 class CategoryInput:
-    """A category to add or update."""
+    """A category to add or update, keyed by `CategoryCode`; fields left out keep their value."""
 
     category_code: str
     """ The category code. """
     category_name: str
     """ Its name. """
-    parent_category_code: None | str | Unset = UNSET
-    """ Its parent (must exist, or 32 ParentCategoryNotExists); none for a first-level category. """
+    parent_category_code: str | Unset = UNSET
+    """ Its parent (must exist or come in the same list, or 32 ParentCategoryNotExists); left out for a first-level
+    category. """
     is_brand: IsBrand | Unset = UNSET
     """ Whether a category is a brand (the IsBrand table, printed twice with the same values): 0 Yes, 1 No. As
     printed, 0 means Yes; this is not a boolean. """
-    description: None | str | Unset = UNSET
-    """ Its description. """
+    is_active: bool | Unset = UNSET
+    """ Whether it is shown in the store. """
     display_order: int | Unset = UNSET
     """ Its position among its siblings. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -38,21 +39,13 @@ class CategoryInput:
 
         category_name = self.category_name
 
-        parent_category_code: None | str | Unset
-        if isinstance(self.parent_category_code, Unset):
-            parent_category_code = UNSET
-        else:
-            parent_category_code = self.parent_category_code
+        parent_category_code = self.parent_category_code
 
         is_brand: int | Unset = UNSET
         if not isinstance(self.is_brand, Unset):
             is_brand = self.is_brand.value
 
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
+        is_active = self.is_active
 
         display_order = self.display_order
 
@@ -68,8 +61,8 @@ class CategoryInput:
             field_dict["ParentCategoryCode"] = parent_category_code
         if is_brand is not UNSET:
             field_dict["IsBrand"] = is_brand
-        if description is not UNSET:
-            field_dict["Description"] = description
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
         if display_order is not UNSET:
             field_dict["DisplayOrder"] = display_order
 
@@ -82,14 +75,7 @@ class CategoryInput:
 
         category_name = d.pop("CategoryName")
 
-        def _parse_parent_category_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        parent_category_code = _parse_parent_category_code(d.pop("ParentCategoryCode", UNSET))
+        parent_category_code = d.pop("ParentCategoryCode", UNSET)
 
         _is_brand = d.pop("IsBrand", UNSET)
         is_brand: IsBrand | Unset
@@ -98,14 +84,7 @@ class CategoryInput:
         else:
             is_brand = IsBrand(_is_brand)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("Description", UNSET))
+        is_active = d.pop("IsActive", UNSET)
 
         display_order = d.pop("DisplayOrder", UNSET)
 
@@ -114,7 +93,7 @@ class CategoryInput:
             category_name=category_name,
             parent_category_code=parent_category_code,
             is_brand=is_brand,
-            description=description,
+            is_active=is_active,
             display_order=display_order,
         )
 

@@ -18,23 +18,32 @@ T = TypeVar("T", bound="Embellishment")
 
 @_attrs_define
 class Embellishment:
-    """An embellishment (a personalisation option such as a monogram), with how it is shown and priced."""
+    """An embellishment (a personalisation option such as a monogram), how it is shown and priced, and the products it is
+    tagged to.
+
+    """
 
     embellishment_id: int | Unset = UNSET
     """ The embellishment's id. """
     embellishment_name: str | Unset = UNSET
     """ Its name. """
-    product_code: None | str | Unset = UNSET
-    """ The product it is tagged to (getproductembellishment). """
     display_type_id: DisplayTypeId | Unset = UNSET
     """ How an embellishment is shown (the "Display Type ID" table): 1 Text Box, 2 Drop Down, 3 Picture. """
-    discount_type_id: PriceDiscountTypeId | Unset = UNSET
-    """ A price or percentage discount (the "Discount Type ID" table): 1 Price Discount, 2 Percentage Discount. Not
-    the order discounts' `DiscountTypeId` (3-6, 217). """
     pricing_type: PricingType | Unset = UNSET
     """ How a price applies (the PricingType table): 1 Amount, 2 Percentage, 3 FreeShipping. """
     price: float | Unset = UNSET
-    """ Its price or percentage, as `PricingType` says. """
+    """ Its price (an amount or a percentage, as `PricingType` says). """
+    discount_type_id: PriceDiscountTypeId | Unset = UNSET
+    """ A price or percentage discount (the "Discount Type ID" table): 1 Price Discount, 2 Percentage Discount. Not
+    the order discounts' `DiscountTypeId` (3-6, 217). """
+    discount_value: float | Unset = UNSET
+    """ Its discount (a price or a percentage, as `DiscountTypeID` says). """
+    is_active: bool | Unset = UNSET
+    """ Whether it is offered. """
+    product_codes: list[str] | Unset = UNSET
+    """ The products it is tagged to (getproductembellishment). """
+    modified_date: str | Unset = UNSET
+    """ When it was last changed (as the server prints it). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,25 +51,29 @@ class Embellishment:
 
         embellishment_name = self.embellishment_name
 
-        product_code: None | str | Unset
-        if isinstance(self.product_code, Unset):
-            product_code = UNSET
-        else:
-            product_code = self.product_code
-
         display_type_id: int | Unset = UNSET
         if not isinstance(self.display_type_id, Unset):
             display_type_id = self.display_type_id.value
-
-        discount_type_id: int | Unset = UNSET
-        if not isinstance(self.discount_type_id, Unset):
-            discount_type_id = self.discount_type_id.value
 
         pricing_type: int | Unset = UNSET
         if not isinstance(self.pricing_type, Unset):
             pricing_type = self.pricing_type.value
 
         price = self.price
+
+        discount_type_id: int | Unset = UNSET
+        if not isinstance(self.discount_type_id, Unset):
+            discount_type_id = self.discount_type_id.value
+
+        discount_value = self.discount_value
+
+        is_active = self.is_active
+
+        product_codes: list[str] | Unset = UNSET
+        if not isinstance(self.product_codes, Unset):
+            product_codes = self.product_codes
+
+        modified_date = self.modified_date
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -69,16 +82,22 @@ class Embellishment:
             field_dict["EmbellishmentID"] = embellishment_id
         if embellishment_name is not UNSET:
             field_dict["EmbellishmentName"] = embellishment_name
-        if product_code is not UNSET:
-            field_dict["ProductCode"] = product_code
         if display_type_id is not UNSET:
-            field_dict["DisplayTypeId"] = display_type_id
-        if discount_type_id is not UNSET:
-            field_dict["DiscountTypeID"] = discount_type_id
+            field_dict["DisplayTypeID"] = display_type_id
         if pricing_type is not UNSET:
             field_dict["PricingType"] = pricing_type
         if price is not UNSET:
             field_dict["Price"] = price
+        if discount_type_id is not UNSET:
+            field_dict["DiscountTypeID"] = discount_type_id
+        if discount_value is not UNSET:
+            field_dict["DiscountValue"] = discount_value
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
+        if product_codes is not UNSET:
+            field_dict["ProductCodes"] = product_codes
+        if modified_date is not UNSET:
+            field_dict["ModifiedDate"] = modified_date
 
         return field_dict
 
@@ -89,28 +108,12 @@ class Embellishment:
 
         embellishment_name = d.pop("EmbellishmentName", UNSET)
 
-        def _parse_product_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        product_code = _parse_product_code(d.pop("ProductCode", UNSET))
-
-        _display_type_id = d.pop("DisplayTypeId", UNSET)
+        _display_type_id = d.pop("DisplayTypeID", UNSET)
         display_type_id: DisplayTypeId | Unset
         if isinstance(_display_type_id, Unset):
             display_type_id = UNSET
         else:
             display_type_id = DisplayTypeId(_display_type_id)
-
-        _discount_type_id = d.pop("DiscountTypeID", UNSET)
-        discount_type_id: PriceDiscountTypeId | Unset
-        if isinstance(_discount_type_id, Unset):
-            discount_type_id = UNSET
-        else:
-            discount_type_id = PriceDiscountTypeId(_discount_type_id)
 
         _pricing_type = d.pop("PricingType", UNSET)
         pricing_type: PricingType | Unset
@@ -121,14 +124,32 @@ class Embellishment:
 
         price = d.pop("Price", UNSET)
 
+        _discount_type_id = d.pop("DiscountTypeID", UNSET)
+        discount_type_id: PriceDiscountTypeId | Unset
+        if isinstance(_discount_type_id, Unset):
+            discount_type_id = UNSET
+        else:
+            discount_type_id = PriceDiscountTypeId(_discount_type_id)
+
+        discount_value = d.pop("DiscountValue", UNSET)
+
+        is_active = d.pop("IsActive", UNSET)
+
+        product_codes = cast(list[str], d.pop("ProductCodes", UNSET))
+
+        modified_date = d.pop("ModifiedDate", UNSET)
+
         embellishment = cls(
             embellishment_id=embellishment_id,
             embellishment_name=embellishment_name,
-            product_code=product_code,
             display_type_id=display_type_id,
-            discount_type_id=discount_type_id,
             pricing_type=pricing_type,
             price=price,
+            discount_type_id=discount_type_id,
+            discount_value=discount_value,
+            is_active=is_active,
+            product_codes=product_codes,
+            modified_date=modified_date,
         )
 
         embellishment.additional_properties = d

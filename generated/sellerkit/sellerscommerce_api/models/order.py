@@ -18,7 +18,9 @@ from ..models.service_type_id import ServiceTypeId
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.address import Address
     from ..models.order_item import OrderItem
+    from ..models.shipment import Shipment
 
 
 T = TypeVar("T", bound="Order")
@@ -27,25 +29,49 @@ T = TypeVar("T", bound="Order")
 @_attrs_define
 class Order:
     """An order. The docs name `OrderNumber`, `OrderPlacedDate`, `CreatedDate` and `ModifiedDate` (the OData examples) and,
-    through the enum tables, the status, payment, discount and shipping ids; the rest is assumed.
+    through the enum tables' "Api Column Name", `OrderStatusId`, `PaymentMethodId`, `PaymentStatusId`,
+    `PaymentGatewayId`, `DiscountTypeId`, `CarrierId` and `ServiceTypeId`; the other fields are assumed.
 
     """
 
+    order_id: int | Unset = UNSET
+    """ The order's id. """
     order_number: str | Unset = UNSET
     """ The order number (the key of `order/get/{ordernumber}`; the docs sort by it). """
-    user_name: None | str | Unset = UNSET
-    """ The shopper who placed it. """
-    order_placed_date: None | str | Unset = UNSET
-    """ When it was placed (as the server prints it; none for a cart). """
-    created_date: str | Unset = UNSET
-    """ When it was created (as the server prints it). """
-    modified_date: str | Unset = UNSET
-    """ When it was last changed (as the server prints it). """
     order_status_id: OrderStatusId | Unset = UNSET
     """ An order's status (the OrderStatusId table, printed twice with the same values): 1 Live Cart, 2 Abandoned
     Cart, 3 Placed, 4 Waiting for dropshipment, 5 Cancelled, 6 Awaiting Fulfillment, 7 Awaiting Shipment, 8
     Partially Shipped, 9 Shipped, 10 Completed, 35 Processing Order, 36 Rejected, 37 Undelivered, 38 Partial Paid.
     """
+    order_placed_date: None | str | Unset = UNSET
+    """ When it was placed (as the server prints it; none for a cart). """
+    created_date: str | Unset = UNSET
+    """ When it was created (as the server prints it). """
+    modified_date: str | Unset = UNSET
+    """ When it was last changed (as the server prints it); the field incremental reads filter on. """
+    shopper_user_name: None | str | Unset = UNSET
+    """ The shopper who placed it. """
+    email: None | str | Unset = UNSET
+    """ The shopper's email. """
+    first_name: None | str | Unset = UNSET
+    """ The shopper's first name. """
+    last_name: None | str | Unset = UNSET
+    """ The shopper's last name. """
+    sub_total: float | Unset = UNSET
+    """ The items' total. """
+    shipping_total: float | Unset = UNSET
+    """ The shipping charge. """
+    tax_total: float | Unset = UNSET
+    """ The tax. """
+    discount_total: float | Unset = UNSET
+    """ The discount. """
+    order_total: float | Unset = UNSET
+    """ The order's total. """
+    discount_type_id: DiscountTypeId | Unset = UNSET
+    """ An order discount's type (the DiscountTypeId table): 3 Flat, 4 Percentage, 5 DiscountOnOtherProduct, 6
+    BuyXGetY, 217 None. Not the embellishments' price/percentage `DiscountTypeID` (`PriceDiscountTypeId`). """
+    coupon_code: None | str | Unset = UNSET
+    """ The coupon used, if any. """
     payment_method_id: PaymentMethodId | Unset = UNSET
     """ A payment method: 30 PayPal [Express Checkout], 31 Credit Card, 32 Manual Payment, 33 Purchase Order, 90
     Store Credit, 91 Gift Card, 224 Cyber Source (Secure Acceptance). The page prints two tables: "PaymentMethodId"
@@ -58,39 +84,42 @@ class Order:
     """ A payment gateway (the PaymentGatewayId table): 25 Authorized Net, 26 Moneris, 27 PayPal [Credit Card], 28
     XCharge, 29 Sage, 73 USAePay, 96 Fast Charge, 206 PayPal [Express Checkout], 220 Stripe, 221 Square, 229 Cyber
     Source(Secure Acceptance). """
-    discount_type_id: DiscountTypeId | Unset = UNSET
-    """ An order discount's type (the DiscountTypeId table): 3 Flat, 4 Percentage, 5 DiscountOnOtherProduct, 6
-    BuyXGetY, 217 None. Not the embellishments' price/percentage `DiscountTypeID` (`PriceDiscountTypeId`). """
+    transaction_number: None | str | Unset = UNSET
+    """ The payment's transaction number once captured (paymentinformation). """
+    authorization_code: None | str | Unset = UNSET
+    """ The payment's authorization code once captured (paymentinformation). """
+    captured_date: None | str | Unset = UNSET
+    """ When the payment was captured. """
     carrier_id: CarrierId | Unset = UNSET
     """ A carrier or shipping method (the CarrierId table, printed three times with the same values): 1 UPS, 2 USPS,
     3 Flat Rate Per Item, 4 Ship By Weight, 5 Ship By Order Total, 6 Flat Rate Per Order, 7 In Store Pick Up, 8
     FEDEX, 10 Ship by Order Total[Tiered]. """
-    service_type_id: ServiceTypeId | Unset = UNSET
-    """ A shipping service (the ServiceTypeId table, printed three times with the same values); each belongs to the
-    carrier in `x-carrier-ids` (the table's CarrierID column): UPS (1) 1-11, USPS (2) 13-17, FEDEX (8) 18-32, Ship
-    by Order Total[Tiered] (10) 34-36. 1 Ground, 2 Next Day Air Early AM, 3 Next Day Air, 4 Next Day Air Saver, 5
-    2nd Day Air Early AM, 6 2nd Day Air, 7 3 Day Select, 8 Canada Standard, 9 Worldwide Express, 10 Worldwide
-    Express Plus, 11 Worldwide Expedited, 13 ExpressMail, 14 PriorityMail, 15 Parcel Post (Machinable), 16 Library,
-    17 Media, 18 Priority Overnight, 19 Standard Overnight, 20 First Overnight, 21 FedEx 2 Day, 22 FedEx Express
-    Saver, 23 International Priority, 24 International Economy, 25 International First, 26 FedEx 1 Day Freight, 27
-    FedEx 2 Day Freight, 28 FedEx 3 Day Freight, 29 FedEx Ground, 30 Ground Home Delivery, 31 International Priority
-    Freight, 32 International Economy Freight, 34 Tier One, 35 Tier Two, 36 Tier Three. """
-    order_total: float | Unset = UNSET
-    """ The order's total. """
-    transaction_number: None | str | Unset = UNSET
-    """ The payment's transaction number once captured (paymentinformation). """
+    service_type_id: None | ServiceTypeId | Unset = UNSET
+    """ The shipping service (none for carriers without services, e.g. In Store Pick Up). """
+    tracking_number: None | str | Unset = UNSET
+    """ The tracking number of the last shipment. """
+    shipped_date: None | str | Unset = UNSET
+    """ When the last shipment left. """
+    shipping_address: Address | None | Unset = UNSET
+    """ Where it ships to. """
+    billing_address: Address | None | Unset = UNSET
+    """ Where it is billed to. """
     items: list[OrderItem] | Unset = UNSET
     """ The order's items. """
+    shipments: list[Shipment] | Unset = UNSET
+    """ The shipments posted with shippinginformation. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.address import Address  # noqa: PLC0415
+
+        order_id = self.order_id
+
         order_number = self.order_number
 
-        user_name: None | str | Unset
-        if isinstance(self.user_name, Unset):
-            user_name = UNSET
-        else:
-            user_name = self.user_name
+        order_status_id: int | Unset = UNSET
+        if not isinstance(self.order_status_id, Unset):
+            order_status_id = self.order_status_id.value
 
         order_placed_date: None | str | Unset
         if isinstance(self.order_placed_date, Unset):
@@ -102,9 +131,49 @@ class Order:
 
         modified_date = self.modified_date
 
-        order_status_id: int | Unset = UNSET
-        if not isinstance(self.order_status_id, Unset):
-            order_status_id = self.order_status_id.value
+        shopper_user_name: None | str | Unset
+        if isinstance(self.shopper_user_name, Unset):
+            shopper_user_name = UNSET
+        else:
+            shopper_user_name = self.shopper_user_name
+
+        email: None | str | Unset
+        if isinstance(self.email, Unset):
+            email = UNSET
+        else:
+            email = self.email
+
+        first_name: None | str | Unset
+        if isinstance(self.first_name, Unset):
+            first_name = UNSET
+        else:
+            first_name = self.first_name
+
+        last_name: None | str | Unset
+        if isinstance(self.last_name, Unset):
+            last_name = UNSET
+        else:
+            last_name = self.last_name
+
+        sub_total = self.sub_total
+
+        shipping_total = self.shipping_total
+
+        tax_total = self.tax_total
+
+        discount_total = self.discount_total
+
+        order_total = self.order_total
+
+        discount_type_id: int | Unset = UNSET
+        if not isinstance(self.discount_type_id, Unset):
+            discount_type_id = self.discount_type_id.value
+
+        coupon_code: None | str | Unset
+        if isinstance(self.coupon_code, Unset):
+            coupon_code = UNSET
+        else:
+            coupon_code = self.coupon_code
 
         payment_method_id: int | Unset = UNSET
         if not isinstance(self.payment_method_id, Unset):
@@ -118,25 +187,63 @@ class Order:
         if not isinstance(self.payment_gateway_id, Unset):
             payment_gateway_id = self.payment_gateway_id.value
 
-        discount_type_id: int | Unset = UNSET
-        if not isinstance(self.discount_type_id, Unset):
-            discount_type_id = self.discount_type_id.value
-
-        carrier_id: int | Unset = UNSET
-        if not isinstance(self.carrier_id, Unset):
-            carrier_id = self.carrier_id.value
-
-        service_type_id: int | Unset = UNSET
-        if not isinstance(self.service_type_id, Unset):
-            service_type_id = self.service_type_id.value
-
-        order_total = self.order_total
-
         transaction_number: None | str | Unset
         if isinstance(self.transaction_number, Unset):
             transaction_number = UNSET
         else:
             transaction_number = self.transaction_number
+
+        authorization_code: None | str | Unset
+        if isinstance(self.authorization_code, Unset):
+            authorization_code = UNSET
+        else:
+            authorization_code = self.authorization_code
+
+        captured_date: None | str | Unset
+        if isinstance(self.captured_date, Unset):
+            captured_date = UNSET
+        else:
+            captured_date = self.captured_date
+
+        carrier_id: int | Unset = UNSET
+        if not isinstance(self.carrier_id, Unset):
+            carrier_id = self.carrier_id.value
+
+        service_type_id: int | None | Unset
+        if isinstance(self.service_type_id, Unset):
+            service_type_id = UNSET
+        elif isinstance(self.service_type_id, ServiceTypeId):
+            service_type_id = self.service_type_id.value
+        else:
+            service_type_id = self.service_type_id
+
+        tracking_number: None | str | Unset
+        if isinstance(self.tracking_number, Unset):
+            tracking_number = UNSET
+        else:
+            tracking_number = self.tracking_number
+
+        shipped_date: None | str | Unset
+        if isinstance(self.shipped_date, Unset):
+            shipped_date = UNSET
+        else:
+            shipped_date = self.shipped_date
+
+        shipping_address: dict[str, Any] | None | Unset
+        if isinstance(self.shipping_address, Unset):
+            shipping_address = UNSET
+        elif isinstance(self.shipping_address, Address):
+            shipping_address = self.shipping_address.to_dict()
+        else:
+            shipping_address = self.shipping_address
+
+        billing_address: dict[str, Any] | None | Unset
+        if isinstance(self.billing_address, Unset):
+            billing_address = UNSET
+        elif isinstance(self.billing_address, Address):
+            billing_address = self.billing_address.to_dict()
+        else:
+            billing_address = self.billing_address
 
         items: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.items, Unset):
@@ -145,57 +252,98 @@ class Order:
                 items_item = items_item_data.to_dict()
                 items.append(items_item)
 
+        shipments: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.shipments, Unset):
+            shipments = []
+            for shipments_item_data in self.shipments:
+                shipments_item = shipments_item_data.to_dict()
+                shipments.append(shipments_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if order_id is not UNSET:
+            field_dict["OrderID"] = order_id
         if order_number is not UNSET:
             field_dict["OrderNumber"] = order_number
-        if user_name is not UNSET:
-            field_dict["UserName"] = user_name
+        if order_status_id is not UNSET:
+            field_dict["OrderStatusId"] = order_status_id
         if order_placed_date is not UNSET:
             field_dict["OrderPlacedDate"] = order_placed_date
         if created_date is not UNSET:
             field_dict["CreatedDate"] = created_date
         if modified_date is not UNSET:
             field_dict["ModifiedDate"] = modified_date
-        if order_status_id is not UNSET:
-            field_dict["OrderStatusId"] = order_status_id
+        if shopper_user_name is not UNSET:
+            field_dict["ShopperUserName"] = shopper_user_name
+        if email is not UNSET:
+            field_dict["Email"] = email
+        if first_name is not UNSET:
+            field_dict["FirstName"] = first_name
+        if last_name is not UNSET:
+            field_dict["LastName"] = last_name
+        if sub_total is not UNSET:
+            field_dict["SubTotal"] = sub_total
+        if shipping_total is not UNSET:
+            field_dict["ShippingTotal"] = shipping_total
+        if tax_total is not UNSET:
+            field_dict["TaxTotal"] = tax_total
+        if discount_total is not UNSET:
+            field_dict["DiscountTotal"] = discount_total
+        if order_total is not UNSET:
+            field_dict["OrderTotal"] = order_total
+        if discount_type_id is not UNSET:
+            field_dict["DiscountTypeId"] = discount_type_id
+        if coupon_code is not UNSET:
+            field_dict["CouponCode"] = coupon_code
         if payment_method_id is not UNSET:
             field_dict["PaymentMethodId"] = payment_method_id
         if payment_status_id is not UNSET:
             field_dict["PaymentStatusId"] = payment_status_id
         if payment_gateway_id is not UNSET:
             field_dict["PaymentGatewayId"] = payment_gateway_id
-        if discount_type_id is not UNSET:
-            field_dict["DiscountTypeId"] = discount_type_id
+        if transaction_number is not UNSET:
+            field_dict["TransactionNumber"] = transaction_number
+        if authorization_code is not UNSET:
+            field_dict["AuthorizationCode"] = authorization_code
+        if captured_date is not UNSET:
+            field_dict["CapturedDate"] = captured_date
         if carrier_id is not UNSET:
             field_dict["CarrierId"] = carrier_id
         if service_type_id is not UNSET:
             field_dict["ServiceTypeId"] = service_type_id
-        if order_total is not UNSET:
-            field_dict["OrderTotal"] = order_total
-        if transaction_number is not UNSET:
-            field_dict["TransactionNumber"] = transaction_number
+        if tracking_number is not UNSET:
+            field_dict["TrackingNumber"] = tracking_number
+        if shipped_date is not UNSET:
+            field_dict["ShippedDate"] = shipped_date
+        if shipping_address is not UNSET:
+            field_dict["ShippingAddress"] = shipping_address
+        if billing_address is not UNSET:
+            field_dict["BillingAddress"] = billing_address
         if items is not UNSET:
             field_dict["Items"] = items
+        if shipments is not UNSET:
+            field_dict["Shipments"] = shipments
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.address import Address  # noqa: PLC0415
         from ..models.order_item import OrderItem  # noqa: PLC0415
+        from ..models.shipment import Shipment  # noqa: PLC0415
 
         d = dict(src_dict)
+        order_id = d.pop("OrderID", UNSET)
+
         order_number = d.pop("OrderNumber", UNSET)
 
-        def _parse_user_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        user_name = _parse_user_name(d.pop("UserName", UNSET))
+        _order_status_id = d.pop("OrderStatusId", UNSET)
+        order_status_id: OrderStatusId | Unset
+        if isinstance(_order_status_id, Unset):
+            order_status_id = UNSET
+        else:
+            order_status_id = OrderStatusId(_order_status_id)
 
         def _parse_order_placed_date(data: object) -> None | str | Unset:
             if data is None:
@@ -210,12 +358,67 @@ class Order:
 
         modified_date = d.pop("ModifiedDate", UNSET)
 
-        _order_status_id = d.pop("OrderStatusId", UNSET)
-        order_status_id: OrderStatusId | Unset
-        if isinstance(_order_status_id, Unset):
-            order_status_id = UNSET
+        def _parse_shopper_user_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        shopper_user_name = _parse_shopper_user_name(d.pop("ShopperUserName", UNSET))
+
+        def _parse_email(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        email = _parse_email(d.pop("Email", UNSET))
+
+        def _parse_first_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        first_name = _parse_first_name(d.pop("FirstName", UNSET))
+
+        def _parse_last_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        last_name = _parse_last_name(d.pop("LastName", UNSET))
+
+        sub_total = d.pop("SubTotal", UNSET)
+
+        shipping_total = d.pop("ShippingTotal", UNSET)
+
+        tax_total = d.pop("TaxTotal", UNSET)
+
+        discount_total = d.pop("DiscountTotal", UNSET)
+
+        order_total = d.pop("OrderTotal", UNSET)
+
+        _discount_type_id = d.pop("DiscountTypeId", UNSET)
+        discount_type_id: DiscountTypeId | Unset
+        if isinstance(_discount_type_id, Unset):
+            discount_type_id = UNSET
         else:
-            order_status_id = OrderStatusId(_order_status_id)
+            discount_type_id = DiscountTypeId(_discount_type_id)
+
+        def _parse_coupon_code(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        coupon_code = _parse_coupon_code(d.pop("CouponCode", UNSET))
 
         _payment_method_id = d.pop("PaymentMethodId", UNSET)
         payment_method_id: PaymentMethodId | Unset
@@ -238,29 +441,6 @@ class Order:
         else:
             payment_gateway_id = PaymentGatewayId(_payment_gateway_id)
 
-        _discount_type_id = d.pop("DiscountTypeId", UNSET)
-        discount_type_id: DiscountTypeId | Unset
-        if isinstance(_discount_type_id, Unset):
-            discount_type_id = UNSET
-        else:
-            discount_type_id = DiscountTypeId(_discount_type_id)
-
-        _carrier_id = d.pop("CarrierId", UNSET)
-        carrier_id: CarrierId | Unset
-        if isinstance(_carrier_id, Unset):
-            carrier_id = UNSET
-        else:
-            carrier_id = CarrierId(_carrier_id)
-
-        _service_type_id = d.pop("ServiceTypeId", UNSET)
-        service_type_id: ServiceTypeId | Unset
-        if isinstance(_service_type_id, Unset):
-            service_type_id = UNSET
-        else:
-            service_type_id = ServiceTypeId(_service_type_id)
-
-        order_total = d.pop("OrderTotal", UNSET)
-
         def _parse_transaction_number(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -269,6 +449,100 @@ class Order:
             return cast(None | str | Unset, data)
 
         transaction_number = _parse_transaction_number(d.pop("TransactionNumber", UNSET))
+
+        def _parse_authorization_code(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        authorization_code = _parse_authorization_code(d.pop("AuthorizationCode", UNSET))
+
+        def _parse_captured_date(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        captured_date = _parse_captured_date(d.pop("CapturedDate", UNSET))
+
+        _carrier_id = d.pop("CarrierId", UNSET)
+        carrier_id: CarrierId | Unset
+        if isinstance(_carrier_id, Unset):
+            carrier_id = UNSET
+        else:
+            carrier_id = CarrierId(_carrier_id)
+
+        def _parse_service_type_id(data: object) -> None | ServiceTypeId | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                service_type_id_type_0 = ServiceTypeId(data)
+
+                return service_type_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ServiceTypeId | Unset, data)
+
+        service_type_id = _parse_service_type_id(d.pop("ServiceTypeId", UNSET))
+
+        def _parse_tracking_number(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        tracking_number = _parse_tracking_number(d.pop("TrackingNumber", UNSET))
+
+        def _parse_shipped_date(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        shipped_date = _parse_shipped_date(d.pop("ShippedDate", UNSET))
+
+        def _parse_shipping_address(data: object) -> Address | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                shipping_address_type_0 = Address.from_dict(data)
+
+                return shipping_address_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Address | None | Unset, data)
+
+        shipping_address = _parse_shipping_address(d.pop("ShippingAddress", UNSET))
+
+        def _parse_billing_address(data: object) -> Address | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                billing_address_type_0 = Address.from_dict(data)
+
+                return billing_address_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Address | None | Unset, data)
+
+        billing_address = _parse_billing_address(d.pop("BillingAddress", UNSET))
 
         _items = d.pop("Items", UNSET)
         items: list[OrderItem] | Unset = UNSET
@@ -279,22 +553,47 @@ class Order:
 
                 items.append(items_item)
 
+        _shipments = d.pop("Shipments", UNSET)
+        shipments: list[Shipment] | Unset = UNSET
+        if _shipments is not UNSET:
+            shipments = []
+            for shipments_item_data in _shipments:
+                shipments_item = Shipment.from_dict(shipments_item_data)
+
+                shipments.append(shipments_item)
+
         order = cls(
+            order_id=order_id,
             order_number=order_number,
-            user_name=user_name,
+            order_status_id=order_status_id,
             order_placed_date=order_placed_date,
             created_date=created_date,
             modified_date=modified_date,
-            order_status_id=order_status_id,
+            shopper_user_name=shopper_user_name,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            sub_total=sub_total,
+            shipping_total=shipping_total,
+            tax_total=tax_total,
+            discount_total=discount_total,
+            order_total=order_total,
+            discount_type_id=discount_type_id,
+            coupon_code=coupon_code,
             payment_method_id=payment_method_id,
             payment_status_id=payment_status_id,
             payment_gateway_id=payment_gateway_id,
-            discount_type_id=discount_type_id,
+            transaction_number=transaction_number,
+            authorization_code=authorization_code,
+            captured_date=captured_date,
             carrier_id=carrier_id,
             service_type_id=service_type_id,
-            order_total=order_total,
-            transaction_number=transaction_number,
+            tracking_number=tracking_number,
+            shipped_date=shipped_date,
+            shipping_address=shipping_address,
+            billing_address=billing_address,
             items=items,
+            shipments=shipments,
         )
 
         order.additional_properties = d

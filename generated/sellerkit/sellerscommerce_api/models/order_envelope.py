@@ -23,7 +23,9 @@ class OrderEnvelope:
 
     results: Order
     """ An order. The docs name `OrderNumber`, `OrderPlacedDate`, `CreatedDate` and `ModifiedDate` (the OData
-    examples) and, through the enum tables, the status, payment, discount and shipping ids; the rest is assumed. """
+    examples) and, through the enum tables' "Api Column Name", `OrderStatusId`, `PaymentMethodId`,
+    `PaymentStatusId`, `PaymentGatewayId`, `DiscountTypeId`, `CarrierId` and `ServiceTypeId`; the other fields are
+    assumed. """
     response_message: str
     """ A readable message (the code table's "Response Messages", e.g. `Processed Successfully`). """
     status_code: ResponseCode

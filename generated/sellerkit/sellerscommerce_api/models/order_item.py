@@ -17,64 +17,100 @@ T = TypeVar("T", bound="OrderItem")
 class OrderItem:
     """An item of an order."""
 
+    order_item_id: int | Unset = UNSET
+    """ The item's id. """
     sku_code: str | Unset = UNSET
     """ The SKU ordered. """
     product_code: str | Unset = UNSET
     """ Its product. """
+    product_name: str | Unset = UNSET
+    """ Its product's name. """
     quantity: int | Unset = UNSET
     """ How many were ordered. """
     quantity_shipped: int | Unset = UNSET
     """ How many have shipped (shipping more than `Quantity` answers 26 InvalidQty). """
-    price: float | Unset = UNSET
+    quantity_returned: int | Unset = UNSET
+    """ How many have been returned. """
+    unit_price: float | Unset = UNSET
     """ The unit price. """
+    total_price: float | Unset = UNSET
+    """ Quantity times unit price. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        order_item_id = self.order_item_id
+
         sku_code = self.sku_code
 
         product_code = self.product_code
+
+        product_name = self.product_name
 
         quantity = self.quantity
 
         quantity_shipped = self.quantity_shipped
 
-        price = self.price
+        quantity_returned = self.quantity_returned
+
+        unit_price = self.unit_price
+
+        total_price = self.total_price
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if order_item_id is not UNSET:
+            field_dict["OrderItemID"] = order_item_id
         if sku_code is not UNSET:
             field_dict["SKUCode"] = sku_code
         if product_code is not UNSET:
             field_dict["ProductCode"] = product_code
+        if product_name is not UNSET:
+            field_dict["ProductName"] = product_name
         if quantity is not UNSET:
             field_dict["Quantity"] = quantity
         if quantity_shipped is not UNSET:
             field_dict["QuantityShipped"] = quantity_shipped
-        if price is not UNSET:
-            field_dict["Price"] = price
+        if quantity_returned is not UNSET:
+            field_dict["QuantityReturned"] = quantity_returned
+        if unit_price is not UNSET:
+            field_dict["UnitPrice"] = unit_price
+        if total_price is not UNSET:
+            field_dict["TotalPrice"] = total_price
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        order_item_id = d.pop("OrderItemID", UNSET)
+
         sku_code = d.pop("SKUCode", UNSET)
 
         product_code = d.pop("ProductCode", UNSET)
+
+        product_name = d.pop("ProductName", UNSET)
 
         quantity = d.pop("Quantity", UNSET)
 
         quantity_shipped = d.pop("QuantityShipped", UNSET)
 
-        price = d.pop("Price", UNSET)
+        quantity_returned = d.pop("QuantityReturned", UNSET)
+
+        unit_price = d.pop("UnitPrice", UNSET)
+
+        total_price = d.pop("TotalPrice", UNSET)
 
         order_item = cls(
+            order_item_id=order_item_id,
             sku_code=sku_code,
             product_code=product_code,
+            product_name=product_name,
             quantity=quantity,
             quantity_shipped=quantity_shipped,
-            price=price,
+            quantity_returned=quantity_returned,
+            unit_price=unit_price,
+            total_price=total_price,
         )
 
         order_item.additional_properties = d

@@ -20,13 +20,13 @@ T = TypeVar("T", bound="Product")
 
 @_attrs_define
 class Product:
-    """A product. The docs name `ProductCode` and `SCproductID` (route parameters); the other fields are assumed, and a
-    product carries more than are listed here.
+    """A product. The docs name only `ProductCode` (the key of `product/get/{productcode}`) and the product id
+    (`SCproductID`, a parameter of getallproductskus); every other field is assumed, and a real product may carry more.
 
     """
 
-    s_cproduct_id: int | Unset = UNSET
-    """ The Sellers Commerce product id (the `SCproductID` parameter of getallproductskus). """
+    sc_product_id: int | Unset = UNSET
+    """ The Sellers Commerce product id (getallproductskus filters on it as `SCproductID`). """
     product_code: str | Unset = UNSET
     """ The product code (the key of `product/get/{productcode}`). """
     product_name: str | Unset = UNSET
@@ -34,23 +34,31 @@ class Product:
     description: None | str | Unset = UNSET
     """ The product's description. """
     brand_name: None | str | Unset = UNSET
-    """ The product's brand (a first-level brand category, error 35). """
+    """ The product's brand, the name of a first-level brand category (error 35). """
     price: float | Unset = UNSET
     """ The product's price. """
+    sale_price: float | None | Unset = UNSET
+    """ The sale price, if any. """
+    weight: float | None | Unset = UNSET
+    """ The shipping weight. """
+    is_active: bool | Unset = UNSET
+    """ Whether the product is on sale in the store. """
     option_type_id: OptionTypeId | Unset = UNSET
     """ How a product's options are chosen (the OptionTypeId table): 46 Multiple, 47 Swatch. """
-    deleted: bool | Unset = UNSET
-    """ Whether the product is deleted. """
+    supplier_id: int | None | Unset = UNSET
+    """ The product's supplier (`Supplier.SupplierID`). """
     created_date: str | Unset = UNSET
     """ When the product was created (as the server prints it). """
     modified_date: str | Unset = UNSET
-    """ When the product was last changed (as the server prints it). """
+    """ When the product was last changed (as the server prints it); the field incremental reads filter on. """
+    categories: list[str] | Unset = UNSET
+    """ The codes of the categories the product is tagged to. """
     skus: list[ProductSku] | Unset = UNSET
     """ The product's SKUs. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        s_cproduct_id = self.s_cproduct_id
+        sc_product_id = self.sc_product_id
 
         product_code = self.product_code
 
@@ -70,15 +78,37 @@ class Product:
 
         price = self.price
 
+        sale_price: float | None | Unset
+        if isinstance(self.sale_price, Unset):
+            sale_price = UNSET
+        else:
+            sale_price = self.sale_price
+
+        weight: float | None | Unset
+        if isinstance(self.weight, Unset):
+            weight = UNSET
+        else:
+            weight = self.weight
+
+        is_active = self.is_active
+
         option_type_id: int | Unset = UNSET
         if not isinstance(self.option_type_id, Unset):
             option_type_id = self.option_type_id.value
 
-        deleted = self.deleted
+        supplier_id: int | None | Unset
+        if isinstance(self.supplier_id, Unset):
+            supplier_id = UNSET
+        else:
+            supplier_id = self.supplier_id
 
         created_date = self.created_date
 
         modified_date = self.modified_date
+
+        categories: list[str] | Unset = UNSET
+        if not isinstance(self.categories, Unset):
+            categories = self.categories
 
         skus: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.skus, Unset):
@@ -90,8 +120,8 @@ class Product:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if s_cproduct_id is not UNSET:
-            field_dict["SCproductID"] = s_cproduct_id
+        if sc_product_id is not UNSET:
+            field_dict["SCProductID"] = sc_product_id
         if product_code is not UNSET:
             field_dict["ProductCode"] = product_code
         if product_name is not UNSET:
@@ -102,14 +132,22 @@ class Product:
             field_dict["BrandName"] = brand_name
         if price is not UNSET:
             field_dict["Price"] = price
+        if sale_price is not UNSET:
+            field_dict["SalePrice"] = sale_price
+        if weight is not UNSET:
+            field_dict["Weight"] = weight
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
         if option_type_id is not UNSET:
             field_dict["OptionTypeId"] = option_type_id
-        if deleted is not UNSET:
-            field_dict["Deleted"] = deleted
+        if supplier_id is not UNSET:
+            field_dict["SupplierID"] = supplier_id
         if created_date is not UNSET:
             field_dict["CreatedDate"] = created_date
         if modified_date is not UNSET:
             field_dict["ModifiedDate"] = modified_date
+        if categories is not UNSET:
+            field_dict["Categories"] = categories
         if skus is not UNSET:
             field_dict["Skus"] = skus
 
@@ -120,7 +158,7 @@ class Product:
         from ..models.product_sku import ProductSku  # noqa: PLC0415
 
         d = dict(src_dict)
-        s_cproduct_id = d.pop("SCproductID", UNSET)
+        sc_product_id = d.pop("SCProductID", UNSET)
 
         product_code = d.pop("ProductCode", UNSET)
 
@@ -146,6 +184,26 @@ class Product:
 
         price = d.pop("Price", UNSET)
 
+        def _parse_sale_price(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        sale_price = _parse_sale_price(d.pop("SalePrice", UNSET))
+
+        def _parse_weight(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        weight = _parse_weight(d.pop("Weight", UNSET))
+
+        is_active = d.pop("IsActive", UNSET)
+
         _option_type_id = d.pop("OptionTypeId", UNSET)
         option_type_id: OptionTypeId | Unset
         if isinstance(_option_type_id, Unset):
@@ -153,11 +211,20 @@ class Product:
         else:
             option_type_id = OptionTypeId(_option_type_id)
 
-        deleted = d.pop("Deleted", UNSET)
+        def _parse_supplier_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        supplier_id = _parse_supplier_id(d.pop("SupplierID", UNSET))
 
         created_date = d.pop("CreatedDate", UNSET)
 
         modified_date = d.pop("ModifiedDate", UNSET)
+
+        categories = cast(list[str], d.pop("Categories", UNSET))
 
         _skus = d.pop("Skus", UNSET)
         skus: list[ProductSku] | Unset = UNSET
@@ -169,16 +236,20 @@ class Product:
                 skus.append(skus_item)
 
         product = cls(
-            s_cproduct_id=s_cproduct_id,
+            sc_product_id=sc_product_id,
             product_code=product_code,
             product_name=product_name,
             description=description,
             brand_name=brand_name,
             price=price,
+            sale_price=sale_price,
+            weight=weight,
+            is_active=is_active,
             option_type_id=option_type_id,
-            deleted=deleted,
+            supplier_id=supplier_id,
             created_date=created_date,
             modified_date=modified_date,
+            categories=categories,
             skus=skus,
         )
 

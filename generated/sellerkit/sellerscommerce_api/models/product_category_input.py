@@ -16,7 +16,7 @@ class ProductCategoryInput:
     """A product tagged with a category."""
 
     product_code: str
-    """ The product. """
+    """ The product (34 InvalidSku if unknown). """
     category_code: str
     """ The category (31 CategoryNotExist if unknown). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

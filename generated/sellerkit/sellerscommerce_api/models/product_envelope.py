@@ -22,8 +22,9 @@ class ProductEnvelope:
     """One product."""
 
     results: Product
-    """ A product. The docs name `ProductCode` and `SCproductID` (route parameters); the other fields are assumed,
-    and a product carries more than are listed here. """
+    """ A product. The docs name only `ProductCode` (the key of `product/get/{productcode}`) and the product id
+    (`SCproductID`, a parameter of getallproductskus); every other field is assumed, and a real product may carry
+    more. """
     response_message: str
     """ A readable message (the code table's "Response Messages", e.g. `Processed Successfully`). """
     status_code: ResponseCode

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.option_type_id import OptionTypeId
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -19,22 +20,32 @@ T = TypeVar("T", bound="ProductInput")
 
 @_attrs_define
 class ProductInput:
-    """A product to add or update, keyed by `ProductCode`."""
+    """A product to add or update, keyed by `ProductCode`; fields left out keep their value."""
 
     product_code: str
     """ The product code. """
     product_name: str
     """ Its name. """
-    description: None | str | Unset = UNSET
-    """ Its description. """
-    brand_name: None | str | Unset = UNSET
-    """ Its brand, a first-level brand category (35 BrandNotExists if not). """
-    price: float | Unset = UNSET
+    price: float
     """ Its price. """
-    category_codes: list[str] | Unset = UNSET
-    """ The categories to tag it with (36 InsertCategoryFailed if that fails). """
+    description: str | Unset = UNSET
+    """ Its description. """
+    brand_name: str | Unset = UNSET
+    """ Its brand, a first-level brand category (35 BrandNotExists if not). """
+    sale_price: float | Unset = UNSET
+    """ Its sale price. """
+    weight: float | Unset = UNSET
+    """ Its shipping weight. """
+    is_active: bool | Unset = UNSET
+    """ Whether it is on sale. """
+    option_type_id: OptionTypeId | Unset = UNSET
+    """ How a product's options are chosen (the OptionTypeId table): 46 Multiple, 47 Swatch. """
+    supplier_id: int | Unset = UNSET
+    """ Its supplier (must exist, or 30 InvalidData). """
+    categories: list[str] | Unset = UNSET
+    """ The codes of the categories to tag it with (36 InsertCategoryFailed if one is unknown). """
     skus: list[SkuInput] | Unset = UNSET
-    """ Its SKUs (34 InvalidSku if one is invalid). """
+    """ Its SKUs (34 InvalidSku if one belongs to another product). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,23 +53,27 @@ class ProductInput:
 
         product_name = self.product_name
 
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
-
-        brand_name: None | str | Unset
-        if isinstance(self.brand_name, Unset):
-            brand_name = UNSET
-        else:
-            brand_name = self.brand_name
-
         price = self.price
 
-        category_codes: list[str] | Unset = UNSET
-        if not isinstance(self.category_codes, Unset):
-            category_codes = self.category_codes
+        description = self.description
+
+        brand_name = self.brand_name
+
+        sale_price = self.sale_price
+
+        weight = self.weight
+
+        is_active = self.is_active
+
+        option_type_id: int | Unset = UNSET
+        if not isinstance(self.option_type_id, Unset):
+            option_type_id = self.option_type_id.value
+
+        supplier_id = self.supplier_id
+
+        categories: list[str] | Unset = UNSET
+        if not isinstance(self.categories, Unset):
+            categories = self.categories
 
         skus: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.skus, Unset):
@@ -73,16 +88,25 @@ class ProductInput:
             {
                 "ProductCode": product_code,
                 "ProductName": product_name,
+                "Price": price,
             }
         )
         if description is not UNSET:
             field_dict["Description"] = description
         if brand_name is not UNSET:
             field_dict["BrandName"] = brand_name
-        if price is not UNSET:
-            field_dict["Price"] = price
-        if category_codes is not UNSET:
-            field_dict["CategoryCodes"] = category_codes
+        if sale_price is not UNSET:
+            field_dict["SalePrice"] = sale_price
+        if weight is not UNSET:
+            field_dict["Weight"] = weight
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
+        if option_type_id is not UNSET:
+            field_dict["OptionTypeId"] = option_type_id
+        if supplier_id is not UNSET:
+            field_dict["SupplierID"] = supplier_id
+        if categories is not UNSET:
+            field_dict["Categories"] = categories
         if skus is not UNSET:
             field_dict["Skus"] = skus
 
@@ -97,27 +121,28 @@ class ProductInput:
 
         product_name = d.pop("ProductName")
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        price = d.pop("Price")
 
-        description = _parse_description(d.pop("Description", UNSET))
+        description = d.pop("Description", UNSET)
 
-        def _parse_brand_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        brand_name = d.pop("BrandName", UNSET)
 
-        brand_name = _parse_brand_name(d.pop("BrandName", UNSET))
+        sale_price = d.pop("SalePrice", UNSET)
 
-        price = d.pop("Price", UNSET)
+        weight = d.pop("Weight", UNSET)
 
-        category_codes = cast(list[str], d.pop("CategoryCodes", UNSET))
+        is_active = d.pop("IsActive", UNSET)
+
+        _option_type_id = d.pop("OptionTypeId", UNSET)
+        option_type_id: OptionTypeId | Unset
+        if isinstance(_option_type_id, Unset):
+            option_type_id = UNSET
+        else:
+            option_type_id = OptionTypeId(_option_type_id)
+
+        supplier_id = d.pop("SupplierID", UNSET)
+
+        categories = cast(list[str], d.pop("Categories", UNSET))
 
         _skus = d.pop("Skus", UNSET)
         skus: list[SkuInput] | Unset = UNSET
@@ -131,10 +156,15 @@ class ProductInput:
         product_input = cls(
             product_code=product_code,
             product_name=product_name,
+            price=price,
             description=description,
             brand_name=brand_name,
-            price=price,
-            category_codes=category_codes,
+            sale_price=sale_price,
+            weight=weight,
+            is_active=is_active,
+            option_type_id=option_type_id,
+            supplier_id=supplier_id,
+            categories=categories,
             skus=skus,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,48 +15,90 @@ T = TypeVar("T", bound="ProductSku")
 
 @_attrs_define
 class ProductSku:
-    """A SKU of a product (getallproductskus)."""
+    """A SKU (a sellable variant) of a product, as getallproductskus lists them."""
 
+    skuid: int | Unset = UNSET
+    """ The SKU's id (getallproductskus pages in its order). """
     sku_code: str | Unset = UNSET
-    """ The SKU code (error 25 "provided SKU Code"). """
-    s_cproduct_id: int | Unset = UNSET
+    """ The SKU code. """
+    sc_product_id: int | Unset = UNSET
     """ The Sellers Commerce id of the SKU's product. """
     product_code: str | Unset = UNSET
     """ The code of the SKU's product. """
+    option_name: None | str | Unset = UNSET
+    """ The option the SKU varies by (e.g. Size). """
+    option_value: None | str | Unset = UNSET
+    """ The SKU's value of that option (e.g. XL). """
     price: float | Unset = UNSET
     """ The SKU's price (updateskuprice). """
+    sale_price: float | None | Unset = UNSET
+    """ The SKU's sale price, if any (updateskuprice). """
     inventory: int | Unset = UNSET
     """ The SKU's stock quantity (updateskuinventory). """
+    is_active: bool | Unset = UNSET
+    """ Whether the SKU can be ordered. """
     modified_date: str | Unset = UNSET
     """ When the SKU was last changed (as the server prints it). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        skuid = self.skuid
+
         sku_code = self.sku_code
 
-        s_cproduct_id = self.s_cproduct_id
+        sc_product_id = self.sc_product_id
 
         product_code = self.product_code
 
+        option_name: None | str | Unset
+        if isinstance(self.option_name, Unset):
+            option_name = UNSET
+        else:
+            option_name = self.option_name
+
+        option_value: None | str | Unset
+        if isinstance(self.option_value, Unset):
+            option_value = UNSET
+        else:
+            option_value = self.option_value
+
         price = self.price
 
+        sale_price: float | None | Unset
+        if isinstance(self.sale_price, Unset):
+            sale_price = UNSET
+        else:
+            sale_price = self.sale_price
+
         inventory = self.inventory
+
+        is_active = self.is_active
 
         modified_date = self.modified_date
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if skuid is not UNSET:
+            field_dict["SKUID"] = skuid
         if sku_code is not UNSET:
             field_dict["SKUCode"] = sku_code
-        if s_cproduct_id is not UNSET:
-            field_dict["SCproductID"] = s_cproduct_id
+        if sc_product_id is not UNSET:
+            field_dict["SCProductID"] = sc_product_id
         if product_code is not UNSET:
             field_dict["ProductCode"] = product_code
+        if option_name is not UNSET:
+            field_dict["OptionName"] = option_name
+        if option_value is not UNSET:
+            field_dict["OptionValue"] = option_value
         if price is not UNSET:
             field_dict["Price"] = price
+        if sale_price is not UNSET:
+            field_dict["SalePrice"] = sale_price
         if inventory is not UNSET:
             field_dict["Inventory"] = inventory
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
         if modified_date is not UNSET:
             field_dict["ModifiedDate"] = modified_date
 
@@ -65,24 +107,60 @@ class ProductSku:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        skuid = d.pop("SKUID", UNSET)
+
         sku_code = d.pop("SKUCode", UNSET)
 
-        s_cproduct_id = d.pop("SCproductID", UNSET)
+        sc_product_id = d.pop("SCProductID", UNSET)
 
         product_code = d.pop("ProductCode", UNSET)
 
+        def _parse_option_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        option_name = _parse_option_name(d.pop("OptionName", UNSET))
+
+        def _parse_option_value(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        option_value = _parse_option_value(d.pop("OptionValue", UNSET))
+
         price = d.pop("Price", UNSET)
 
+        def _parse_sale_price(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        sale_price = _parse_sale_price(d.pop("SalePrice", UNSET))
+
         inventory = d.pop("Inventory", UNSET)
+
+        is_active = d.pop("IsActive", UNSET)
 
         modified_date = d.pop("ModifiedDate", UNSET)
 
         product_sku = cls(
+            skuid=skuid,
             sku_code=sku_code,
-            s_cproduct_id=s_cproduct_id,
+            sc_product_id=sc_product_id,
             product_code=product_code,
+            option_name=option_name,
+            option_value=option_value,
             price=price,
+            sale_price=sale_price,
             inventory=inventory,
+            is_active=is_active,
             modified_date=modified_date,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -20,15 +20,15 @@ T = TypeVar("T", bound="ReturnInput")
 
 @_attrs_define
 class ReturnInput:
-    """A new return request."""
+    """A new return request for items of an order."""
 
     order_number: str
     """ The order the items come from (24 OrderNotExist if unknown). """
     return_type_id: ReturnTypeId
     """ What a return asks for (the "Return Type ID" table): 102 Replaced, 103 Refunded. """
     items: list[ReturnItem]
-    comments: None | str | Unset = UNSET
-    """ Free text. """
+    reason: str | Unset = UNSET
+    """ Why the items are returned. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,23 +41,19 @@ class ReturnInput:
             items_item = items_item_data.to_dict()
             items.append(items_item)
 
-        comments: None | str | Unset
-        if isinstance(self.comments, Unset):
-            comments = UNSET
-        else:
-            comments = self.comments
+        reason = self.reason
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "OrderNumber": order_number,
-                "ReturnTypeId": return_type_id,
+                "ReturnTypeID": return_type_id,
                 "Items": items,
             }
         )
-        if comments is not UNSET:
-            field_dict["Comments"] = comments
+        if reason is not UNSET:
+            field_dict["Reason"] = reason
 
         return field_dict
 
@@ -68,7 +64,7 @@ class ReturnInput:
         d = dict(src_dict)
         order_number = d.pop("OrderNumber")
 
-        return_type_id = ReturnTypeId(d.pop("ReturnTypeId"))
+        return_type_id = ReturnTypeId(d.pop("ReturnTypeID"))
 
         items = []
         _items = d.pop("Items")
@@ -77,20 +73,13 @@ class ReturnInput:
 
             items.append(items_item)
 
-        def _parse_comments(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        comments = _parse_comments(d.pop("Comments", UNSET))
+        reason = d.pop("Reason", UNSET)
 
         return_input = cls(
             order_number=order_number,
             return_type_id=return_type_id,
             items=items,
-            comments=comments,
+            reason=reason,
         )
 
         return_input.additional_properties = d

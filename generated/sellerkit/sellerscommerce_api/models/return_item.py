@@ -20,9 +20,9 @@ class ReturnItem:
     sku_code: str
     """ The SKU returned (it must be in the order, or 25 SkuNotExist). """
     quantity: int
-    """ How many are returned. """
+    """ How many are returned (no more than were shipped and not yet returned, or 26 InvalidQty). """
     reason: None | str | Unset = UNSET
-    """ Why. """
+    """ Why this item is returned. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

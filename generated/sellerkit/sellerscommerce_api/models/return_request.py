@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.payment_method_id import PaymentMethodId
 from ..models.return_status_id import ReturnStatusId
 from ..models.return_type_id import ReturnTypeId
 from ..types import UNSET, Unset
@@ -23,6 +24,8 @@ T = TypeVar("T", bound="ReturnRequest")
 class ReturnRequest:
     """A return request."""
 
+    return_id: int | Unset = UNSET
+    """ The return request's id. """
     return_number: str | Unset = UNSET
     """ The return request's number (the key of `return/get/{returnnumber}`). """
     order_number: str | Unset = UNSET
@@ -32,6 +35,15 @@ class ReturnRequest:
     Rejected, 100 Return Refunded, 104 Return Partially Accepted. """
     return_type_id: ReturnTypeId | Unset = UNSET
     """ What a return asks for (the "Return Type ID" table): 102 Replaced, 103 Refunded. """
+    payment_method_id: PaymentMethodId | Unset = UNSET
+    """ A payment method: 30 PayPal [Express Checkout], 31 Credit Card, 32 Manual Payment, 33 Purchase Order, 90
+    Store Credit, 91 Gift Card, 224 Cyber Source (Secure Acceptance). The page prints two tables: "PaymentMethodId"
+    and later "Payment Method ID"; they differ only in that column label (same seven names and values), so one enum
+    serves both. """
+    refund_amount: float | Unset = UNSET
+    """ The amount refunded (or to refund). """
+    reason: None | str | Unset = UNSET
+    """ Why the items are returned. """
     created_date: str | Unset = UNSET
     """ When the return was requested (as the server prints it). """
     modified_date: str | Unset = UNSET
@@ -41,6 +53,8 @@ class ReturnRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        return_id = self.return_id
+
         return_number = self.return_number
 
         order_number = self.order_number
@@ -52,6 +66,18 @@ class ReturnRequest:
         return_type_id: int | Unset = UNSET
         if not isinstance(self.return_type_id, Unset):
             return_type_id = self.return_type_id.value
+
+        payment_method_id: int | Unset = UNSET
+        if not isinstance(self.payment_method_id, Unset):
+            payment_method_id = self.payment_method_id.value
+
+        refund_amount = self.refund_amount
+
+        reason: None | str | Unset
+        if isinstance(self.reason, Unset):
+            reason = UNSET
+        else:
+            reason = self.reason
 
         created_date = self.created_date
 
@@ -67,14 +93,22 @@ class ReturnRequest:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if return_id is not UNSET:
+            field_dict["ReturnID"] = return_id
         if return_number is not UNSET:
             field_dict["ReturnNumber"] = return_number
         if order_number is not UNSET:
             field_dict["OrderNumber"] = order_number
         if return_status_id is not UNSET:
-            field_dict["ReturnStatusId"] = return_status_id
+            field_dict["ReturnStatusID"] = return_status_id
         if return_type_id is not UNSET:
-            field_dict["ReturnTypeId"] = return_type_id
+            field_dict["ReturnTypeID"] = return_type_id
+        if payment_method_id is not UNSET:
+            field_dict["PaymentMethodID"] = payment_method_id
+        if refund_amount is not UNSET:
+            field_dict["RefundAmount"] = refund_amount
+        if reason is not UNSET:
+            field_dict["Reason"] = reason
         if created_date is not UNSET:
             field_dict["CreatedDate"] = created_date
         if modified_date is not UNSET:
@@ -89,23 +123,43 @@ class ReturnRequest:
         from ..models.return_item import ReturnItem  # noqa: PLC0415
 
         d = dict(src_dict)
+        return_id = d.pop("ReturnID", UNSET)
+
         return_number = d.pop("ReturnNumber", UNSET)
 
         order_number = d.pop("OrderNumber", UNSET)
 
-        _return_status_id = d.pop("ReturnStatusId", UNSET)
+        _return_status_id = d.pop("ReturnStatusID", UNSET)
         return_status_id: ReturnStatusId | Unset
         if isinstance(_return_status_id, Unset):
             return_status_id = UNSET
         else:
             return_status_id = ReturnStatusId(_return_status_id)
 
-        _return_type_id = d.pop("ReturnTypeId", UNSET)
+        _return_type_id = d.pop("ReturnTypeID", UNSET)
         return_type_id: ReturnTypeId | Unset
         if isinstance(_return_type_id, Unset):
             return_type_id = UNSET
         else:
             return_type_id = ReturnTypeId(_return_type_id)
+
+        _payment_method_id = d.pop("PaymentMethodID", UNSET)
+        payment_method_id: PaymentMethodId | Unset
+        if isinstance(_payment_method_id, Unset):
+            payment_method_id = UNSET
+        else:
+            payment_method_id = PaymentMethodId(_payment_method_id)
+
+        refund_amount = d.pop("RefundAmount", UNSET)
+
+        def _parse_reason(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        reason = _parse_reason(d.pop("Reason", UNSET))
 
         created_date = d.pop("CreatedDate", UNSET)
 
@@ -121,10 +175,14 @@ class ReturnRequest:
                 items.append(items_item)
 
         return_request = cls(
+            return_id=return_id,
             return_number=return_number,
             order_number=order_number,
             return_status_id=return_status_id,
             return_type_id=return_type_id,
+            payment_method_id=payment_method_id,
+            refund_amount=refund_amount,
+            reason=reason,
             created_date=created_date,
             modified_date=modified_date,
             items=items,

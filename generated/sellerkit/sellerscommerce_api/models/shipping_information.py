@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -21,15 +21,20 @@ T = TypeVar("T", bound="ShippingInformation")
 
 @_attrs_define
 class ShippingInformation:
-    """A shipment of an order's items."""
+    """A shipment of an order's items. A `ServiceTypeId` must belong to the `CarrierId` (the ServiceTypeId table's
+    CarrierID column).
+
+    """
 
     order_number: str
     """ The order (24 OrderNotExist if unknown). """
-    items: list[ShippedItem]
-    carrier_id: CarrierId | Unset = UNSET
+    carrier_id: CarrierId
     """ A carrier or shipping method (the CarrierId table, printed three times with the same values): 1 UPS, 2 USPS,
     3 Flat Rate Per Item, 4 Ship By Weight, 5 Ship By Order Total, 6 Flat Rate Per Order, 7 In Store Pick Up, 8
     FEDEX, 10 Ship by Order Total[Tiered]. """
+    tracking_number: str
+    """ The carrier's tracking number. """
+    items: list[ShippedItem]
     service_type_id: ServiceTypeId | Unset = UNSET
     """ A shipping service (the ServiceTypeId table, printed three times with the same values); each belongs to the
     carrier in `x-carrier-ids` (the table's CarrierID column): UPS (1) 1-11, USPS (2) 13-17, FEDEX (8) 18-32, Ship
@@ -40,54 +45,40 @@ class ShippingInformation:
     Saver, 23 International Priority, 24 International Economy, 25 International First, 26 FedEx 1 Day Freight, 27
     FedEx 2 Day Freight, 28 FedEx 3 Day Freight, 29 FedEx Ground, 30 Ground Home Delivery, 31 International Priority
     Freight, 32 International Economy Freight, 34 Tier One, 35 Tier Two, 36 Tier Three. """
-    tracking_number: None | str | Unset = UNSET
-    """ The carrier's tracking number. """
-    shipped_date: None | str | Unset = UNSET
-    """ When it shipped. """
+    shipped_date: str | Unset = UNSET
+    """ When it shipped, ISO 8601 (now if left out). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         order_number = self.order_number
+
+        carrier_id = self.carrier_id.value
+
+        tracking_number = self.tracking_number
 
         items = []
         for items_item_data in self.items:
             items_item = items_item_data.to_dict()
             items.append(items_item)
 
-        carrier_id: int | Unset = UNSET
-        if not isinstance(self.carrier_id, Unset):
-            carrier_id = self.carrier_id.value
-
         service_type_id: int | Unset = UNSET
         if not isinstance(self.service_type_id, Unset):
             service_type_id = self.service_type_id.value
 
-        tracking_number: None | str | Unset
-        if isinstance(self.tracking_number, Unset):
-            tracking_number = UNSET
-        else:
-            tracking_number = self.tracking_number
-
-        shipped_date: None | str | Unset
-        if isinstance(self.shipped_date, Unset):
-            shipped_date = UNSET
-        else:
-            shipped_date = self.shipped_date
+        shipped_date = self.shipped_date
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "OrderNumber": order_number,
+                "CarrierId": carrier_id,
+                "TrackingNumber": tracking_number,
                 "Items": items,
             }
         )
-        if carrier_id is not UNSET:
-            field_dict["CarrierId"] = carrier_id
         if service_type_id is not UNSET:
             field_dict["ServiceTypeId"] = service_type_id
-        if tracking_number is not UNSET:
-            field_dict["TrackingNumber"] = tracking_number
         if shipped_date is not UNSET:
             field_dict["ShippedDate"] = shipped_date
 
@@ -100,19 +91,16 @@ class ShippingInformation:
         d = dict(src_dict)
         order_number = d.pop("OrderNumber")
 
+        carrier_id = CarrierId(d.pop("CarrierId"))
+
+        tracking_number = d.pop("TrackingNumber")
+
         items = []
         _items = d.pop("Items")
         for items_item_data in _items:
             items_item = ShippedItem.from_dict(items_item_data)
 
             items.append(items_item)
-
-        _carrier_id = d.pop("CarrierId", UNSET)
-        carrier_id: CarrierId | Unset
-        if isinstance(_carrier_id, Unset):
-            carrier_id = UNSET
-        else:
-            carrier_id = CarrierId(_carrier_id)
 
         _service_type_id = d.pop("ServiceTypeId", UNSET)
         service_type_id: ServiceTypeId | Unset
@@ -121,30 +109,14 @@ class ShippingInformation:
         else:
             service_type_id = ServiceTypeId(_service_type_id)
 
-        def _parse_tracking_number(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        tracking_number = _parse_tracking_number(d.pop("TrackingNumber", UNSET))
-
-        def _parse_shipped_date(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        shipped_date = _parse_shipped_date(d.pop("ShippedDate", UNSET))
+        shipped_date = d.pop("ShippedDate", UNSET)
 
         shipping_information = cls(
             order_number=order_number,
-            items=items,
             carrier_id=carrier_id,
-            service_type_id=service_type_id,
             tracking_number=tracking_number,
+            items=items,
+            service_type_id=service_type_id,
             shipped_date=shipped_date,
         )
 

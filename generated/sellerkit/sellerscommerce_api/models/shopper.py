@@ -12,7 +12,7 @@ from ..models.gender import Gender
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.shopper_address import ShopperAddress
+    from ..models.address import Address
 
 
 T = TypeVar("T", bound="Shopper")
@@ -20,9 +20,9 @@ T = TypeVar("T", bound="Shopper")
 
 @_attrs_define
 class Shopper:
-    """A shopper, as the docs' example array shows one (`FirstName` ... `Address`). `UserName`, `Email`, `Gender` and the
-    dates are not in the example: they are assumed (`get/{username}` keys shoppers by user name, the Gender table is the
-    shoppers').
+    """A shopper, with the fields of the docs' example (`FirstName`, `LastName`, `DOB`, `Deleted`, `ShopperTypeID`,
+    `Address`); `ShopperID`, `UserName`, `Email`, `Gender` and the dates are assumed (`get/{username}` keys shoppers by
+    user name; the Gender table is the shoppers').
 
         Example:
             {'FirstName': 'sample string 1', 'LastName': 'sample string 2', 'DOB': '2016-04-27T14:38:17.1709364+00:00',
@@ -32,31 +32,35 @@ class Shopper:
 
     """
 
+    shopper_id: int | Unset = UNSET
+    """ The shopper's id. """
     user_name: str | Unset = UNSET
     """ The shopper's user name (the key of `shopper/get/{username}`). """
     email: None | str | Unset = UNSET
     """ The shopper's email. """
-    first_name: str | Unset = UNSET
+    first_name: None | str | Unset = UNSET
     """ First name. """
-    last_name: str | Unset = UNSET
+    last_name: None | str | Unset = UNSET
     """ Last name. """
     dob: None | str | Unset = UNSET
     """ Date of birth (as the server prints it, e.g. `2016-04-27T14:38:17.1709364+00:00`). """
-    gender: Gender | Unset = UNSET
-    """ A shopper's gender (the Gender table): 1 Male, 2 Female. """
+    gender: Gender | None | Unset = UNSET
+    """ The shopper's gender (the Gender table), if given. """
     deleted: bool | Unset = UNSET
     """ Whether the shopper is deleted. """
-    shopper_type_id: int | Unset = UNSET
+    shopper_type_id: int | None | Unset = UNSET
     """ The shopper type (the example's 11; the types are not listed). """
     created_date: str | Unset = UNSET
     """ When the shopper was created (as the server prints it). """
     modified_date: str | Unset = UNSET
     """ When the shopper was last changed (as the server prints it). """
-    address: list[ShopperAddress] | Unset = UNSET
+    address: list[Address] | Unset = UNSET
     """ The shopper's addresses. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        shopper_id = self.shopper_id
+
         user_name = self.user_name
 
         email: None | str | Unset
@@ -65,9 +69,17 @@ class Shopper:
         else:
             email = self.email
 
-        first_name = self.first_name
+        first_name: None | str | Unset
+        if isinstance(self.first_name, Unset):
+            first_name = UNSET
+        else:
+            first_name = self.first_name
 
-        last_name = self.last_name
+        last_name: None | str | Unset
+        if isinstance(self.last_name, Unset):
+            last_name = UNSET
+        else:
+            last_name = self.last_name
 
         dob: None | str | Unset
         if isinstance(self.dob, Unset):
@@ -75,13 +87,21 @@ class Shopper:
         else:
             dob = self.dob
 
-        gender: int | Unset = UNSET
-        if not isinstance(self.gender, Unset):
+        gender: int | None | Unset
+        if isinstance(self.gender, Unset):
+            gender = UNSET
+        elif isinstance(self.gender, Gender):
             gender = self.gender.value
+        else:
+            gender = self.gender
 
         deleted = self.deleted
 
-        shopper_type_id = self.shopper_type_id
+        shopper_type_id: int | None | Unset
+        if isinstance(self.shopper_type_id, Unset):
+            shopper_type_id = UNSET
+        else:
+            shopper_type_id = self.shopper_type_id
 
         created_date = self.created_date
 
@@ -97,6 +117,8 @@ class Shopper:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
+        if shopper_id is not UNSET:
+            field_dict["ShopperID"] = shopper_id
         if user_name is not UNSET:
             field_dict["UserName"] = user_name
         if email is not UNSET:
@@ -124,9 +146,11 @@ class Shopper:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.shopper_address import ShopperAddress  # noqa: PLC0415
+        from ..models.address import Address  # noqa: PLC0415
 
         d = dict(src_dict)
+        shopper_id = d.pop("ShopperID", UNSET)
+
         user_name = d.pop("UserName", UNSET)
 
         def _parse_email(data: object) -> None | str | Unset:
@@ -138,9 +162,23 @@ class Shopper:
 
         email = _parse_email(d.pop("Email", UNSET))
 
-        first_name = d.pop("FirstName", UNSET)
+        def _parse_first_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        last_name = d.pop("LastName", UNSET)
+        first_name = _parse_first_name(d.pop("FirstName", UNSET))
+
+        def _parse_last_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        last_name = _parse_last_name(d.pop("LastName", UNSET))
 
         def _parse_dob(data: object) -> None | str | Unset:
             if data is None:
@@ -151,31 +189,49 @@ class Shopper:
 
         dob = _parse_dob(d.pop("DOB", UNSET))
 
-        _gender = d.pop("Gender", UNSET)
-        gender: Gender | Unset
-        if isinstance(_gender, Unset):
-            gender = UNSET
-        else:
-            gender = Gender(_gender)
+        def _parse_gender(data: object) -> Gender | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                gender_type_0 = Gender(data)
+
+                return gender_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Gender | None | Unset, data)
+
+        gender = _parse_gender(d.pop("Gender", UNSET))
 
         deleted = d.pop("Deleted", UNSET)
 
-        shopper_type_id = d.pop("ShopperTypeID", UNSET)
+        def _parse_shopper_type_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        shopper_type_id = _parse_shopper_type_id(d.pop("ShopperTypeID", UNSET))
 
         created_date = d.pop("CreatedDate", UNSET)
 
         modified_date = d.pop("ModifiedDate", UNSET)
 
         _address = d.pop("Address", UNSET)
-        address: list[ShopperAddress] | Unset = UNSET
+        address: list[Address] | Unset = UNSET
         if _address is not UNSET:
             address = []
             for address_item_data in _address:
-                address_item = ShopperAddress.from_dict(address_item_data)
+                address_item = Address.from_dict(address_item_data)
 
                 address.append(address_item)
 
         shopper = cls(
+            shopper_id=shopper_id,
             user_name=user_name,
             email=email,
             first_name=first_name,

@@ -3,118 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+if TYPE_CHECKING:
+    from ..models.address import Address
+
 
 T = TypeVar("T", bound="ShopperAddressInput")
 
 
 @_attrs_define
 class ShopperAddressInput:
-    """An address for the shopper named by `UserName`."""
+    """Addresses for the shopper named by `UserName`; an address replaces the shopper's address of the same `AddressName`,
+    others are added.
+
+    """
 
     user_name: str
-    """ The shopper the address belongs to. """
-    address_name: str | Unset = UNSET
-    """ The address's name. """
-    address_line_1: str | Unset = UNSET
-    """ First address line. """
-    address_line_2: None | str | Unset = UNSET
-    """ Second address line. """
-    city: str | Unset = UNSET
-    """ City. """
-    state_code: str | Unset = UNSET
-    """ State code. """
-    country_code: str | Unset = UNSET
-    """ Country code. """
-    zip_code: str | Unset = UNSET
-    """ Zip code. """
+    """ The shopper the addresses belong to (22 UserNotExists if unknown). """
+    address: list[Address]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         user_name = self.user_name
 
-        address_name = self.address_name
-
-        address_line_1 = self.address_line_1
-
-        address_line_2: None | str | Unset
-        if isinstance(self.address_line_2, Unset):
-            address_line_2 = UNSET
-        else:
-            address_line_2 = self.address_line_2
-
-        city = self.city
-
-        state_code = self.state_code
-
-        country_code = self.country_code
-
-        zip_code = self.zip_code
+        address = []
+        for address_item_data in self.address:
+            address_item = address_item_data.to_dict()
+            address.append(address_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "UserName": user_name,
+                "Address": address,
             }
         )
-        if address_name is not UNSET:
-            field_dict["AddressName"] = address_name
-        if address_line_1 is not UNSET:
-            field_dict["AddressLine1"] = address_line_1
-        if address_line_2 is not UNSET:
-            field_dict["AddressLine2"] = address_line_2
-        if city is not UNSET:
-            field_dict["City"] = city
-        if state_code is not UNSET:
-            field_dict["StateCode"] = state_code
-        if country_code is not UNSET:
-            field_dict["CountryCode"] = country_code
-        if zip_code is not UNSET:
-            field_dict["ZipCode"] = zip_code
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.address import Address  # noqa: PLC0415
+
         d = dict(src_dict)
         user_name = d.pop("UserName")
 
-        address_name = d.pop("AddressName", UNSET)
+        address = []
+        _address = d.pop("Address")
+        for address_item_data in _address:
+            address_item = Address.from_dict(address_item_data)
 
-        address_line_1 = d.pop("AddressLine1", UNSET)
-
-        def _parse_address_line_2(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        address_line_2 = _parse_address_line_2(d.pop("AddressLine2", UNSET))
-
-        city = d.pop("City", UNSET)
-
-        state_code = d.pop("StateCode", UNSET)
-
-        country_code = d.pop("CountryCode", UNSET)
-
-        zip_code = d.pop("ZipCode", UNSET)
+            address.append(address_item)
 
         shopper_address_input = cls(
             user_name=user_name,
-            address_name=address_name,
-            address_line_1=address_line_1,
-            address_line_2=address_line_2,
-            city=city,
-            state_code=state_code,
-            country_code=country_code,
-            zip_code=zip_code,
+            address=address,
         )
 
         shopper_address_input.additional_properties = d

@@ -22,9 +22,9 @@ class ShopperEnvelope:
     """One shopper."""
 
     results: Shopper
-    """ A shopper, as the docs' example array shows one (`FirstName` ... `Address`). `UserName`, `Email`, `Gender`
-    and the dates are not in the example: they are assumed (`get/{username}` keys shoppers by user name, the Gender
-    table is the shoppers'). """
+    """ A shopper, with the fields of the docs' example (`FirstName`, `LastName`, `DOB`, `Deleted`, `ShopperTypeID`,
+    `Address`); `ShopperID`, `UserName`, `Email`, `Gender` and the dates are assumed (`get/{username}` keys shoppers
+    by user name; the Gender table is the shoppers'). """
     response_message: str
     """ A readable message (the code table's "Response Messages", e.g. `Processed Successfully`). """
     status_code: ResponseCode

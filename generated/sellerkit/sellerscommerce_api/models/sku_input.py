@@ -15,22 +15,38 @@ T = TypeVar("T", bound="SkuInput")
 
 @_attrs_define
 class SkuInput:
-    """A SKU of a product being saved."""
+    """A SKU of a product being saved, keyed by `SKUCode`."""
 
     sku_code: str
     """ The SKU code. """
+    option_name: str | Unset = UNSET
+    """ The option it varies by. """
+    option_value: str | Unset = UNSET
+    """ Its value of that option. """
     price: float | Unset = UNSET
     """ Its price. """
+    sale_price: float | Unset = UNSET
+    """ Its sale price. """
     inventory: int | Unset = UNSET
     """ Its stock quantity. """
+    is_active: bool | Unset = UNSET
+    """ Whether it can be ordered. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         sku_code = self.sku_code
 
+        option_name = self.option_name
+
+        option_value = self.option_value
+
         price = self.price
 
+        sale_price = self.sale_price
+
         inventory = self.inventory
+
+        is_active = self.is_active
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -39,10 +55,18 @@ class SkuInput:
                 "SKUCode": sku_code,
             }
         )
+        if option_name is not UNSET:
+            field_dict["OptionName"] = option_name
+        if option_value is not UNSET:
+            field_dict["OptionValue"] = option_value
         if price is not UNSET:
             field_dict["Price"] = price
+        if sale_price is not UNSET:
+            field_dict["SalePrice"] = sale_price
         if inventory is not UNSET:
             field_dict["Inventory"] = inventory
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
 
         return field_dict
 
@@ -51,14 +75,26 @@ class SkuInput:
         d = dict(src_dict)
         sku_code = d.pop("SKUCode")
 
+        option_name = d.pop("OptionName", UNSET)
+
+        option_value = d.pop("OptionValue", UNSET)
+
         price = d.pop("Price", UNSET)
+
+        sale_price = d.pop("SalePrice", UNSET)
 
         inventory = d.pop("Inventory", UNSET)
 
+        is_active = d.pop("IsActive", UNSET)
+
         sku_input = cls(
             sku_code=sku_code,
+            option_name=option_name,
+            option_value=option_value,
             price=price,
+            sale_price=sale_price,
             inventory=inventory,
+            is_active=is_active,
         )
 
         sku_input.additional_properties = d

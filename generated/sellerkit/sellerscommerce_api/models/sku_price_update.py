@@ -8,23 +8,29 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="SkuPriceUpdate")
 
 
 @_attrs_define
 class SkuPriceUpdate:
-    """A SKU's new price."""
+    """A SKU's new price (and sale price)."""
 
     sku_code: str
     """ The SKU (34 InvalidSku if unknown). """
     price: float
     """ The new price. """
+    sale_price: float | Unset = UNSET
+    """ The new sale price. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         sku_code = self.sku_code
 
         price = self.price
+
+        sale_price = self.sale_price
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -34,6 +40,8 @@ class SkuPriceUpdate:
                 "Price": price,
             }
         )
+        if sale_price is not UNSET:
+            field_dict["SalePrice"] = sale_price
 
         return field_dict
 
@@ -44,9 +52,12 @@ class SkuPriceUpdate:
 
         price = d.pop("Price")
 
+        sale_price = d.pop("SalePrice", UNSET)
+
         sku_price_update = cls(
             sku_code=sku_code,
             price=price,
+            sale_price=sale_price,
         )
 
         sku_price_update.additional_properties = d

@@ -15,14 +15,22 @@ T = TypeVar("T", bound="Supplier")
 
 @_attrs_define
 class Supplier:
-    """A supplier."""
+    """A supplier (getallsuppliers)."""
 
     supplier_id: int | Unset = UNSET
     """ The supplier's id. """
     supplier_name: str | Unset = UNSET
     """ The supplier's name. """
+    contact_name: None | str | Unset = UNSET
+    """ The contact person. """
     email: None | str | Unset = UNSET
     """ The supplier's email. """
+    phone: None | str | Unset = UNSET
+    """ The supplier's phone number. """
+    is_active: bool | Unset = UNSET
+    """ Whether the supplier is in use. """
+    modified_date: str | Unset = UNSET
+    """ When the supplier was last changed (as the server prints it). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -30,11 +38,27 @@ class Supplier:
 
         supplier_name = self.supplier_name
 
+        contact_name: None | str | Unset
+        if isinstance(self.contact_name, Unset):
+            contact_name = UNSET
+        else:
+            contact_name = self.contact_name
+
         email: None | str | Unset
         if isinstance(self.email, Unset):
             email = UNSET
         else:
             email = self.email
+
+        phone: None | str | Unset
+        if isinstance(self.phone, Unset):
+            phone = UNSET
+        else:
+            phone = self.phone
+
+        is_active = self.is_active
+
+        modified_date = self.modified_date
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -43,8 +67,16 @@ class Supplier:
             field_dict["SupplierID"] = supplier_id
         if supplier_name is not UNSET:
             field_dict["SupplierName"] = supplier_name
+        if contact_name is not UNSET:
+            field_dict["ContactName"] = contact_name
         if email is not UNSET:
             field_dict["Email"] = email
+        if phone is not UNSET:
+            field_dict["Phone"] = phone
+        if is_active is not UNSET:
+            field_dict["IsActive"] = is_active
+        if modified_date is not UNSET:
+            field_dict["ModifiedDate"] = modified_date
 
         return field_dict
 
@@ -55,6 +87,15 @@ class Supplier:
 
         supplier_name = d.pop("SupplierName", UNSET)
 
+        def _parse_contact_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        contact_name = _parse_contact_name(d.pop("ContactName", UNSET))
+
         def _parse_email(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -64,10 +105,27 @@ class Supplier:
 
         email = _parse_email(d.pop("Email", UNSET))
 
+        def _parse_phone(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        phone = _parse_phone(d.pop("Phone", UNSET))
+
+        is_active = d.pop("IsActive", UNSET)
+
+        modified_date = d.pop("ModifiedDate", UNSET)
+
         supplier = cls(
             supplier_id=supplier_id,
             supplier_name=supplier_name,
+            contact_name=contact_name,
             email=email,
+            phone=phone,
+            is_active=is_active,
+            modified_date=modified_date,
         )
 
         supplier.additional_properties = d

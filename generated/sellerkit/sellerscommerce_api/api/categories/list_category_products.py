@@ -9,6 +9,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.product_list_envelope import ProductListEnvelope
 from ...types import UNSET, Response, Unset
@@ -48,14 +49,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProductListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope | None:
     if response.status_code == 200:
         response_200 = ProductListEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -87,7 +88,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProductListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -104,7 +105,7 @@ def sync_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | ErrorEnvelope | ProductListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope]:
     """List the products tagged to a category
 
      All products tagged to a single category as a JSON list.
@@ -121,7 +122,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProductListEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -147,7 +148,7 @@ def sync(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | ErrorEnvelope | ProductListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope | None:
     """List the products tagged to a category
 
      All products tagged to a single category as a JSON list.
@@ -164,7 +165,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProductListEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope
     """
 
     return sync_detailed(
@@ -185,7 +186,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | ErrorEnvelope | ProductListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope]:
     """List the products tagged to a category
 
      All products tagged to a single category as a JSON list.
@@ -202,7 +203,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProductListEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -226,7 +227,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | ErrorEnvelope | ProductListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope | None:
     """List the products tagged to a category
 
      All products tagged to a single category as a JSON list.
@@ -243,7 +244,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProductListEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProductListEnvelope
     """
 
     return (

@@ -8,7 +8,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.embellishment_list_envelope import EmbellishmentListEnvelope
+from ...models.error_envelope import ErrorEnvelope
 from ...types import UNSET, Response, Unset
 
 
@@ -46,14 +48,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | EmbellishmentListEnvelope | None:
+) -> ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope | None:
     if response.status_code == 200:
         response_200 = EmbellishmentListEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -61,6 +63,11 @@ def _parse_response(
         response_401 = ApiMessage.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 406:
+        response_406 = ErrorEnvelope.from_dict(response.json())
+
+        return response_406
 
     if response.status_code == 429:
         response_429 = ApiMessage.from_dict(response.json())
@@ -80,7 +87,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | EmbellishmentListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -97,7 +104,7 @@ def sync_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | EmbellishmentListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope]:
     """List the embellishments tagged to a product
 
      All embellishments tagged to the product as a JSON list.
@@ -114,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | EmbellishmentListEnvelope]
+        Response[ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -140,7 +147,7 @@ def sync(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | EmbellishmentListEnvelope | None:
+) -> ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope | None:
     """List the embellishments tagged to a product
 
      All embellishments tagged to the product as a JSON list.
@@ -157,7 +164,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | EmbellishmentListEnvelope
+        ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope
     """
 
     return sync_detailed(
@@ -178,7 +185,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | EmbellishmentListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope]:
     """List the embellishments tagged to a product
 
      All embellishments tagged to the product as a JSON list.
@@ -195,7 +202,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | EmbellishmentListEnvelope]
+        Response[ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -219,7 +226,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | EmbellishmentListEnvelope | None:
+) -> ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope | None:
     """List the embellishments tagged to a product
 
      All embellishments tagged to the product as a JSON list.
@@ -236,7 +243,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | EmbellishmentListEnvelope
+        ApiMessage | BadRequestBody | EmbellishmentListEnvelope | ErrorEnvelope
     """
 
     return (

@@ -9,6 +9,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.order_envelope import OrderEnvelope
 from ...types import Response
@@ -30,14 +31,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | OrderEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope | None:
     if response.status_code == 200:
         response_200 = OrderEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -69,7 +70,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | OrderEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,7 +83,7 @@ def sync_detailed(
     ordernumber: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | ErrorEnvelope | OrderEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope]:
     """Get one order by its order number
 
      A single order's details as a JSON object.
@@ -95,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | OrderEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +114,7 @@ def sync(
     ordernumber: str,
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | ErrorEnvelope | OrderEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope | None:
     """Get one order by its order number
 
      A single order's details as a JSON object.
@@ -126,7 +127,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | OrderEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope
     """
 
     return sync_detailed(
@@ -139,7 +140,7 @@ async def asyncio_detailed(
     ordernumber: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | ErrorEnvelope | OrderEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope]:
     """Get one order by its order number
 
      A single order's details as a JSON object.
@@ -152,7 +153,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | OrderEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -168,7 +169,7 @@ async def asyncio(
     ordernumber: str,
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | ErrorEnvelope | OrderEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope | None:
     """Get one order by its order number
 
      A single order's details as a JSON object.
@@ -181,7 +182,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | OrderEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | OrderEnvelope
     """
 
     return (

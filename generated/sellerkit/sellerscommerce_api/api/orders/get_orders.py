@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.order_list_envelope import OrderListEnvelope
 from ...types import UNSET, Response, Unset
 
@@ -43,14 +44,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | OrderListEnvelope | None:
+) -> ApiMessage | BadRequestBody | OrderListEnvelope | None:
     if response.status_code == 200:
         response_200 = OrderListEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -77,7 +78,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | OrderListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | OrderListEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -93,7 +94,7 @@ def sync_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | OrderListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | OrderListEnvelope]:
     """List orders (getorders)
 
      The list of orders as a JSON list: the docs describe it exactly as `getall` and say nothing of how
@@ -110,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | OrderListEnvelope]
+        Response[ApiMessage | BadRequestBody | OrderListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -134,7 +135,7 @@ def sync(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | OrderListEnvelope | None:
+) -> ApiMessage | BadRequestBody | OrderListEnvelope | None:
     """List orders (getorders)
 
      The list of orders as a JSON list: the docs describe it exactly as `getall` and say nothing of how
@@ -151,7 +152,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | OrderListEnvelope
+        ApiMessage | BadRequestBody | OrderListEnvelope
     """
 
     return sync_detailed(
@@ -170,7 +171,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | OrderListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | OrderListEnvelope]:
     """List orders (getorders)
 
      The list of orders as a JSON list: the docs describe it exactly as `getall` and say nothing of how
@@ -187,7 +188,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | OrderListEnvelope]
+        Response[ApiMessage | BadRequestBody | OrderListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -209,7 +210,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | OrderListEnvelope | None:
+) -> ApiMessage | BadRequestBody | OrderListEnvelope | None:
     """List orders (getorders)
 
      The list of orders as a JSON list: the docs describe it exactly as `getall` and say nothing of how
@@ -226,7 +227,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | OrderListEnvelope
+        ApiMessage | BadRequestBody | OrderListEnvelope
     """
 
     return (

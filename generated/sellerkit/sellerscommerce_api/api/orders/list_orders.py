@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.order_list_envelope import OrderListEnvelope
 from ...types import UNSET, Response, Unset
 
@@ -43,14 +44,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | OrderListEnvelope | None:
+) -> ApiMessage | BadRequestBody | OrderListEnvelope | None:
     if response.status_code == 200:
         response_200 = OrderListEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -77,7 +78,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | OrderListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | OrderListEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -93,7 +94,7 @@ def sync_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | OrderListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | OrderListEnvelope]:
     """List orders (OData)
 
      The list of orders as a JSON list. The docs' OData examples are for this route:
@@ -111,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | OrderListEnvelope]
+        Response[ApiMessage | BadRequestBody | OrderListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -135,7 +136,7 @@ def sync(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | OrderListEnvelope | None:
+) -> ApiMessage | BadRequestBody | OrderListEnvelope | None:
     """List orders (OData)
 
      The list of orders as a JSON list. The docs' OData examples are for this route:
@@ -153,7 +154,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | OrderListEnvelope
+        ApiMessage | BadRequestBody | OrderListEnvelope
     """
 
     return sync_detailed(
@@ -172,7 +173,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | OrderListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | OrderListEnvelope]:
     """List orders (OData)
 
      The list of orders as a JSON list. The docs' OData examples are for this route:
@@ -190,7 +191,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | OrderListEnvelope]
+        Response[ApiMessage | BadRequestBody | OrderListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -212,7 +213,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | OrderListEnvelope | None:
+) -> ApiMessage | BadRequestBody | OrderListEnvelope | None:
     """List orders (OData)
 
      The list of orders as a JSON list. The docs' OData examples are for this route:
@@ -230,7 +231,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | OrderListEnvelope
+        ApiMessage | BadRequestBody | OrderListEnvelope
     """
 
     return (

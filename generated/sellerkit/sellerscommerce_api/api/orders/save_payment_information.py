@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.payment_information import PaymentInformation
 from ...models.processed_envelope import ProcessedEnvelope
@@ -35,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     if response.status_code == 200:
         response_200 = ProcessedEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -79,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -92,7 +93,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PaymentInformation,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Capture an order's authorized payment
 
      Updates the order's payment status from authorized to captured, with the transaction number; the
@@ -106,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -124,7 +125,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PaymentInformation,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Capture an order's authorized payment
 
      Updates the order's payment status from authorized to captured, with the transaction number; the
@@ -138,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return sync_detailed(
@@ -151,7 +152,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PaymentInformation,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Capture an order's authorized payment
 
      Updates the order's payment status from authorized to captured, with the transaction number; the
@@ -165,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -181,7 +182,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PaymentInformation,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Capture an order's authorized payment
 
      Updates the order's payment status from authorized to captured, with the transaction number; the
@@ -195,7 +196,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return (

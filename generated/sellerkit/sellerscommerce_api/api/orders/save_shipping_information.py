@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.processed_envelope import ProcessedEnvelope
 from ...models.shipping_information import ShippingInformation
@@ -35,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     if response.status_code == 200:
         response_200 = ProcessedEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -79,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -92,21 +93,22 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ShippingInformation,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Post the shipping information of an order's items
 
      Posts the shipment of an order's items (carrier, service, tracking number and the quantity of each
     SKU shipped). Shipping more of a SKU than is left to ship answers 26 InvalidQty.
 
     Args:
-        body (ShippingInformation): A shipment of an order's items.
+        body (ShippingInformation): A shipment of an order's items. A `ServiceTypeId` must belong
+            to the `CarrierId` (the ServiceTypeId table's CarrierID column).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -124,21 +126,22 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ShippingInformation,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Post the shipping information of an order's items
 
      Posts the shipment of an order's items (carrier, service, tracking number and the quantity of each
     SKU shipped). Shipping more of a SKU than is left to ship answers 26 InvalidQty.
 
     Args:
-        body (ShippingInformation): A shipment of an order's items.
+        body (ShippingInformation): A shipment of an order's items. A `ServiceTypeId` must belong
+            to the `CarrierId` (the ServiceTypeId table's CarrierID column).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return sync_detailed(
@@ -151,21 +154,22 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ShippingInformation,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Post the shipping information of an order's items
 
      Posts the shipment of an order's items (carrier, service, tracking number and the quantity of each
     SKU shipped). Shipping more of a SKU than is left to ship answers 26 InvalidQty.
 
     Args:
-        body (ShippingInformation): A shipment of an order's items.
+        body (ShippingInformation): A shipment of an order's items. A `ServiceTypeId` must belong
+            to the `CarrierId` (the ServiceTypeId table's CarrierID column).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -181,21 +185,22 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ShippingInformation,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Post the shipping information of an order's items
 
      Posts the shipment of an order's items (carrier, service, tracking number and the quantity of each
     SKU shipped). Shipping more of a SKU than is left to ship answers 26 InvalidQty.
 
     Args:
-        body (ShippingInformation): A shipment of an order's items.
+        body (ShippingInformation): A shipment of an order's items. A `ServiceTypeId` must belong
+            to the `CarrierId` (the ServiceTypeId table's CarrierID column).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return (

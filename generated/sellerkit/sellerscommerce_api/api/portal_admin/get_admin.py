@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...models.error_envelope import ErrorEnvelope
 from ...types import UNSET, Response
@@ -35,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -74,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -87,7 +88,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     userid: int,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Get a portal admin by user id (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -101,7 +102,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -119,7 +120,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     userid: int,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Get a portal admin by user id (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -133,7 +134,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return sync_detailed(
@@ -146,7 +147,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     userid: int,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Get a portal admin by user id (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -160,7 +161,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -176,7 +177,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     userid: int,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Get a portal admin by user id (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -190,7 +191,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return (

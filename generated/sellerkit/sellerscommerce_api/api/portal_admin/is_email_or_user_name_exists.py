@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...types import UNSET, Response, Unset
 
@@ -40,14 +41,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -74,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +90,7 @@ def sync_detailed(
     param: str,
     userid: int | Unset = UNSET,
     is_contact: bool | Unset = UNSET,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Check whether an email or user name is taken (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameters: whether
@@ -106,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs(
@@ -128,7 +129,7 @@ def sync(
     param: str,
     userid: int | Unset = UNSET,
     is_contact: bool | Unset = UNSET,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """Check whether an email or user name is taken (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameters: whether
@@ -145,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return sync_detailed(
@@ -162,7 +163,7 @@ async def asyncio_detailed(
     param: str,
     userid: int | Unset = UNSET,
     is_contact: bool | Unset = UNSET,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Check whether an email or user name is taken (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameters: whether
@@ -179,7 +180,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs(
@@ -199,7 +200,7 @@ async def asyncio(
     param: str,
     userid: int | Unset = UNSET,
     is_contact: bool | Unset = UNSET,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """Check whether an email or user name is taken (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameters: whether
@@ -216,7 +217,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...types import Response
 
@@ -24,14 +25,14 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -58,7 +59,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +71,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """List all portal roles (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, every role a portal user
@@ -81,7 +82,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs()
@@ -96,7 +97,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """List all portal roles (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, every role a portal user
@@ -107,7 +108,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return sync_detailed(
@@ -118,7 +119,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """List all portal roles (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, every role a portal user
@@ -129,7 +130,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs()
@@ -142,7 +143,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """List all portal roles (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, every role a portal user
@@ -153,7 +154,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...models.error_envelope import ErrorEnvelope
 from ...models.undocumented_body import UndocumentedBody
@@ -35,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -55,6 +56,11 @@ def _parse_response(
         response_404 = ErrorEnvelope.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 406:
+        response_406 = ErrorEnvelope.from_dict(response.json())
+
+        return response_406
 
     if response.status_code == 429:
         response_429 = ApiMessage.from_dict(response.json())
@@ -74,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -87,7 +93,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Remove a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, an administrator removed;
@@ -101,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -119,7 +125,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Remove a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, an administrator removed;
@@ -133,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return sync_detailed(
@@ -146,7 +152,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Remove a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, an administrator removed;
@@ -160,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -176,7 +182,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Remove a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name, an administrator removed;
@@ -190,7 +196,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return (

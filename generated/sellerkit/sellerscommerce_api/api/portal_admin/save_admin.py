@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...models.error_envelope import ErrorEnvelope
 from ...models.undocumented_body import UndocumentedBody
@@ -35,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -50,6 +51,11 @@ def _parse_response(
         response_401 = ApiMessage.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorEnvelope.from_dict(response.json())
+
+        return response_404
 
     if response.status_code == 406:
         response_406 = ErrorEnvelope.from_dict(response.json())
@@ -74,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -87,7 +93,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Add or update a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -102,7 +108,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -120,7 +126,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Add or update a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -135,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return sync_detailed(
@@ -148,7 +154,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Add or update a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -163,7 +169,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -179,7 +185,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UndocumentedBody,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Add or update a portal admin (undocumented)
 
      "No Documentation Available": the route is all the docs give. This row is the one of the two
@@ -194,7 +200,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...models.undocumented_body import UndocumentedBody
 from ...types import UNSET, Response, Unset
@@ -46,14 +47,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -80,7 +81,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -95,7 +96,7 @@ def sync_detailed(
     body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
@@ -111,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs(
@@ -133,7 +134,7 @@ def sync(
     body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
@@ -149,7 +150,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return sync_detailed(
@@ -166,7 +167,7 @@ async def asyncio_detailed(
     body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
@@ -182,7 +183,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs(
@@ -202,7 +203,7 @@ async def asyncio(
     body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
@@ -218,7 +219,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...models.error_envelope import ErrorEnvelope
 from ...types import UNSET, Response
@@ -38,14 +39,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -77,7 +78,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -91,7 +92,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     userid: int,
     resetkey: str,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Check a password-reset link (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its parameters, the user id and
@@ -106,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -126,7 +127,7 @@ def sync(
     client: AuthenticatedClient,
     userid: int,
     resetkey: str,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Check a password-reset link (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its parameters, the user id and
@@ -141,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return sync_detailed(
@@ -156,7 +157,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     userid: int,
     resetkey: str,
-) -> Response[ApiMessage | Envelope | ErrorEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Check a password-reset link (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its parameters, the user id and
@@ -171,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope | ErrorEnvelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -189,7 +190,7 @@ async def asyncio(
     client: AuthenticatedClient,
     userid: int,
     resetkey: str,
-) -> ApiMessage | Envelope | ErrorEnvelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Check a password-reset link (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its parameters, the user id and
@@ -204,7 +205,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope | ErrorEnvelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return (

@@ -8,7 +8,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
+from ...models.error_envelope import ErrorEnvelope
 from ...types import UNSET, Response
 
 
@@ -34,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -49,6 +51,11 @@ def _parse_response(
         response_401 = ApiMessage.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 406:
+        response_406 = ErrorEnvelope.from_dict(response.json())
+
+        return response_406
 
     if response.status_code == 429:
         response_429 = ApiMessage.from_dict(response.json())
@@ -68,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -81,7 +88,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     password_reset_history_id: int,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Update a password-reset history entry (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameter, the entry
@@ -95,7 +102,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +120,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     password_reset_history_id: int,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Update a password-reset history entry (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameter, the entry
@@ -127,7 +134,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return sync_detailed(
@@ -140,7 +147,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     password_reset_history_id: int,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]:
     """Update a password-reset history entry (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameter, the entry
@@ -154,7 +161,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope | ErrorEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -170,7 +177,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     password_reset_history_id: int,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | ErrorEnvelope | None:
     """Update a password-reset history entry (undocumented)
 
      "No Documentation Available": the route is all the docs give. By its name and parameter, the entry
@@ -184,7 +191,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope | ErrorEnvelope
     """
 
     return (

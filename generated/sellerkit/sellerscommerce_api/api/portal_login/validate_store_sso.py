@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
 from ...types import UNSET, Response
 
@@ -34,14 +35,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     if response.status_code == 200:
         response_200 = Envelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -68,7 +69,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -81,7 +82,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     store_sso: str,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Validate a store SSO token (undocumented)
 
      "No Documentation Available": the route is all the docs give (its name misspelled "Valiadate" as
@@ -95,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +114,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     store_sso: str,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """Validate a store SSO token (undocumented)
 
      "No Documentation Available": the route is all the docs give (its name misspelled "Valiadate" as
@@ -127,7 +128,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return sync_detailed(
@@ -140,7 +141,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     store_sso: str,
-) -> Response[ApiMessage | Envelope]:
+) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Validate a store SSO token (undocumented)
 
      "No Documentation Available": the route is all the docs give (its name misspelled "Valiadate" as
@@ -154,7 +155,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | Envelope]
+        Response[ApiMessage | BadRequestBody | Envelope]
     """
 
     kwargs = _get_kwargs(
@@ -170,7 +171,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     store_sso: str,
-) -> ApiMessage | Envelope | None:
+) -> ApiMessage | BadRequestBody | Envelope | None:
     """Validate a store SSO token (undocumented)
 
      "No Documentation Available": the route is all the docs give (its name misspelled "Valiadate" as
@@ -184,7 +185,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | Envelope
+        ApiMessage | BadRequestBody | Envelope
     """
 
     return (

@@ -9,6 +9,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.product_envelope import ProductEnvelope
 from ...types import Response
@@ -30,14 +31,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProductEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope | None:
     if response.status_code == 200:
         response_200 = ProductEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -50,6 +51,11 @@ def _parse_response(
         response_404 = ErrorEnvelope.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 406:
+        response_406 = ErrorEnvelope.from_dict(response.json())
+
+        return response_406
 
     if response.status_code == 429:
         response_429 = ApiMessage.from_dict(response.json())
@@ -69,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProductEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,7 +88,7 @@ def sync_detailed(
     productcode: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | ErrorEnvelope | ProductEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope]:
     """Get one product by its product code
 
      A single product's details as a JSON object.
@@ -95,7 +101,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProductEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -113,7 +119,7 @@ def sync(
     productcode: str,
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | ErrorEnvelope | ProductEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope | None:
     """Get one product by its product code
 
      A single product's details as a JSON object.
@@ -126,7 +132,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProductEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope
     """
 
     return sync_detailed(
@@ -139,7 +145,7 @@ async def asyncio_detailed(
     productcode: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | ErrorEnvelope | ProductEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope]:
     """Get one product by its product code
 
      A single product's details as a JSON object.
@@ -152,7 +158,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProductEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -168,7 +174,7 @@ async def asyncio(
     productcode: str,
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | ErrorEnvelope | ProductEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope | None:
     """Get one product by its product code
 
      A single product's details as a JSON object.
@@ -181,7 +187,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProductEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProductEnvelope
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.product_sku_list_envelope import ProductSkuListEnvelope
 from ...types import UNSET, Response, Unset
 
@@ -49,14 +50,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ProductSkuListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ProductSkuListEnvelope | None:
     if response.status_code == 200:
         response_200 = ProductSkuListEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -83,7 +84,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ProductSkuListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ProductSkuListEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -101,7 +102,7 @@ def sync_detailed(
     product_code: str | Unset = UNSET,
     filter_: str | Unset = UNSET,
     orderby: str | Unset = UNSET,
-) -> Response[ApiMessage | ProductSkuListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ProductSkuListEnvelope]:
     """List the store's SKUs (paged with top/skip)
 
      The SKUs available in the store as a JSON list, paged with the route's own `top`/`skip` and narrowed
@@ -120,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ProductSkuListEnvelope]
+        Response[ApiMessage | BadRequestBody | ProductSkuListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -148,7 +149,7 @@ def sync(
     product_code: str | Unset = UNSET,
     filter_: str | Unset = UNSET,
     orderby: str | Unset = UNSET,
-) -> ApiMessage | ProductSkuListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ProductSkuListEnvelope | None:
     """List the store's SKUs (paged with top/skip)
 
      The SKUs available in the store as a JSON list, paged with the route's own `top`/`skip` and narrowed
@@ -167,7 +168,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ProductSkuListEnvelope
+        ApiMessage | BadRequestBody | ProductSkuListEnvelope
     """
 
     return sync_detailed(
@@ -190,7 +191,7 @@ async def asyncio_detailed(
     product_code: str | Unset = UNSET,
     filter_: str | Unset = UNSET,
     orderby: str | Unset = UNSET,
-) -> Response[ApiMessage | ProductSkuListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ProductSkuListEnvelope]:
     """List the store's SKUs (paged with top/skip)
 
      The SKUs available in the store as a JSON list, paged with the route's own `top`/`skip` and narrowed
@@ -209,7 +210,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ProductSkuListEnvelope]
+        Response[ApiMessage | BadRequestBody | ProductSkuListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -235,7 +236,7 @@ async def asyncio(
     product_code: str | Unset = UNSET,
     filter_: str | Unset = UNSET,
     orderby: str | Unset = UNSET,
-) -> ApiMessage | ProductSkuListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ProductSkuListEnvelope | None:
     """List the store's SKUs (paged with top/skip)
 
      The SKUs available in the store as a JSON list, paged with the route's own `top`/`skip` and narrowed
@@ -254,7 +255,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ProductSkuListEnvelope
+        ApiMessage | BadRequestBody | ProductSkuListEnvelope
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.processed_envelope import ProcessedEnvelope
 from ...models.product_input import ProductInput
@@ -35,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     if response.status_code == 200:
         response_200 = ProcessedEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -74,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -87,21 +88,22 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ProductInput,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Add or update one product
 
      Posts a single product's information; the product is added, or updated when its `ProductCode`
     exists.
 
     Args:
-        body (ProductInput): A product to add or update, keyed by `ProductCode`.
+        body (ProductInput): A product to add or update, keyed by `ProductCode`; fields left out
+            keep their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -119,21 +121,22 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ProductInput,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Add or update one product
 
      Posts a single product's information; the product is added, or updated when its `ProductCode`
     exists.
 
     Args:
-        body (ProductInput): A product to add or update, keyed by `ProductCode`.
+        body (ProductInput): A product to add or update, keyed by `ProductCode`; fields left out
+            keep their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return sync_detailed(
@@ -146,21 +149,22 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ProductInput,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Add or update one product
 
      Posts a single product's information; the product is added, or updated when its `ProductCode`
     exists.
 
     Args:
-        body (ProductInput): A product to add or update, keyed by `ProductCode`.
+        body (ProductInput): A product to add or update, keyed by `ProductCode`; fields left out
+            keep their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -176,21 +180,22 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ProductInput,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Add or update one product
 
      Posts a single product's information; the product is added, or updated when its `ProductCode`
     exists.
 
     Args:
-        body (ProductInput): A product to add or update, keyed by `ProductCode`.
+        body (ProductInput): A product to add or update, keyed by `ProductCode`; fields left out
+            keep their value.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return (

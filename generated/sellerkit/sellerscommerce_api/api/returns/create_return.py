@@ -8,8 +8,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
-from ...models.processed_envelope import ProcessedEnvelope
+from ...models.return_envelope import ReturnEnvelope
 from ...models.return_input import ReturnInput
 from ...types import Response
 
@@ -35,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope | None:
     if response.status_code == 200:
-        response_200 = ProcessedEnvelope.from_dict(response.json())
+        response_200 = ReturnEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -79,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -92,20 +93,21 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ReturnInput,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]:
     """Create a return request for an order
 
-     Creates a new return request for items of an order.
+     Creates a new return request for items of an order (shipped, not yet returned) and answers it, with
+    its new `ReturnNumber`.
 
     Args:
-        body (ReturnInput): A new return request.
+        body (ReturnInput): A new return request for items of an order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -123,20 +125,21 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ReturnInput,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope | None:
     """Create a return request for an order
 
-     Creates a new return request for items of an order.
+     Creates a new return request for items of an order (shipped, not yet returned) and answers it, with
+    its new `ReturnNumber`.
 
     Args:
-        body (ReturnInput): A new return request.
+        body (ReturnInput): A new return request for items of an order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope
     """
 
     return sync_detailed(
@@ -149,20 +152,21 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ReturnInput,
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]:
     """Create a return request for an order
 
-     Creates a new return request for items of an order.
+     Creates a new return request for items of an order (shipped, not yet returned) and answers it, with
+    its new `ReturnNumber`.
 
     Args:
-        body (ReturnInput): A new return request.
+        body (ReturnInput): A new return request for items of an order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -178,20 +182,21 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ReturnInput,
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope | None:
     """Create a return request for an order
 
-     Creates a new return request for items of an order.
+     Creates a new return request for items of an order (shipped, not yet returned) and answers it, with
+    its new `ReturnNumber`.
 
     Args:
-        body (ReturnInput): A new return request.
+        body (ReturnInput): A new return request for items of an order.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope
     """
 
     return (

@@ -9,6 +9,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.return_envelope import ReturnEnvelope
 from ...types import Response
@@ -30,14 +31,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ReturnEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope | None:
     if response.status_code == 200:
         response_200 = ReturnEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -69,7 +70,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ReturnEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,7 +83,7 @@ def sync_detailed(
     returnnumber: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | ErrorEnvelope | ReturnEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]:
     """Get one return request by its return number
 
      A single return request's details as a JSON object (the docs say "for a single OrderNumber"; the
@@ -96,7 +97,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ReturnEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -114,7 +115,7 @@ def sync(
     returnnumber: str,
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | ErrorEnvelope | ReturnEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope | None:
     """Get one return request by its return number
 
      A single return request's details as a JSON object (the docs say "for a single OrderNumber"; the
@@ -128,7 +129,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ReturnEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope
     """
 
     return sync_detailed(
@@ -141,7 +142,7 @@ async def asyncio_detailed(
     returnnumber: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiMessage | ErrorEnvelope | ReturnEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]:
     """Get one return request by its return number
 
      A single return request's details as a JSON object (the docs say "for a single OrderNumber"; the
@@ -155,7 +156,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ReturnEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -171,7 +172,7 @@ async def asyncio(
     returnnumber: str,
     *,
     client: AuthenticatedClient,
-) -> ApiMessage | ErrorEnvelope | ReturnEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope | None:
     """Get one return request by its return number
 
      A single return request's details as a JSON object (the docs say "for a single OrderNumber"; the
@@ -185,7 +186,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ReturnEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ReturnEnvelope
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.return_list_envelope import ReturnListEnvelope
 from ...types import UNSET, Response, Unset
 
@@ -43,14 +44,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ReturnListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ReturnListEnvelope | None:
     if response.status_code == 200:
         response_200 = ReturnListEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -77,7 +78,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ReturnListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ReturnListEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -93,7 +94,7 @@ def sync_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | ReturnListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ReturnListEnvelope]:
     """List return requests (OData)
 
      The list of return requests as a JSON list.
@@ -109,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ReturnListEnvelope]
+        Response[ApiMessage | BadRequestBody | ReturnListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -133,7 +134,7 @@ def sync(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | ReturnListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ReturnListEnvelope | None:
     """List return requests (OData)
 
      The list of return requests as a JSON list.
@@ -149,7 +150,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ReturnListEnvelope
+        ApiMessage | BadRequestBody | ReturnListEnvelope
     """
 
     return sync_detailed(
@@ -168,7 +169,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> Response[ApiMessage | ReturnListEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ReturnListEnvelope]:
     """List return requests (OData)
 
      The list of return requests as a JSON list.
@@ -184,7 +185,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ReturnListEnvelope]
+        Response[ApiMessage | BadRequestBody | ReturnListEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -206,7 +207,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     top: int | Unset = UNSET,
     skip: int | Unset = UNSET,
-) -> ApiMessage | ReturnListEnvelope | None:
+) -> ApiMessage | BadRequestBody | ReturnListEnvelope | None:
     """List return requests (OData)
 
      The list of return requests as a JSON list.
@@ -222,7 +223,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ReturnListEnvelope
+        ApiMessage | BadRequestBody | ReturnListEnvelope
     """
 
     return (

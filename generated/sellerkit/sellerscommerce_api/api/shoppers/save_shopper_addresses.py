@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.processed_envelope import ProcessedEnvelope
 from ...models.shopper_address_input import ShopperAddressInput
@@ -16,7 +17,7 @@ from ...types import Response
 
 def _get_kwargs(
     *,
-    body: list[ShopperAddressInput],
+    body: ShopperAddressInput,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -25,10 +26,7 @@ def _get_kwargs(
         "url": "/api/shopper/shopperaddress",
     }
 
-    _kwargs["json"] = []
-    for body_item_data in body:
-        body_item = body_item_data.to_dict()
-        _kwargs["json"].append(body_item)
+    _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
@@ -38,14 +36,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     if response.status_code == 200:
         response_200 = ProcessedEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -82,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -94,21 +92,23 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: list[ShopperAddressInput],
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+    body: ShopperAddressInput,
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Add or update shopper addresses
 
-     Posts shoppers' addresses; each is added to, or updated on, the shopper named by `UserName`.
+     Posts a shopper's addresses; each replaces the shopper's address of the same `AddressName` or is
+    added.
 
     Args:
-        body (list[ShopperAddressInput]):
+        body (ShopperAddressInput): Addresses for the shopper named by `UserName`; an address
+            replaces the shopper's address of the same `AddressName`, others are added.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -125,21 +125,23 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: list[ShopperAddressInput],
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+    body: ShopperAddressInput,
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Add or update shopper addresses
 
-     Posts shoppers' addresses; each is added to, or updated on, the shopper named by `UserName`.
+     Posts a shopper's addresses; each replaces the shopper's address of the same `AddressName` or is
+    added.
 
     Args:
-        body (list[ShopperAddressInput]):
+        body (ShopperAddressInput): Addresses for the shopper named by `UserName`; an address
+            replaces the shopper's address of the same `AddressName`, others are added.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return sync_detailed(
@@ -151,21 +153,23 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: list[ShopperAddressInput],
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+    body: ShopperAddressInput,
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Add or update shopper addresses
 
-     Posts shoppers' addresses; each is added to, or updated on, the shopper named by `UserName`.
+     Posts a shopper's addresses; each replaces the shopper's address of the same `AddressName` or is
+    added.
 
     Args:
-        body (list[ShopperAddressInput]):
+        body (ShopperAddressInput): Addresses for the shopper named by `UserName`; an address
+            replaces the shopper's address of the same `AddressName`, others are added.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -180,21 +184,23 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: list[ShopperAddressInput],
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+    body: ShopperAddressInput,
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Add or update shopper addresses
 
-     Posts shoppers' addresses; each is added to, or updated on, the shopper named by `UserName`.
+     Posts a shopper's addresses; each replaces the shopper's address of the same `AddressName` or is
+    added.
 
     Args:
-        body (list[ShopperAddressInput]):
+        body (ShopperAddressInput): Addresses for the shopper named by `UserName`; an address
+            replaces the shopper's address of the same `AddressName`, others are added.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return (

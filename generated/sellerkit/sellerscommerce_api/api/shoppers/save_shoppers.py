@@ -8,15 +8,16 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
+from ...models.bad_request_body import BadRequestBody
 from ...models.error_envelope import ErrorEnvelope
 from ...models.processed_envelope import ProcessedEnvelope
-from ...models.shopper import Shopper
+from ...models.shopper_input import ShopperInput
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: list[Shopper],
+    body: list[ShopperInput],
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -38,14 +39,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     if response.status_code == 200:
         response_200 = ProcessedEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ApiMessage.from_dict(response.json())
+        response_400 = BadRequestBody.from_dict(response.json())
 
         return response_400
 
@@ -77,7 +78,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,22 +90,22 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: list[Shopper],
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+    body: list[ShopperInput],
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Add or update shoppers
 
      Posts shoppers (with their addresses); each is added, or updated when it exists. The body is the
     docs' one example, an array of shoppers.
 
     Args:
-        body (list[Shopper]):
+        body (list[ShopperInput]):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -121,22 +122,22 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: list[Shopper],
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+    body: list[ShopperInput],
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Add or update shoppers
 
      Posts shoppers (with their addresses); each is added, or updated when it exists. The body is the
     docs' one example, an array of shoppers.
 
     Args:
-        body (list[Shopper]):
+        body (list[ShopperInput]):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return sync_detailed(
@@ -148,22 +149,22 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: list[Shopper],
-) -> Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]:
+    body: list[ShopperInput],
+) -> Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]:
     """Add or update shoppers
 
      Posts shoppers (with their addresses); each is added, or updated when it exists. The body is the
     docs' one example, an array of shoppers.
 
     Args:
-        body (list[Shopper]):
+        body (list[ShopperInput]):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiMessage | ErrorEnvelope | ProcessedEnvelope]
+        Response[ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -178,22 +179,22 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: list[Shopper],
-) -> ApiMessage | ErrorEnvelope | ProcessedEnvelope | None:
+    body: list[ShopperInput],
+) -> ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope | None:
     """Add or update shoppers
 
      Posts shoppers (with their addresses); each is added, or updated when it exists. The body is the
     docs' one example, an array of shoppers.
 
     Args:
-        body (list[Shopper]):
+        body (list[ShopperInput]):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiMessage | ErrorEnvelope | ProcessedEnvelope
+        ApiMessage | BadRequestBody | ErrorEnvelope | ProcessedEnvelope
     """
 
     return (
