@@ -48,7 +48,10 @@ def literal(value: object, kind: Kind | None = None) -> str:
             f"{type(value).__name__} is not an OData value (use str, int, float, bool, date)"
         )
     if kind is not None and actual != kind and not (kind == "number" and actual == "int"):
-        raise ConfigurationError(f"a {kind} field cannot be compared with {type(value).__name__} {value!r}")
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ConfigurationError(
+            f"{article} {kind} field cannot be compared with {type(value).__name__} {value!r}"
+        )
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
