@@ -8,13 +8,15 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.simulators.__main__ import main
 from tests.simulators.sellerscommerce import ROUTES, SellersCommerceSimulator
-from tests.simulators.sellerscommerce_data import CODES, ENUMS, SERVICE_TYPES
+from tests.simulators.sellerscommerce_data import CODES, ENUMS, FIRST_ORDER_NUMBER, SERVICE_TYPES
 
 MakeSim = Callable[..., SellersCommerceSimulator]
 
@@ -163,7 +165,10 @@ def test_the_route_table_is_the_docs_51_rows() -> None:
     assert len(ROUTES) == 51
     assert len({(r.method, r.path.lower()) for r in ROUTES}) == 51
     assert {r.method for r in ROUTES if r.path == "/api/PortalAdmin/Admin"} == {"GET", "POST"}
-    assert [r.path for r in ROUTES if r.method == "DELETE"] == ["/api/category/category"]
+    assert [r.path for r in ROUTES if r.method == "DELETE"] == [
+        "/api/category/category",
+        "/api/PortalAdmin/RemoveAdmin",
+    ]
 
 
 #: one valid request per route: (path, query, body)
@@ -303,7 +308,7 @@ VALID: dict[tuple[str, str], tuple[str, dict[str, str], Any]] = {
         {},
         {"StoreSSO": "store-sso-1", "RequestedBy": "admin", "Reason": "closing"},
     ),
-    ("POST", "/api/PortalAdmin/RemoveAdmin"): ("/api/PortalAdmin/RemoveAdmin", {}, {"UserID": 3}),
+    ("DELETE", "/api/PortalAdmin/RemoveAdmin"): ("/api/PortalAdmin/RemoveAdmin", {}, {"UserID": 3}),
     ("POST", "/api/PortalAdmin/SendExportEmail"): (
         "/api/PortalAdmin/SendExportEmail",
         {"exportName": "orders", "exportedBy": "admin"},
@@ -435,7 +440,7 @@ ERRORS: list[tuple[str, str, str, dict[str, str], Any, int]] = [
     ),
     ("unknown admin", "GET", "/api/PortalAdmin/GetUserByID", {"userid": "99"}, None, 22),
     ("unknown admin (Admin)", "GET", "/api/PortalAdmin/Admin", {"userid": "99"}, None, 22),
-    ("removing an unknown admin", "POST", "/api/PortalAdmin/RemoveAdmin", {}, {"UserID": 99}, 22),
+    ("removing an unknown admin", "DELETE", "/api/PortalAdmin/RemoveAdmin", {}, {"UserID": 99}, 22),
     (
         "wrong portal password",
         "POST",
@@ -896,6 +901,13 @@ def test_getallproductskus_pages_with_its_own_top_and_skip(api: httpx.Client) ->
     assert {s["SKUCode"] for s in by_code} == {"SNEAKER-1-40", "SNEAKER-1-41", "SNEAKER-1-42"}
     by_id = results(api.get("/api/product/getallproductskus", params={"SCproductID": "503"}))
     assert [s["ProductCode"] for s in by_id] == ["KIDS-TEE"]
+    cheap = {"$filter": "Price lt 20", "$orderby": "Price desc,SKUCode", "top": "3", "skip": "1"}
+    want = sorted((s for s in every if s["Price"] < 20), key=lambda s: s["SKUCode"])
+    want = sorted(want, key=lambda s: s["Price"], reverse=True)[1:4]
+    got = results(api.get("/api/product/getallproductskus", params=cheap))
+    assert [s["SKUCode"] for s in got] == [s["SKUCode"] for s in want]
+    refused = api.get("/api/product/getallproductskus", params={"$skip": "1"})
+    assert refused.status_code == 400 and "its own top and skip" in refused.json()["ResponseMessage"]
 
 
 # ---------------------------------------------------------------- the store
@@ -982,3 +994,100 @@ def test_writes_are_visible_in_reads(sim: SellersCommerceSimulator, api: httpx.C
     results(api.request("DELETE", "/api/category/category", json={"CategoryCode": "hats", "ActionId": 1}))
     assert results(api.get("/api/category/get/hats"), 31) == "CategoryNotExist"
     assert "hats" not in results(api.get("/api/product/get/MUG-01"))["Categories"]
+
+
+def test_concurrent_presentations_of_one_refresh_token_grant_once(sim: SellersCommerceSimulator) -> None:
+    chain = password_grant(sim).json()["refresh_token"]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: refresh(sim, chain).status_code, range(8)))
+    assert sorted(answers) == [200] + [400] * 7
+    assert sim.refresh_grants == 1 and sim.refresh_presentations == {chain: 8}
+
+
+# ---------------------------------------------------------------- faults
+
+
+def test_framework_faults_apply(sim: SellersCommerceSimulator, api: httpx.Client) -> None:
+    sim.faults.add("status", path="/api/order/getall", status=503)
+    assert api.get("/api/order/getall").status_code == 503
+    sim.faults.add("rate_limit", path="/token", retry_after=30)
+    throttled = password_grant(sim)
+    assert throttled.status_code == 429 and throttled.headers["retry-after"] == "30"
+    sim.faults.add("malformed_json", path="/api/order/get/")
+    with pytest.raises(ValueError):
+        api.get("/api/order/get/100001").json()
+    assert results(api.get("/api/order/get/100001"))["OrderNumber"] == "100001"
+
+
+def test_unknown_enum_rewrites_one_list_response(sim: SellersCommerceSimulator, api: httpx.Client) -> None:
+    sim.faults.add("unknown_enum", path="/api/order/getall")
+    assert {o["OrderStatusId"] for o in orders(api, **{"$top": "3"})} == {999}
+    assert 999 not in {o["OrderStatusId"] for o in orders(api, **{"$top": "3"})}
+    sim.faults.add("unknown_enum", path="/api/return/getall", field="ReturnTypeID", value=101)
+    assert {r["ReturnTypeID"] for r in results(api.get("/api/return/getall"))} == {101}
+
+
+def test_vendor_error_answers_any_code_with_its_status(
+    sim: SellersCommerceSimulator, api: httpx.Client
+) -> None:
+    sim.faults.add("vendor_error", path="/api/order/getall", code=24, detail="gone")
+    response = api.get("/api/order/getall")
+    assert response.status_code == 404
+    assert response.json() == {
+        "Results": "OrderNotExist",
+        "ResponseMessage": "Order Does Not Exist: gone",
+        "StatusCode": 24,
+    }
+
+
+# ---------------------------------------------------------------- a big generated order book
+
+
+def test_extra_orders_page_without_evaluating_the_book(make_sellerscommerce_sim: MakeSim) -> None:
+    sim = make_sellerscommerce_sim(extra_orders=100_000)
+    with httpx.Client(base_url=sim.base_url, headers=sim.auth_headers(), timeout=30.0) as api:
+        assert len(sim.store.orders) == 100_040
+        last = orders(api, **{"$skip": "100039", "$top": "5"})
+        assert [o["OrderNumber"] for o in last] == [str(FIRST_ORDER_NUMBER + 100_039)]
+        middle = orders(api, **{"$skip": "50000", "$top": "1000"})
+        assert len(middle) == 1000 and middle[0]["OrderID"] == 50_001
+        assert sim.stats.queries_evaluated == 0
+        assert len(sim.store.orders.changed) == 5  # only the seeded returns' orders are kept
+        assert results(api.get("/api/order/get/170000"))["OrderID"] == 70_000
+
+
+def test_a_filtered_query_is_evaluated_once_for_all_its_pages(make_sellerscommerce_sim: MakeSim) -> None:
+    sim = make_sellerscommerce_sim(extra_orders=2_000)
+    with httpx.Client(base_url=sim.base_url, headers=sim.auth_headers(), timeout=30.0) as api:
+        where = {"$filter": "OrderStatusId eq 9 or OrderStatusId eq 10", "$orderby": "OrderNumber desc"}
+        pages = [orders(api, **where, **{"$top": "100", "$skip": str(skip)}) for skip in range(0, 400, 100)]
+        numbers = [o["OrderNumber"] for page in pages for o in page]
+        assert sim.stats.queries_evaluated == 1
+        assert numbers == sorted(numbers, reverse=True) and len(set(numbers)) == len(numbers)
+        assert {o["OrderStatusId"] for page in pages for o in page} == {9, 10}
+        assert len(numbers) == sum(1 for i in range(2_040) if i % 14 in (8, 9))
+        first = numbers[-1]
+        results(api.post("/api/order/updateorderstatus", json={"OrderNumber": first, "OrderStatusId": 3}))
+        again = [o["OrderNumber"] for o in orders(api, **where, **{"$top": "100", "$skip": "300"})]
+        assert first not in again and sim.stats.queries_evaluated == 2  # a write invalidates the kept result
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_the_command_line_starts_it(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "sellerscommerce",
+        "--duration",
+        "0",
+        "--extra-orders",
+        "10",
+        "--access-key",
+        "k",
+        "--shared-secret",
+        "s",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Sellers Commerce simulator: http://127.0.0.1:" in out and "50 orders" in out
+    assert "access key:    k" in out and "shared secret: s" in out

@@ -32,7 +32,8 @@ API behaviour:
 - Routes match case-insensitively (IIS/ASP.NET do); an unknown path → 404, a known path with another method
   → 405 with `Allow` (ASP.NET `{"Message"}` bodies). Methods (the docs never state them): `get*`, `Is*`,
   `All*`, `Admins`, `Valiadate*`, `ClosureFormSSO`, `RedirectURL` and `PortalAdmin/Admin?userid=` are GET;
-  `category/category` is DELETE (JSON body `{CategoryCode, ActionId}`); everything else POST.
+  `category/category` (JSON body `{CategoryCode, ActionId}`) and `PortalAdmin/RemoveAdmin` (`{UserID}`) are
+  DELETE, the action table's "Delete"; everything else POST.
 - Success: HTTP 200 `{"Results": <data>, "ResponseMessage": "Processed Successfully", "StatusCode": 20}`;
   writes answer `Results: "Processed"` (the code table's Results text). Errors: the code table's Results
   name and message (plus `: <detail>` naming the field or value) with its HTTP status: 22 unknown shopper or
@@ -45,8 +46,8 @@ API behaviour:
   that is not a first-level brand category (IsBrand 0 = Yes), 36 a product's Categories naming an unknown one.
 - OData on every list route (`odata.py`): `$filter`, `$orderby`, `$top`, `$skip`; other `$` options, or any
   on a non-list route, and a bad expression → 400 with `StatusCode` 30 and ASP.NET's message
-  ("The query specified in the URI is not valid. ..."). `product/getallproductskus` has its own `top`, `skip`,
-  `SCproductID`, `ProductCode` instead.
+  ("The query specified in the URI is not valid. ..."). `product/getallproductskus` takes `$filter` and
+  `$orderby` but pages with its own `top` and `skip` (and filters with `SCproductID`, `ProductCode`).
 - Bodies: JSON (another non-empty Content-Type → 415); unknown properties are ignored (Json.NET does);
   documented field types are checked strictly (a string for an int is 30). Dates out as Json.NET writes them
   (`2016-04-27T14:38:17.1709364+00:00`, trailing zeros dropped); in as ISO 8601.
@@ -398,11 +399,13 @@ class Call:
 
 @dataclass(frozen=True)
 class Listing:
-    """A list result OData applies to: `rows[i]` for i in range(len)."""
+    """A list result OData applies to: `row(i)` for i in range(size). A route with its own paging
+    (`own_paging`: getallproductskus) takes `$filter`/`$orderby`, and its own `skip`/`top` for OData's."""
 
     entity: str
     size: int
     row: Callable[[int], dict[str, Any]]
+    own_paging: tuple[int, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -433,6 +436,7 @@ ROUTES: Final[tuple[RouteDef, ...]] = (
         "GET",
         "/api/product/getallproductskus",
         "product_skus",
+        "ProductSku",
         query=("top", "skip", "SCproductID", "ProductCode"),
     ),
     RouteDef("GET", "/api/product/get/{productcode}", "product"),
@@ -482,7 +486,7 @@ ROUTES: Final[tuple[RouteDef, ...]] = (
     RouteDef("GET", "/api/PortalAdmin/GetUserByID", "admin", query=("userid",)),
     RouteDef("GET", "/api/PortalAdmin/AllRoles", "roles", "Role"),
     RouteDef("POST", "/api/PortalAdmin/RaiseRequest", "raise_request"),
-    RouteDef("POST", "/api/PortalAdmin/RemoveAdmin", "remove_admin"),
+    RouteDef("DELETE", "/api/PortalAdmin/RemoveAdmin", "remove_admin"),
     RouteDef(
         "POST", "/api/PortalAdmin/SendExportEmail", "send_export_email", query=("exportName", "exportedBy")
     ),
@@ -762,11 +766,13 @@ class SellersCommerceSimulator(Simulator):
     # ---- OData
 
     def _page(self, listing: Listing, options: Mapping[str, str]) -> list[dict[str, Any]]:
-        unknown = [name for name in options if name not in _ODATA_OPTIONS]
+        allowed = _ODATA_OPTIONS if listing.own_paging is None else ("$filter", "$orderby")
+        unknown = [name for name in options if name not in allowed]
         if unknown:
+            hint = " (this route pages with its own top and skip)" if unknown[0] in _ODATA_OPTIONS else ""
             raise ApiError(
                 30,
-                odata.ODataError(f"The query parameter '{unknown[0]}' is not supported.").args[0],
+                odata.ODataError(f"The query parameter '{unknown[0]}' is not supported{hint}.").args[0],
                 status=400,
             )
         try:
@@ -779,6 +785,8 @@ class SellersCommerceSimulator(Simulator):
             top = odata.parse_count("$top", options["$top"]) if "$top" in options else None
         except odata.ODataError as error:
             raise ApiError(30, str(error), status=400) from None
+        if listing.own_paging is not None:
+            skip, top = listing.own_paging
         end = listing.size if top is None else min(listing.size, skip + top)
         if predicate is None and not keys:
             return [listing.row(i) for i in range(skip, end)]
@@ -799,15 +807,17 @@ class SellersCommerceSimulator(Simulator):
         if cached is not None and cached[0] == self.store.version and listing.entity == "Order":
             return cached[1]
         self.stats.queries_evaluated += 1
-        positions = [i for i in range(listing.size) if predicate is None or predicate(listing.row(i))]
-        if keys:
-            values: dict[int, dict[str, Any]] = {}
-            for i in positions:
-                row = listing.row(i)
-                values[i] = {name: row.get(name) for name, _ in keys}
-            for name, descending in reversed(keys):
-                key = odata.sort_key(name)
-                positions.sort(key=lambda i, key=key: key(values[i]), reverse=descending)  # type: ignore[misc]
+        positions: list[int] = []
+        values: dict[int, dict[str, Any]] = {}  # the sort keys of the matching rows (rows aren't kept)
+        for i in range(listing.size):
+            row = listing.row(i)
+            if predicate is None or predicate(row):
+                positions.append(i)
+                if keys:
+                    values[i] = {name: row.get(name) for name, _ in keys}
+        for name, descending in reversed(keys):  # stable sorts, last key first
+            key = odata.sort_key(name)
+            positions.sort(key=lambda i, key=key: key(values[i]), reverse=descending)  # type: ignore[misc]
         kept = array("l", positions)
         if listing.entity == "Order":  # the only table big enough to page through; the others are rebuilt
             self._query_cache = {cache_key: (self.store.version, kept)}
@@ -853,7 +863,7 @@ class SellersCommerceSimulator(Simulator):
     def _h_products(self, call: Call) -> Listing:
         return self._listing("Product", self.store.products.values())
 
-    def _h_product_skus(self, call: Call) -> list[dict[str, Any]]:
+    def _h_product_skus(self, call: Call) -> Listing:
         top = call.param("top", "int", required=False)
         skip = call.param("skip", "int", required=False) or 0
         product_id = call.param("SCproductID", "int", required=False)
@@ -867,7 +877,7 @@ class SellersCommerceSimulator(Simulator):
             and (not code or str(s["ProductCode"]).casefold() == code.casefold())
         ]
         rows.sort(key=lambda s: int(s["SKUID"]))
-        return rows[skip : skip + top if top is not None else None]
+        return Listing("ProductSku", len(rows), rows.__getitem__, own_paging=(skip, top))
 
     def _h_product(self, call: Call) -> dict[str, Any]:
         return self._product_of(call.arg or "")
