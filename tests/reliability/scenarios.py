@@ -12,9 +12,17 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from sellerkit._core.errors import AuthenticationError, JobFailedError, JobTimeoutError, SellerkitError
+from sellerkit._core.errors import (
+    APITimeoutError,
+    AuthenticationError,
+    JobFailedError,
+    JobTimeoutError,
+    SellerkitError,
+)
 from sellerkit._core.polling import PollPolicy
 from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
+from sellerkit.sellerscommerce import AsyncSellersCommerceClient, ProcessFailedError, SellersCommerceClient
+from sellerkit.sellerscommerce_api.api.orders import get_orders
 from sellerkit.selsup import AsyncSelsupClient, SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient
@@ -22,6 +30,7 @@ from sellerkit.websale import AsyncWebsaleClient, WebsaleClient
 from tests.clients import make_client
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
+from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
 from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
@@ -158,6 +167,11 @@ class Case:
     """A vendor's version of a FAULTS row, where the shared one does not fit."""
     outcomes: dict[str, str] = field(default_factory=dict)
     """scenario -> the simulator's `settings.outcome` that plays it (e.g. "job fails": "failed")."""
+    expected: dict[str, type[SellerkitError] | None] = field(default_factory=dict)
+    """A vendor's own expected outcome where the SCENARIOS one cannot apply (a vendor without jobs)."""
+
+    def expected_error(self, scenario: str) -> type[SellerkitError] | tuple[type[SellerkitError], ...] | None:
+        return self.expected.get(scenario, SCENARIOS[scenario])
 
     def special(self, scenario: str, sim: Any) -> dict[str, Any]:
         """The vendor's own part of a scenario (beyond FAULTS); returns client overrides."""
@@ -407,4 +421,110 @@ class WebsaleCase(Case):
         return RunOutcome(files, expected, len(sim.requests), sim.stats.starts, error)
 
 
-CASES: list[VendorCase] = [Wabi2bCase(), SellercloudCase(), SelsupCase(), WebsaleCase()]
+class SellersCommerceCase(Case):
+    """Sellers Commerce: a typed read of the latest orders (the "status" role), then a paged export of 120
+    orders to one JSON-lines file (the "file" role: `/api/order/getall`, pages of 25). It has no jobs: "job
+    fails" is an internal error (code 29) on a page, "job never finishes" a page that never comes."""
+
+    orders: ClassVar[int] = 80  # + the 40 seeded ones
+    clean: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        paths: dict[str, str | re.Pattern[str]] = {
+            "start": "/api/order/getorders",
+            "status": "/api/order/getorders",
+            "file": "/api/order/getall",
+        }
+        super().__init__("sellerscommerce", paths, 300)
+        self.own_faults = {
+            "429 + Retry-After": [
+                ("rate_limit", "GET", "status", {"retry_after": 7}),
+                ("rate_limit", "GET", "file", {"times": 2, "after": 1, "retry_after_format": "http-date"}),
+            ],
+            "5xx on the file": [("status", "GET", "file", {"status": 502, "after": 2})],
+            "reset mid-download": [("reset", "GET", "file", {"after_bytes": "reset_after", "after": 1})],
+            "truncated body": [("truncate", "GET", "file", {"after": 2})],
+            "unknown enum value": [("unknown_enum", "GET", "status", {})],
+            "job fails": [("vendor_error", "GET", "file", {"code": 29, "after": 2})],
+            "job never finishes": [("slow", "GET", "file", {"delay": 0.5, "times": None, "after": 1})],
+        }
+        self.expected = {"job fails": ProcessFailedError, "job never finishes": APITimeoutError}
+
+    def simulator(self, clock: ScaledClock) -> Any:
+        return SellersCommerceSimulator(clock, SellersCommerceSettings(extra_orders=self.orders))
+
+    def special(self, scenario: str, sim: SellersCommerceSimulator) -> dict[str, Any]:
+        if scenario == "vendor throttle body":  # no throttle body is documented: its 429 with the envelope
+            body = {"Results": None, "ResponseMessage": "Too Many Requests", "StatusCode": 429}
+            sim.faults.add("status", method="GET", path=self.paths["file"], status=429, times=2, body=body)
+        elif scenario == "expiring, rotated token":
+            sim.settings.access_ttl, sim.settings.expires_in = 30.0, 30  # renewed on most pages
+            return {"advance": 20.0}
+        elif scenario == "expired token, no refresh":
+            return {"shared_secret": "revoked-secret"}
+        elif scenario == "job never finishes":
+            return {"timeout": httpx.Timeout(5.0, read=0.1)}
+        return {}
+
+    def export(
+        self, sim: Any, clock: ScaledClock, mode: str, dest: Path, extra: dict[str, Any]
+    ) -> RunOutcome:
+        kwargs = {
+            "access_key": sim.access_key,
+            "shared_secret": extra.pop("shared_secret", sim.shared_secret),
+            "base_url": sim.base_url,
+            "token_store": False,
+        }
+        step = extra.pop("advance", 0.0)
+
+        def progress(_: Any) -> None:
+            clock.advance(step)  # simulated time passes between pages: tokens expire mid-export
+
+        def sync_script(client: SellersCommerceClient) -> str:
+            client.call(get_orders, top=5, orderby="ModifiedDate desc")
+            return str(
+                client.export("orders", dest / "orders.jsonl", page_size=25, on_progress=progress).rows
+            )
+
+        async def async_script(client: AsyncSellersCommerceClient) -> str:
+            await client.call(get_orders, top=5, orderby="ModifiedDate desc")
+            result = await client.export("orders", dest / "orders.jsonl", page_size=25, on_progress=progress)
+            return str(result.rows)
+
+        clients = (SellersCommerceClient, AsyncSellersCommerceClient)
+        rows, error = _drive(mode, clock, clients, {**kwargs, **_options(extra)}, sync_script, async_script)
+        assert error is not None or rows == str(40 + self.orders)
+        files = [p for p in dest.iterdir() if p.is_file() and p.suffix == ".jsonl"]
+        expected = {p.name: self.clean_sha256(dest.parent) for p in files}
+        return RunOutcome(files, expected, len(sim.requests), 0, error)
+
+    def clean_sha256(self, scratch: Path) -> str:
+        """The file a fault-free export writes (the simulator's data is deterministic)."""
+        if "orders.jsonl" not in self.clean:
+            clock = ScaledClock.manual()
+            with (
+                self.simulator(clock).running() as sim,
+                make_client(
+                    SellersCommerceClient,
+                    clock,
+                    access_key=sim.access_key,
+                    shared_secret=sim.shared_secret,
+                    base_url=sim.base_url,
+                    token_store=False,
+                ) as client,
+            ):
+                path = client.export(
+                    "orders", scratch / "clean-orders.jsonl", page_size=25, overwrite=True
+                ).path
+            self.clean["orders.jsonl"] = sha256(path)
+            path.unlink()
+        return self.clean["orders.jsonl"]
+
+
+CASES: list[VendorCase] = [
+    Wabi2bCase(),
+    SellercloudCase(),
+    SelsupCase(),
+    WebsaleCase(),
+    SellersCommerceCase(),
+]

@@ -119,22 +119,39 @@ def test_a_crash_resumes_at_the_last_complete_page_and_the_file_is_the_same(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_dropped_connection_mid_export_resumes_where_it_stopped(
+def test_a_page_cut_mid_body_is_read_again_within_the_retry_budget(
     mode: str, sim: SellersCommerceSimulator, tmp_path: Path
 ) -> None:
     dest = tmp_path / "o.csv"
-    sim.faults.add("reset", path="/api/order/getall", after=3, times=None)
+    sim.faults.add("reset", path="/api/order/getall", after=2, after_bytes=200, times=2)
 
     async def script(client: Any) -> Any:
         return await aw(client.export("orders", dest, format="csv", page_size=100))
 
-    with pytest.raises(APIConnectionError):
-        dual(mode, sim, script, max_retries=0)
-    sim.faults.clear()
     result = dual(mode, sim, script)
-    assert (result.resumed_pages, result.pages, result.rows) == (3, 5, ORDERS)
+    assert (result.resumed_pages, result.pages, result.rows) == (0, 5, ORDERS)
+    assert sim.requests.calls(path="/api/order/getall") == 6 + 2  # 5 pages, the empty end, 2 again
     numbers = [r["OrderNumber"] for r in csv.DictReader(io.StringIO(dest.read_text("utf-8"), newline=""))]
     assert numbers == [str(FIRST_ORDER_NUMBER + i) for i in range(ORDERS)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_out_of_retries_nothing_partial_is_left_and_the_next_run_starts_over(
+    mode: str, sim: SellersCommerceSimulator, tmp_path: Path
+) -> None:
+    dest = tmp_path / "o.jsonl"
+    sim.faults.add("reset", path="/api/order/getall", after=3, times=None)
+
+    async def script(client: Any) -> Any:
+        return await aw(client.export("orders", dest, page_size=100))
+
+    with pytest.raises(APIConnectionError) as caught:
+        dual(mode, sim, script, max_retries=2)
+    assert caught.value.attempts == 3 and sorted(tmp_path.iterdir()) == []  # the budget, not 3 x 3
+    assert sim.requests.calls(path="/api/order/getall") == 3 + 3
+    sim.faults.clear()
+    result = dual(mode, sim, script)
+    assert (result.resumed_pages, result.rows) == (0, ORDERS)
 
 
 def test_a_fresh_export_ignores_the_checkpoint_and_a_changed_call_does_not_adopt_it(

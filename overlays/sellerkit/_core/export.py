@@ -5,7 +5,9 @@ appends each page's rows to `<final name>.sellerkit-part` (JSON lines or CSV) an
 records a checkpoint in the journal (the part file's size, pages, rows, the high-water mark so far). Memory
 holds one page at a time. A re-run of the same call after a crash truncates the part file to the last
 checkpoint and goes on from the next page; when the last (short) page is written the file is fsynced and
-placed by the files rule (never replacing a file unless `overwrite`), and the checkpoint is dropped.
+placed by the files rule (never replacing a file unless `overwrite`), and the checkpoint is dropped. As for
+downloads, a handled failure (a `SellerkitError`: the vendor's error answer, out of retries) removes the part
+file and the checkpoint; a crash, a kill, a cancellation or a failing callback leaves them to resume.
 
 Incremental exports: with a `mark_field` (a date-time field the rows carry), the largest value seen in a
 complete export is kept in the journal under the query's key; `since="last"` on the next run filters on
@@ -27,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from .errors import ApiError, ConfigurationError
+from .errors import ApiError, ConfigurationError, SellerkitError
 from .files import PART_SUFFIX, Target, free_name, place
 from .journal import Journal
 from .steps import Offload, Steps
@@ -229,6 +231,12 @@ def paged_export(
                 on_progress(ExportProgress(pages, rows))
             if len(batch) < plan.page_size:
                 break
+    except SellerkitError:
+        # a handled failure (the vendor's error answer, out of retries), as for downloads: nothing partial
+        # is left behind; a crash, a kill, a cancellation or a failing callback keeps the part to resume
+        sink.close()
+        yield Offload(functools.partial(_discard, plan, part, journal))
+        raise
     finally:
         sink.close()  # not an Offload: a closing generator (GeneratorExit) cannot yield
 
@@ -241,6 +249,12 @@ def paged_export(
 
     path = yield Offload(finish)
     return ExportResult(path, plan.format, pages, rows, resumed, mark)
+
+
+def _discard(plan: ExportPlan, part: Path, journal: Journal) -> None:
+    with contextlib.suppress(OSError):
+        part.unlink()
+    journal.clear_checkpoint(plan.vendor, plan.key)
 
 
 def forget(plan: ExportPlan, journal: Journal) -> None:

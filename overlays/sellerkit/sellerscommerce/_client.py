@@ -11,16 +11,17 @@ paged exports to one JSON-lines or CSV file that resume after a crash and can be
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from os import PathLike
-from typing import Any, Literal, Unpack
+from typing import Any, Literal, TypeVar, Unpack
 
 import httpx
 
 from sellerkit._core.auth import FileTokenStore, TokenAuth, TokenStore, oauth2_password_grant
-from sellerkit._core.errors import ApiError, ConfigurationError
+from sellerkit._core.errors import APIConnectionError, ApiError, ConfigurationError, ServerError
 from sellerkit._core.export import (
     ExportPlan,
     ExportProgress,
@@ -40,6 +41,8 @@ from . import _facts
 from ._routes import ROUTES, Route, route
 from ._vendor import VENDOR, results
 
+log = logging.getLogger("sellerkit.sellerscommerce")
+T = TypeVar("T")
 Dest = str | PathLike[str]
 FilterArg = Filter | str | Mapping[str, Any] | None
 OrderArg = str | Sequence[str] | None
@@ -128,9 +131,37 @@ class SellersCommerceCore(ClientCore):
         parameters (and `body=` model for writes) as keyword arguments; its parsed envelope. The envelope's
         StatusCode is checked first: codes 21-36 raise their typed error even on HTTP 200."""
         ready = prepare(operation, params)
-        response = yield Send(self._request(operation, **ready))
-        results(response, f"{_words(operation)} answer")  # the StatusCode check (raises)
-        return self._parse(operation, response)
+        what = f"{_words(operation)} answer"
+
+        def parse(response: httpx.Response) -> Any:
+            results(response, what)  # the StatusCode check (raises)
+            return self._parse(operation, response)
+
+        return (yield from self._read(self._request(operation, **ready), parse))
+
+    def _read(self, request: httpx.Request, parse: Callable[[httpx.Response], T]) -> Steps[T]:
+        """Send and parse; a GET whose 2xx body is cut or unreadable is sent again within the client's
+        retry budget (`max_retries`): the transport retries only until an answer begins, and a read is safe
+        to repeat."""
+        budget = self.max_retries + 1  # attempts for both layers together: the transport's and these
+        while True:
+            try:
+                response = yield Send(request)
+            except APIConnectionError as exc:
+                # the transport retries until an answer begins; a body cut after that comes here (it used
+                # `exc.attempts` of the budget)
+                budget -= exc.attempts
+                if request.method != "GET" or budget < 1:
+                    raise
+                log.warning("%s; reading it again (%d attempts left)", exc, budget)
+                continue
+            try:
+                return parse(response)
+            except ServerError as exc:
+                budget -= 1
+                if not _unreadable(exc) or request.method != "GET" or budget < 1:
+                    raise
+                log.warning("%s; reading it again (%d attempts left)", exc.message, budget)
 
     # -- lists
 
@@ -151,17 +182,21 @@ class SellersCommerceCore(ClientCore):
     ) -> Steps[list[dict[str, Any]]]:
         if spec.paging == "none" and skip > 0:
             return []  # the route answers with every row at once
-        response = yield Send(self._request(spec.operation, **spec.arguments(query, skip, top)))
-        rows = results(response, f"{spec.name} page")
-        if rows is None:
-            return []
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise ApiError.about(
-                f"Sellers Commerce sent {spec.name} Results that are not a list of objects",
-                vendor=_facts.VENDOR,
-                response=response,
-            )
-        return rows
+
+        def parse(response: httpx.Response) -> list[dict[str, Any]]:
+            rows = results(response, f"{spec.name} page")
+            if rows is None:
+                return []
+            if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+                raise ApiError.about(
+                    f"Sellers Commerce sent {spec.name} Results that are not a list of objects",
+                    vendor=_facts.VENDOR,
+                    response=response,
+                )
+            return rows
+
+        request = self._request(spec.operation, **spec.arguments(query, skip, top))
+        return (yield from self._read(request, parse))
 
     @iterates
     def rows(
@@ -268,6 +303,11 @@ def _when(value: object) -> Any:
                 f"since must be 'last', a datetime or an ISO-8601 string, not {value!r}"
             ) from None
     return value
+
+
+def _unreadable(exc: ServerError) -> bool:
+    """A 2xx body that could not be read (`readable()` chains the decode error), not a vendor's 5xx."""
+    return exc.status_code < 300 and isinstance(exc.__cause__, ValueError | KeyError | TypeError)
 
 
 def _words(operation: object) -> str:
