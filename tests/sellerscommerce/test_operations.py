@@ -59,7 +59,7 @@ def reset_entry(sim: SellersCommerceSimulator) -> dict[str, Any]:
 
 
 def return_body(number: str, sku: str) -> dict[str, Any]:
-    return {"body": {"OrderNumber": number, "ReturnTypeId": 103, "Items": [{"SKUCode": sku, "Quantity": 1}]}}
+    return {"body": {"OrderNumber": number, "ReturnTypeID": 103, "Items": [{"SKUCode": sku, "Quantity": 1}]}}
 
 
 def shipping_body(number: str, sku: str) -> dict[str, Any]:
@@ -114,7 +114,7 @@ SAMPLES: dict[str, Sample] = {
         ]
     },
     "save_shopper_addresses": lambda sim: {
-        "body": [{"UserName": "jdoe", "Address": [{"AddressName": "Work", "City": "Chicago"}]}]
+        "body": {"UserName": "jdoe", "Address": [{"AddressName": "Work", "City": "Chicago"}]}
     },
     # returns
     "list_returns": lambda sim: {"orderby": "ReturnNumber"},

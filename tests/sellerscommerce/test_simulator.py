@@ -826,12 +826,16 @@ def test_booleans_filter_bare_or_compared(api: httpx.Client) -> None:
     assert [s["UserName"] for s in dob] == ["jdoe", "asmith"]
 
 
-def test_the_docs_example_filter(api: httpx.Client) -> None:
-    rows = orders(
-        api,
-        **{"$filter": "OrderPlacedDate gt datetime'2016-01-01' and OrderPlacedDate lt datetime'2016-06-01'"},
+def test_the_docs_example_queries_as_written(api: httpx.Client) -> None:
+    # verbatim from the docs, `+` for spaces
+    docs = "$filter=OrderPlacedDate+gt+datetime'2016-01-01'+and+OrderPlacedDate+lt+datetime'2016-06-01'"
+    rows = results(api.get(f"/api/order/getall?{docs}"))
+    placed = [o["OrderNumber"] for o in orders(api) if o["OrderPlacedDate"] is not None]
+    assert [o["OrderNumber"] for o in rows] == placed
+    descending = results(api.get("/api/order/getall?$orderby=OrderNumber desc"))
+    assert [o["OrderNumber"] for o in descending] == sorted(
+        (o["OrderNumber"] for o in orders(api)), reverse=True
     )
-    assert rows and all(o["OrderPlacedDate"] is not None for o in rows)
 
 
 def test_orderby_several_keys_top_and_skip(api: httpx.Client) -> None:

@@ -24,7 +24,7 @@ from sellerkit.sellerscommerce_api.api.shoppers import list_shoppers
 
 from . import _entities as e
 
-Paging = Literal["odata", "top_skip", "none"]
+Paging = Literal["odata", "none"]
 
 
 @dataclass(frozen=True)
@@ -39,23 +39,20 @@ class Route:
     mark: str | None
     """The change date `since=` compares (None: the rows carry none)."""
     paging: Paging = "odata"
-    """`odata`: `$filter`/`$orderby`/`$top`/`$skip`; `top_skip`: getallproductskus' own `top`/`skip` (no
-    filter); `none`: one answer with every row."""
+    """`odata`: `$filter`/`$orderby` and `$top`/`$skip` (getallproductskus: its own `top`/`skip`, under the
+    same generated names); `none`: one answer with every row."""
 
     def arguments(self, query: Mapping[str, str], skip: int, top: int) -> dict[str, Any]:
         """The generated request builder's keyword arguments for one page."""
         if self.paging == "none":
             return {}
-        if self.paging == "top_skip":
-            return {"top": top, "skip": skip}
         return {"filter_": query.get("filter"), "orderby": query.get("orderby"), "top": top, "skip": skip}
 
     def check(self, query: Mapping[str, str]) -> None:
         """Refuse query options the route does not take, before any request."""
         if self.paging != "odata" and query:
-            takes = "only top/skip paging" if self.paging == "top_skip" else "no query options"
             raise ConfigurationError(
-                f"{self.name} ({self.operation.__name__.rsplit('.', 1)[-1]}) takes {takes}: "
+                f"{self.name} ({self.operation.__name__.rsplit('.', 1)[-1]}) takes no query options: "
                 "leave out filter=, orderby= and since="
             )
 
@@ -68,7 +65,7 @@ ROUTES: Mapping[str, Route] = {
         Route("orders", list_orders, e.Orders, "OrderNumber", "ModifiedDate"),
         Route("products", list_products, e.Products, "ProductCode", "ModifiedDate"),
         Route("all_products", list_all_products, e.Products, "ProductCode", "ModifiedDate"),
-        Route("product_skus", list_product_skus, e.ProductSkus, "SKUCode", None, "top_skip"),
+        Route("product_skus", list_product_skus, e.ProductSkus, "SKUCode", "ModifiedDate"),
         Route("shoppers", list_shoppers, e.Shoppers, "UserName", "ModifiedDate"),
         Route("returns", list_returns, e.Returns, "ReturnNumber", "ModifiedDate"),
         Route("categories", list_categories, e.Categories, "CategoryCode", "ModifiedDate"),
