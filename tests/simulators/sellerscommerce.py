@@ -184,7 +184,7 @@ _ADDRESS: Final = {
 }
 _TYPE_NAMES: Final = {
     "string": "a string",
-    "int": "an integer",
+    "int": "a 32-bit integer",
     "number": "a number",
     "bool": "true or false",
     "datetime": "an ISO 8601 date",
@@ -202,7 +202,7 @@ def _check(value: Any, spec: F, where: str) -> Any:
     kind = spec.kind
     ok = {
         "string": isinstance(value, str),
-        "int": isinstance(value, int) and not isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31,
         "number": isinstance(value, int | float) and not isinstance(value, bool),
         "bool": isinstance(value, bool),
         "datetime": isinstance(value, str),
@@ -376,9 +376,14 @@ class Call:
     arg: str | None  # the path parameter, if the route has one
     body: Any  # parsed JSON, or None
 
+    def optional_object(self) -> None:
+        """For a write whose input is its query string: a body, if any, must be a JSON object."""
+        if self.body is not None and not isinstance(self.body, dict):
+            raise ApiError(30, "the body, if any, must be a JSON object")
+
     def param(self, name: str, kind: str = "string", *, required: bool = True) -> Any:
         raw = self.query.get(name.casefold())
-        if raw is None or (raw == "" and kind != "string"):
+        if raw is None or raw == "":  # ASP.NET binds an empty value as null
             if required:
                 raise ApiError(30, f"the query parameter '{name}' is required", status=400)
             return None
@@ -647,7 +652,9 @@ class SellersCommerceSimulator(Simulator):
             raw = await request.body()
         except ClientDisconnect:
             return Response(status_code=499)
-        path = request.url.path
+        # the scope's, not request.url's: urlsplit drops tabs and line breaks (WHATWG), and a path parameter
+        # may hold one (%0D)
+        path: str = request.scope["path"]
         if path.lower().rstrip("/") == TOKEN_PATH:
             if request.method != "POST":
                 return _aspnet(
@@ -681,7 +688,8 @@ class SellersCommerceSimulator(Simulator):
             return _Json(_envelope(CODES[code][0], code, fault["detail"]), status_code=CODES[code][2])
         try:
             body = self._body(request.headers.get("content-type", ""), raw)
-            query_pairs = parse_qsl(request.url.query, keep_blank_values=True)
+            query_string = bytes(request.scope.get("query_string", b"")).decode("latin-1")
+            query_pairs = parse_qsl(query_string, keep_blank_values=True)
             options = {k: v for k, v in query_pairs if k.startswith("$")}
             query: dict[str, str] = {}
             for name, value in query_pairs:
@@ -1372,6 +1380,7 @@ class SellersCommerceSimulator(Simulator):
         self.store.passwords.pop(body["UserID"], None)
 
     def _h_send_export_email(self, call: Call) -> None:
+        call.optional_object()
         entry = {"ExportName": call.param("exportName"), "ExportedBy": call.param("exportedBy")}
         self._write()
         self.store.emails.append({**entry, "SentDate": self.now()})
@@ -1428,6 +1437,7 @@ class SellersCommerceSimulator(Simulator):
         self.store.passwords[body["UserID"]] = body["NewPassword"]
 
     def _h_reset_password(self, call: Call) -> dict[str, Any]:
+        call.optional_object()
         user = call.param("username")
         admin = next(
             (a for a in self.store.admins.values() if str(a["UserName"]).casefold() == user.casefold()), None
@@ -1446,6 +1456,7 @@ class SellersCommerceSimulator(Simulator):
         return entry
 
     def _h_update_reset_history(self, call: Call) -> None:
+        call.optional_object()
         entry_id = call.param("PasswordResetHistoryID", "int")
         entry = self.store.reset_requests.get(entry_id)
         if entry is None:
