@@ -16,6 +16,9 @@ from typing import Literal
 
 from sellerkit import Progress
 from sellerkit.sellercloud import Job, SellercloudClient
+from sellerkit.sellerscommerce import ExportProgress, Orders, SellersCommerceClient
+from sellerkit.sellerscommerce_api.api.orders import update_order_status
+from sellerkit.sellerscommerce_api.models import OrderStatusId, OrderStatusUpdate
 from sellerkit.selsup import SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.selsup_api.api.file_exports import download_customers_file
@@ -23,6 +26,7 @@ from sellerkit.wabi2b import BulkProgress, Wabi2bClient
 from sellerkit.websale import WebsaleClient
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
+from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
 from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
@@ -200,12 +204,60 @@ def websale(out: Path) -> list[str]:
     return lines
 
 
+def sellerscommerce(out: Path) -> list[str]:
+    """Every order (5,040) paged into one JSON-lines file, the placed ones as CSV, then an incremental run
+    that picks up only the orders changed since (OAuth password grant, refreshes on the way)."""
+    sim = SellersCommerceSimulator(ScaledClock(SCALE), SellersCommerceSettings(extra_orders=5_000))
+    dest = f"{out}/sellerscommerce/"  # a folder: created, files never overwritten
+    lines = []
+    with (
+        sim.running() as running,
+        SellersCommerceClient(
+            running.access_key,
+            running.shared_secret,
+            base_url=running.base_url,
+            journal=out / ".jobs",
+            token_store=out / ".tokens" / "sellerscommerce.json",
+        ) as client,
+    ):
+        print(f"Sellers Commerce simulator at {running.base_url}")
+        started = time.monotonic()
+
+        def show(progress: ExportProgress) -> None:
+            if progress.pages % 10 == 0:
+                at = time.monotonic() - started
+                print(f"  [sellerscommerce {at:5.1f}s] {progress.pages} pages, {progress.rows:,} rows")
+
+        print("- export('orders', format='jsonl', page_size=250)")
+        everything = client.export("orders", dest, page_size=250, on_progress=show)
+        lines.append(
+            f"sellerscommerce orders (jsonl): {everything.rows:,} rows in {everything.pages} pages, "
+            f"{time.monotonic() - started:.1f} s -> {everything.path}"
+        )
+        placed = Orders.OrderStatusId == OrderStatusId.PLACED
+        print(f"- export('orders', filter={placed}, format='csv')")
+        table = client.export("orders", dest, filter=placed, format="csv", page_size=250)
+        lines.append(f"sellerscommerce placed orders (csv): {table.rows:,} rows -> {table.path}")
+        for number in ("100010", "104999"):
+            body = OrderStatusUpdate.from_dict({"OrderNumber": number, "OrderStatusId": 35})
+            client.call(update_order_status, body=body)
+        print("- two orders changed; export('orders', since='last')")
+        delta = client.export("orders", dest, since="last")
+        lines.append(
+            f"sellerscommerce orders changed since the last export: {delta.rows} rows "
+            f"(since {everything.high_water_mark}) -> {delta.path}"
+        )
+        grants = f"{running.password_grants} password grant(s), {running.refresh_grants} refresh(es)"
+        print(f"  {delta.rows} rows; tokens: {grants}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="where the files go")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    summary = wabi2b(out) + sellercloud(out) + selsup(out) + websale(out)
+    summary = wabi2b(out) + sellercloud(out) + selsup(out) + websale(out) + sellerscommerce(out)
     print("\nDone. Where the files went:")
     for line in summary:
         print(f"  {line}")
