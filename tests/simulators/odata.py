@@ -201,17 +201,16 @@ class _Parser:
         return lambda row: get(row) is True
 
     def disjunction(self) -> _Operand:
-        left = self.conjunction()
-        while self.keyword("or"):
-            right = self.conjunction()
-            left = self.logical(left, right, "or")
-        return left
+        return self.chain("or", self.conjunction)
 
     def conjunction(self) -> _Operand:
-        left = self.unary()
-        while self.keyword("and"):
-            right = self.unary()
-            left = self.logical(left, right, "and")
+        return self.chain("and", self.unary)
+
+    def chain(self, word: str, operand: Callable[[], _Operand]) -> _Operand:
+        """Operands joined by `word` (left-associative)."""
+        left = operand()
+        while self.keyword(word):
+            left = self.logical(left, operand(), word)
         return left
 
     def logical(self, left: _Operand, right: _Operand, word: str) -> _Operand:
