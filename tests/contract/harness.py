@@ -241,6 +241,24 @@ CONTRACTS: Mapping[str, Contract] = {
             # query parameters are accepted (the docs pass start's undocumented filters as query parameters)
             replaced={"negative_data_rejection": negative_data_rejection_for_spring},
         ),
+        Contract(
+            vendor="sellerscommerce",
+            settings={},
+            auth=lambda sim: sim.auth_headers,  # a fresh access token on every call
+            max_examples=10,
+            auth_examples=2,
+            excluded={
+                "positive_data_acceptance": _UNKNOWN_IDS_ARE_REFUSED
+                + " (product, SKU, order, return, category, shopper, user and store codes; token"
+                " credentials); so must an OData $filter/$orderby naming a field the entity lacks (no schema"
+                " can type an expression), the bodies of undocumented rows (the spec can't know their fields)"
+                " and rule breaks such as a ServiceTypeId of another carrier or a category its own parent",
+                "missing_required_header": "the spec's only header is Authorization, which every call sets",
+            },
+            # ASP.NET ignores query parameters an action doesn't take, as Spring does; Authorization is set on
+            # every call
+            replaced={"negative_data_rejection": negative_data_rejection_for_spring},
+        ),
     )
 }
 

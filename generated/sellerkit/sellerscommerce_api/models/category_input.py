@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -22,15 +22,13 @@ class CategoryInput:
     """ The category code. """
     category_name: str
     """ Its name. """
-    parent_category_code: str | Unset = UNSET
+    parent_category_code: None | str | Unset = UNSET
     """ Its parent (must exist or come in the same list, or 32 ParentCategoryNotExists); left out for a first-level
     category. """
-    is_brand: IsBrand | Unset = UNSET
-    """ Whether a category is a brand (the IsBrand table, printed twice with the same values): 0 Yes, 1 No. As
-    printed, 0 means Yes; this is not a boolean. """
-    is_active: bool | Unset = UNSET
+    is_brand: IsBrand | None | Unset = UNSET
+    is_active: bool | None | Unset = UNSET
     """ Whether it is shown in the store. """
-    display_order: int | Unset = UNSET
+    display_order: int | None | Unset = UNSET
     """ Its position among its siblings. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -39,15 +37,31 @@ class CategoryInput:
 
         category_name = self.category_name
 
-        parent_category_code = self.parent_category_code
+        parent_category_code: None | str | Unset
+        if isinstance(self.parent_category_code, Unset):
+            parent_category_code = UNSET
+        else:
+            parent_category_code = self.parent_category_code
 
-        is_brand: int | Unset = UNSET
-        if not isinstance(self.is_brand, Unset):
+        is_brand: int | None | Unset
+        if isinstance(self.is_brand, Unset):
+            is_brand = UNSET
+        elif isinstance(self.is_brand, IsBrand):
             is_brand = self.is_brand.value
+        else:
+            is_brand = self.is_brand
 
-        is_active = self.is_active
+        is_active: bool | None | Unset
+        if isinstance(self.is_active, Unset):
+            is_active = UNSET
+        else:
+            is_active = self.is_active
 
-        display_order = self.display_order
+        display_order: int | None | Unset
+        if isinstance(self.display_order, Unset):
+            display_order = UNSET
+        else:
+            display_order = self.display_order
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,18 +89,49 @@ class CategoryInput:
 
         category_name = d.pop("CategoryName")
 
-        parent_category_code = d.pop("ParentCategoryCode", UNSET)
+        def _parse_parent_category_code(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        _is_brand = d.pop("IsBrand", UNSET)
-        is_brand: IsBrand | Unset
-        if isinstance(_is_brand, Unset):
-            is_brand = UNSET
-        else:
-            is_brand = IsBrand(_is_brand)
+        parent_category_code = _parse_parent_category_code(d.pop("ParentCategoryCode", UNSET))
 
-        is_active = d.pop("IsActive", UNSET)
+        def _parse_is_brand(data: object) -> IsBrand | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                is_brand_type_0 = IsBrand(data)
 
-        display_order = d.pop("DisplayOrder", UNSET)
+                return is_brand_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(IsBrand | None | Unset, data)
+
+        is_brand = _parse_is_brand(d.pop("IsBrand", UNSET))
+
+        def _parse_is_active(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        is_active = _parse_is_active(d.pop("IsActive", UNSET))
+
+        def _parse_display_order(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        display_order = _parse_display_order(d.pop("DisplayOrder", UNSET))
 
         category_input = cls(
             category_code=category_code,

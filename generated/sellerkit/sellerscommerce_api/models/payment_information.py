@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -23,7 +23,7 @@ class PaymentInformation:
     """ The payment's transaction number. """
     authorization_code: str
     """ The authorization code (required). """
-    amount: float | Unset = UNSET
+    amount: float | None | Unset = UNSET
     """ The amount captured (the order's total if left out). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -34,7 +34,11 @@ class PaymentInformation:
 
         authorization_code = self.authorization_code
 
-        amount = self.amount
+        amount: float | None | Unset
+        if isinstance(self.amount, Unset):
+            amount = UNSET
+        else:
+            amount = self.amount
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -59,7 +63,14 @@ class PaymentInformation:
 
         authorization_code = d.pop("AuthorizationCode")
 
-        amount = d.pop("Amount", UNSET)
+        def _parse_amount(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        amount = _parse_amount(d.pop("Amount", UNSET))
 
         payment_information = cls(
             order_number=order_number,

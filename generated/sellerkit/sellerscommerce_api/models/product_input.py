@@ -28,23 +28,22 @@ class ProductInput:
     """ Its name. """
     price: float
     """ Its price. """
-    description: str | Unset = UNSET
+    description: None | str | Unset = UNSET
     """ Its description. """
-    brand_name: str | Unset = UNSET
+    brand_name: None | str | Unset = UNSET
     """ Its brand, a first-level brand category (35 BrandNotExists if not). """
-    sale_price: float | Unset = UNSET
+    sale_price: float | None | Unset = UNSET
     """ Its sale price. """
-    weight: float | Unset = UNSET
+    weight: float | None | Unset = UNSET
     """ Its shipping weight. """
-    is_active: bool | Unset = UNSET
+    is_active: bool | None | Unset = UNSET
     """ Whether it is on sale. """
-    option_type_id: OptionTypeId | Unset = UNSET
-    """ How a product's options are chosen (the OptionTypeId table): 46 Multiple, 47 Swatch. """
-    supplier_id: int | Unset = UNSET
+    option_type_id: None | OptionTypeId | Unset = UNSET
+    supplier_id: int | None | Unset = UNSET
     """ Its supplier (must exist, or 30 InvalidData). """
-    categories: list[str] | Unset = UNSET
+    categories: list[str] | None | Unset = UNSET
     """ The codes of the categories to tag it with (36 InsertCategoryFailed if one is unknown). """
-    skus: list[SkuInput] | Unset = UNSET
+    skus: list[SkuInput] | None | Unset = UNSET
     """ Its SKUs (34 InvalidSku if one belongs to another product). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -55,32 +54,70 @@ class ProductInput:
 
         price = self.price
 
-        description = self.description
+        description: None | str | Unset
+        if isinstance(self.description, Unset):
+            description = UNSET
+        else:
+            description = self.description
 
-        brand_name = self.brand_name
+        brand_name: None | str | Unset
+        if isinstance(self.brand_name, Unset):
+            brand_name = UNSET
+        else:
+            brand_name = self.brand_name
 
-        sale_price = self.sale_price
+        sale_price: float | None | Unset
+        if isinstance(self.sale_price, Unset):
+            sale_price = UNSET
+        else:
+            sale_price = self.sale_price
 
-        weight = self.weight
+        weight: float | None | Unset
+        if isinstance(self.weight, Unset):
+            weight = UNSET
+        else:
+            weight = self.weight
 
-        is_active = self.is_active
+        is_active: bool | None | Unset
+        if isinstance(self.is_active, Unset):
+            is_active = UNSET
+        else:
+            is_active = self.is_active
 
-        option_type_id: int | Unset = UNSET
-        if not isinstance(self.option_type_id, Unset):
+        option_type_id: int | None | Unset
+        if isinstance(self.option_type_id, Unset):
+            option_type_id = UNSET
+        elif isinstance(self.option_type_id, OptionTypeId):
             option_type_id = self.option_type_id.value
+        else:
+            option_type_id = self.option_type_id
 
-        supplier_id = self.supplier_id
+        supplier_id: int | None | Unset
+        if isinstance(self.supplier_id, Unset):
+            supplier_id = UNSET
+        else:
+            supplier_id = self.supplier_id
 
-        categories: list[str] | Unset = UNSET
-        if not isinstance(self.categories, Unset):
+        categories: list[str] | None | Unset
+        if isinstance(self.categories, Unset):
+            categories = UNSET
+        elif isinstance(self.categories, list):
             categories = self.categories
 
-        skus: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.skus, Unset):
+        else:
+            categories = self.categories
+
+        skus: list[dict[str, Any]] | None | Unset
+        if isinstance(self.skus, Unset):
+            skus = UNSET
+        elif isinstance(self.skus, list):
             skus = []
-            for skus_item_data in self.skus:
-                skus_item = skus_item_data.to_dict()
-                skus.append(skus_item)
+            for skus_type_0_item_data in self.skus:
+                skus_type_0_item = skus_type_0_item_data.to_dict()
+                skus.append(skus_type_0_item)
+
+        else:
+            skus = self.skus
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -123,35 +160,115 @@ class ProductInput:
 
         price = d.pop("Price")
 
-        description = d.pop("Description", UNSET)
+        def _parse_description(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        brand_name = d.pop("BrandName", UNSET)
+        description = _parse_description(d.pop("Description", UNSET))
 
-        sale_price = d.pop("SalePrice", UNSET)
+        def _parse_brand_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        weight = d.pop("Weight", UNSET)
+        brand_name = _parse_brand_name(d.pop("BrandName", UNSET))
 
-        is_active = d.pop("IsActive", UNSET)
+        def _parse_sale_price(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
 
-        _option_type_id = d.pop("OptionTypeId", UNSET)
-        option_type_id: OptionTypeId | Unset
-        if isinstance(_option_type_id, Unset):
-            option_type_id = UNSET
-        else:
-            option_type_id = OptionTypeId(_option_type_id)
+        sale_price = _parse_sale_price(d.pop("SalePrice", UNSET))
 
-        supplier_id = d.pop("SupplierID", UNSET)
+        def _parse_weight(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
 
-        categories = cast(list[str], d.pop("Categories", UNSET))
+        weight = _parse_weight(d.pop("Weight", UNSET))
 
-        _skus = d.pop("Skus", UNSET)
-        skus: list[SkuInput] | Unset = UNSET
-        if _skus is not UNSET:
-            skus = []
-            for skus_item_data in _skus:
-                skus_item = SkuInput.from_dict(skus_item_data)
+        def _parse_is_active(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
 
-                skus.append(skus_item)
+        is_active = _parse_is_active(d.pop("IsActive", UNSET))
+
+        def _parse_option_type_id(data: object) -> None | OptionTypeId | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                option_type_id_type_0 = OptionTypeId(data)
+
+                return option_type_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | OptionTypeId | Unset, data)
+
+        option_type_id = _parse_option_type_id(d.pop("OptionTypeId", UNSET))
+
+        def _parse_supplier_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        supplier_id = _parse_supplier_id(d.pop("SupplierID", UNSET))
+
+        def _parse_categories(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                categories_type_0 = cast(list[str], data)
+
+                return categories_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        categories = _parse_categories(d.pop("Categories", UNSET))
+
+        def _parse_skus(data: object) -> list[SkuInput] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                skus_type_0 = []
+                _skus_type_0 = data
+                for skus_type_0_item_data in _skus_type_0:
+                    skus_type_0_item = SkuInput.from_dict(skus_type_0_item_data)
+
+                    skus_type_0.append(skus_type_0_item)
+
+                return skus_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[SkuInput] | None | Unset, data)
+
+        skus = _parse_skus(d.pop("Skus", UNSET))
 
         product_input = cls(
             product_code=product_code,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -27,7 +27,7 @@ class ReturnInput:
     return_type_id: ReturnTypeId
     """ What a return asks for (the "Return Type ID" table): 102 Replaced, 103 Refunded. """
     items: list[ReturnItem]
-    reason: str | Unset = UNSET
+    reason: None | str | Unset = UNSET
     """ Why the items are returned. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -41,7 +41,11 @@ class ReturnInput:
             items_item = items_item_data.to_dict()
             items.append(items_item)
 
-        reason = self.reason
+        reason: None | str | Unset
+        if isinstance(self.reason, Unset):
+            reason = UNSET
+        else:
+            reason = self.reason
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -73,7 +77,14 @@ class ReturnInput:
 
             items.append(items_item)
 
-        reason = d.pop("Reason", UNSET)
+        def _parse_reason(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        reason = _parse_reason(d.pop("Reason", UNSET))
 
         return_input = cls(
             order_number=order_number,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -35,17 +35,8 @@ class ShippingInformation:
     tracking_number: str
     """ The carrier's tracking number. """
     items: list[ShippedItem]
-    service_type_id: ServiceTypeId | Unset = UNSET
-    """ A shipping service (the ServiceTypeId table, printed three times with the same values); each belongs to the
-    carrier in `x-carrier-ids` (the table's CarrierID column): UPS (1) 1-11, USPS (2) 13-17, FEDEX (8) 18-32, Ship
-    by Order Total[Tiered] (10) 34-36. 1 Ground, 2 Next Day Air Early AM, 3 Next Day Air, 4 Next Day Air Saver, 5
-    2nd Day Air Early AM, 6 2nd Day Air, 7 3 Day Select, 8 Canada Standard, 9 Worldwide Express, 10 Worldwide
-    Express Plus, 11 Worldwide Expedited, 13 ExpressMail, 14 PriorityMail, 15 Parcel Post (Machinable), 16 Library,
-    17 Media, 18 Priority Overnight, 19 Standard Overnight, 20 First Overnight, 21 FedEx 2 Day, 22 FedEx Express
-    Saver, 23 International Priority, 24 International Economy, 25 International First, 26 FedEx 1 Day Freight, 27
-    FedEx 2 Day Freight, 28 FedEx 3 Day Freight, 29 FedEx Ground, 30 Ground Home Delivery, 31 International Priority
-    Freight, 32 International Economy Freight, 34 Tier One, 35 Tier Two, 36 Tier Three. """
-    shipped_date: str | Unset = UNSET
+    service_type_id: None | ServiceTypeId | Unset = UNSET
+    shipped_date: None | str | Unset = UNSET
     """ When it shipped, ISO 8601 (now if left out). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -61,11 +52,19 @@ class ShippingInformation:
             items_item = items_item_data.to_dict()
             items.append(items_item)
 
-        service_type_id: int | Unset = UNSET
-        if not isinstance(self.service_type_id, Unset):
+        service_type_id: int | None | Unset
+        if isinstance(self.service_type_id, Unset):
+            service_type_id = UNSET
+        elif isinstance(self.service_type_id, ServiceTypeId):
             service_type_id = self.service_type_id.value
+        else:
+            service_type_id = self.service_type_id
 
-        shipped_date = self.shipped_date
+        shipped_date: None | str | Unset
+        if isinstance(self.shipped_date, Unset):
+            shipped_date = UNSET
+        else:
+            shipped_date = self.shipped_date
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -102,14 +101,31 @@ class ShippingInformation:
 
             items.append(items_item)
 
-        _service_type_id = d.pop("ServiceTypeId", UNSET)
-        service_type_id: ServiceTypeId | Unset
-        if isinstance(_service_type_id, Unset):
-            service_type_id = UNSET
-        else:
-            service_type_id = ServiceTypeId(_service_type_id)
+        def _parse_service_type_id(data: object) -> None | ServiceTypeId | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                service_type_id_type_0 = ServiceTypeId(data)
 
-        shipped_date = d.pop("ShippedDate", UNSET)
+                return service_type_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ServiceTypeId | Unset, data)
+
+        service_type_id = _parse_service_type_id(d.pop("ServiceTypeId", UNSET))
+
+        def _parse_shipped_date(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        shipped_date = _parse_shipped_date(d.pop("ShippedDate", UNSET))
 
         shipping_information = cls(
             order_number=order_number,

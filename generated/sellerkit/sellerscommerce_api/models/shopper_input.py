@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -35,19 +35,18 @@ class ShopperInput:
     """ First name. """
     last_name: str
     """ Last name. """
-    user_name: str | Unset = UNSET
+    user_name: None | str | Unset = UNSET
     """ The shopper's user name (matches an existing shopper; a new one gets one if left out). """
-    email: str | Unset = UNSET
+    email: None | str | Unset = UNSET
     """ The shopper's email. """
-    dob: str | Unset = UNSET
-    """ Date of birth, ISO 8601. """
-    gender: Gender | Unset = UNSET
-    """ A shopper's gender (the Gender table): 1 Male, 2 Female. """
-    deleted: bool | Unset = UNSET
+    dob: None | str | Unset = UNSET
+    """ Date of birth, ISO 8601 (a date, optionally with time and offset). """
+    gender: Gender | None | Unset = UNSET
+    deleted: bool | None | Unset = UNSET
     """ Whether the shopper is deleted. """
-    shopper_type_id: int | Unset = UNSET
+    shopper_type_id: int | None | Unset = UNSET
     """ The shopper type. """
-    address: list[Address] | Unset = UNSET
+    address: list[Address] | None | Unset = UNSET
     """ The shopper's addresses. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -56,26 +55,55 @@ class ShopperInput:
 
         last_name = self.last_name
 
-        user_name = self.user_name
+        user_name: None | str | Unset
+        if isinstance(self.user_name, Unset):
+            user_name = UNSET
+        else:
+            user_name = self.user_name
 
-        email = self.email
+        email: None | str | Unset
+        if isinstance(self.email, Unset):
+            email = UNSET
+        else:
+            email = self.email
 
-        dob = self.dob
+        dob: None | str | Unset
+        if isinstance(self.dob, Unset):
+            dob = UNSET
+        else:
+            dob = self.dob
 
-        gender: int | Unset = UNSET
-        if not isinstance(self.gender, Unset):
+        gender: int | None | Unset
+        if isinstance(self.gender, Unset):
+            gender = UNSET
+        elif isinstance(self.gender, Gender):
             gender = self.gender.value
+        else:
+            gender = self.gender
 
-        deleted = self.deleted
+        deleted: bool | None | Unset
+        if isinstance(self.deleted, Unset):
+            deleted = UNSET
+        else:
+            deleted = self.deleted
 
-        shopper_type_id = self.shopper_type_id
+        shopper_type_id: int | None | Unset
+        if isinstance(self.shopper_type_id, Unset):
+            shopper_type_id = UNSET
+        else:
+            shopper_type_id = self.shopper_type_id
 
-        address: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.address, Unset):
+        address: list[dict[str, Any]] | None | Unset
+        if isinstance(self.address, Unset):
+            address = UNSET
+        elif isinstance(self.address, list):
             address = []
-            for address_item_data in self.address:
-                address_item = address_item_data.to_dict()
-                address.append(address_item)
+            for address_type_0_item_data in self.address:
+                address_type_0_item = address_type_0_item_data.to_dict()
+                address.append(address_type_0_item)
+
+        else:
+            address = self.address
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -111,31 +139,89 @@ class ShopperInput:
 
         last_name = d.pop("LastName")
 
-        user_name = d.pop("UserName", UNSET)
+        def _parse_user_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        email = d.pop("Email", UNSET)
+        user_name = _parse_user_name(d.pop("UserName", UNSET))
 
-        dob = d.pop("DOB", UNSET)
+        def _parse_email(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        _gender = d.pop("Gender", UNSET)
-        gender: Gender | Unset
-        if isinstance(_gender, Unset):
-            gender = UNSET
-        else:
-            gender = Gender(_gender)
+        email = _parse_email(d.pop("Email", UNSET))
 
-        deleted = d.pop("Deleted", UNSET)
+        def _parse_dob(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        shopper_type_id = d.pop("ShopperTypeID", UNSET)
+        dob = _parse_dob(d.pop("DOB", UNSET))
 
-        _address = d.pop("Address", UNSET)
-        address: list[Address] | Unset = UNSET
-        if _address is not UNSET:
-            address = []
-            for address_item_data in _address:
-                address_item = Address.from_dict(address_item_data)
+        def _parse_gender(data: object) -> Gender | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, int):
+                    raise TypeError()
+                gender_type_0 = Gender(data)
 
-                address.append(address_item)
+                return gender_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Gender | None | Unset, data)
+
+        gender = _parse_gender(d.pop("Gender", UNSET))
+
+        def _parse_deleted(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        deleted = _parse_deleted(d.pop("Deleted", UNSET))
+
+        def _parse_shopper_type_id(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        shopper_type_id = _parse_shopper_type_id(d.pop("ShopperTypeID", UNSET))
+
+        def _parse_address(data: object) -> list[Address] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                address_type_0 = []
+                _address_type_0 = data
+                for address_type_0_item_data in _address_type_0:
+                    address_type_0_item = Address.from_dict(address_type_0_item_data)
+
+                    address_type_0.append(address_type_0_item)
+
+                return address_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Address] | None | Unset, data)
+
+        address = _parse_address(d.pop("Address", UNSET))
 
         shopper_input = cls(
             first_name=first_name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -19,34 +19,58 @@ class SkuInput:
 
     sku_code: str
     """ The SKU code. """
-    option_name: str | Unset = UNSET
+    option_name: None | str | Unset = UNSET
     """ The option it varies by. """
-    option_value: str | Unset = UNSET
+    option_value: None | str | Unset = UNSET
     """ Its value of that option. """
-    price: float | Unset = UNSET
+    price: float | None | Unset = UNSET
     """ Its price. """
-    sale_price: float | Unset = UNSET
+    sale_price: float | None | Unset = UNSET
     """ Its sale price. """
-    inventory: int | Unset = UNSET
+    inventory: int | None | Unset = UNSET
     """ Its stock quantity. """
-    is_active: bool | Unset = UNSET
+    is_active: bool | None | Unset = UNSET
     """ Whether it can be ordered. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         sku_code = self.sku_code
 
-        option_name = self.option_name
+        option_name: None | str | Unset
+        if isinstance(self.option_name, Unset):
+            option_name = UNSET
+        else:
+            option_name = self.option_name
 
-        option_value = self.option_value
+        option_value: None | str | Unset
+        if isinstance(self.option_value, Unset):
+            option_value = UNSET
+        else:
+            option_value = self.option_value
 
-        price = self.price
+        price: float | None | Unset
+        if isinstance(self.price, Unset):
+            price = UNSET
+        else:
+            price = self.price
 
-        sale_price = self.sale_price
+        sale_price: float | None | Unset
+        if isinstance(self.sale_price, Unset):
+            sale_price = UNSET
+        else:
+            sale_price = self.sale_price
 
-        inventory = self.inventory
+        inventory: int | None | Unset
+        if isinstance(self.inventory, Unset):
+            inventory = UNSET
+        else:
+            inventory = self.inventory
 
-        is_active = self.is_active
+        is_active: bool | None | Unset
+        if isinstance(self.is_active, Unset):
+            is_active = UNSET
+        else:
+            is_active = self.is_active
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,17 +99,59 @@ class SkuInput:
         d = dict(src_dict)
         sku_code = d.pop("SKUCode")
 
-        option_name = d.pop("OptionName", UNSET)
+        def _parse_option_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        option_value = d.pop("OptionValue", UNSET)
+        option_name = _parse_option_name(d.pop("OptionName", UNSET))
 
-        price = d.pop("Price", UNSET)
+        def _parse_option_value(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        sale_price = d.pop("SalePrice", UNSET)
+        option_value = _parse_option_value(d.pop("OptionValue", UNSET))
 
-        inventory = d.pop("Inventory", UNSET)
+        def _parse_price(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
 
-        is_active = d.pop("IsActive", UNSET)
+        price = _parse_price(d.pop("Price", UNSET))
+
+        def _parse_sale_price(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        sale_price = _parse_sale_price(d.pop("SalePrice", UNSET))
+
+        def _parse_inventory(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        inventory = _parse_inventory(d.pop("Inventory", UNSET))
+
+        def _parse_is_active(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        is_active = _parse_is_active(d.pop("IsActive", UNSET))
 
         sku_input = cls(
             sku_code=sku_code,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -21,7 +21,7 @@ class SkuPriceUpdate:
     """ The SKU (34 InvalidSku if unknown). """
     price: float
     """ The new price. """
-    sale_price: float | Unset = UNSET
+    sale_price: float | None | Unset = UNSET
     """ The new sale price. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -30,7 +30,11 @@ class SkuPriceUpdate:
 
         price = self.price
 
-        sale_price = self.sale_price
+        sale_price: float | None | Unset
+        if isinstance(self.sale_price, Unset):
+            sale_price = UNSET
+        else:
+            sale_price = self.sale_price
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -52,7 +56,14 @@ class SkuPriceUpdate:
 
         price = d.pop("Price")
 
-        sale_price = d.pop("SalePrice", UNSET)
+        def _parse_sale_price(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        sale_price = _parse_sale_price(d.pop("SalePrice", UNSET))
 
         sku_price_update = cls(
             sku_code=sku_code,

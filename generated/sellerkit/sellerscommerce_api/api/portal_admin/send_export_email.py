@@ -10,17 +10,14 @@ from ...client import AuthenticatedClient, Client
 from ...models.api_message import ApiMessage
 from ...models.bad_request_body import BadRequestBody
 from ...models.envelope import Envelope
-from ...models.undocumented_body import UndocumentedBody
-from ...types import UNSET, Response, Unset
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     *,
-    body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
 ) -> dict[str, Any]:
-    headers: dict[str, Any] = {}
 
     params: dict[str, Any] = {}
 
@@ -36,12 +33,6 @@ def _get_kwargs(
         "params": params,
     }
 
-    if not isinstance(body, Unset):
-        _kwargs["json"] = body.to_dict()
-
-    headers["Content-Type"] = "application/json"
-
-    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -93,19 +84,18 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
 ) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
-    `exportName` made by `exportedBy` is sent by email; its model is not given.
+    `exportName` made by `exportedBy` is sent by email. The fragment hints at a body model the docs
+    never give, so none is declared: the query parameters are the documented inputs.
 
     Args:
         export_name (str):
         exported_by (str):
-        body (UndocumentedBody | Unset): A body the docs give no model for; passed through as is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,7 +106,6 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
-        body=body,
         export_name=export_name,
         exported_by=exported_by,
     )
@@ -131,19 +120,18 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
 ) -> ApiMessage | BadRequestBody | Envelope | None:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
-    `exportName` made by `exportedBy` is sent by email; its model is not given.
+    `exportName` made by `exportedBy` is sent by email. The fragment hints at a body model the docs
+    never give, so none is declared: the query parameters are the documented inputs.
 
     Args:
         export_name (str):
         exported_by (str):
-        body (UndocumentedBody | Unset): A body the docs give no model for; passed through as is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +143,6 @@ def sync(
 
     return sync_detailed(
         client=client,
-        body=body,
         export_name=export_name,
         exported_by=exported_by,
     ).parsed
@@ -164,19 +151,18 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
 ) -> Response[ApiMessage | BadRequestBody | Envelope]:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
-    `exportName` made by `exportedBy` is sent by email; its model is not given.
+    `exportName` made by `exportedBy` is sent by email. The fragment hints at a body model the docs
+    never give, so none is declared: the query parameters are the documented inputs.
 
     Args:
         export_name (str):
         exported_by (str):
-        body (UndocumentedBody | Unset): A body the docs give no model for; passed through as is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,7 +173,6 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
-        body=body,
         export_name=export_name,
         exported_by=exported_by,
     )
@@ -200,19 +185,18 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: UndocumentedBody | Unset = UNSET,
     export_name: str,
     exported_by: str,
 ) -> ApiMessage | BadRequestBody | Envelope | None:
     """Send an export by email (undocumented)
 
      The row's description is a fragment ("model used for"): by its name and parameters, the export
-    `exportName` made by `exportedBy` is sent by email; its model is not given.
+    `exportName` made by `exportedBy` is sent by email. The fragment hints at a body model the docs
+    never give, so none is declared: the query parameters are the documented inputs.
 
     Args:
         export_name (str):
         exported_by (str):
-        body (UndocumentedBody | Unset): A body the docs give no model for; passed through as is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -225,7 +209,6 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
-            body=body,
             export_name=export_name,
             exported_by=exported_by,
         )
