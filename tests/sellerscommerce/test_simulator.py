@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.simulators import odata
 from tests.simulators.__main__ import main
 from tests.simulators.sellerscommerce import ROUTES, SellersCommerceSimulator
 from tests.simulators.sellerscommerce_data import CODES, ENUMS, FIRST_ORDER_NUMBER, SERVICE_TYPES
@@ -1095,3 +1096,23 @@ def test_the_command_line_starts_it(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Sellers Commerce simulator: http://127.0.0.1:" in out and "50 orders" in out
     assert "access key:    k" in out and "shared secret: s" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-01-01", dt.datetime(2016, 1, 1, tzinfo=dt.UTC)),
+        ("2016-01-01T10:30", dt.datetime(2016, 1, 1, 10, 30, tzinfo=dt.UTC)),
+        ("2016-04-27T14:38:17.1709364+00:00", dt.datetime(2016, 4, 27, 14, 38, 17, 170936, tzinfo=dt.UTC)),
+        ("2016-04-27T14:38:17.5Z", dt.datetime(2016, 4, 27, 14, 38, 17, 500000, tzinfo=dt.UTC)),
+        ("2016-04-27T14:38:17-05:30", dt.datetime(2016, 4, 27, 20, 8, 17, tzinfo=dt.UTC)),
+    ],
+)
+def test_date_literals_and_body_dates_parse(text: str, expected: dt.datetime) -> None:
+    assert odata.parse_datetime(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2016-1-1", "yesterday", "2016-01-01T25", "2016-01-01 10:00", "2016-02-30"])
+def test_malformed_dates_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        odata.parse_datetime(text)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -334,14 +334,6 @@ def parse_orderby(text: str, fields: Fields, entity: str) -> OrderBy:
 def sort_key(name: str) -> Callable[[Row], tuple[bool, Any]]:
     """Key for one property: nulls first (OData: null is the smallest value)."""
     return lambda row: (row.get(name) is not None, row.get(name))
-
-
-def sort_rows(rows: Sequence[Row], keys: OrderBy) -> list[Row]:
-    """Rows ordered by several keys, each ascending or descending (stable sorts, last key first)."""
-    ordered = list(rows)
-    for name, descending in reversed(keys):
-        ordered.sort(key=sort_key(name), reverse=descending)
-    return ordered
 
 
 def parse_count(option: str, raw: str) -> int:
