@@ -9,9 +9,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
-from sellerkit.sellerscommerce import ConfigurationError, Filter, Orders, Products, Shoppers
+from sellerkit.sellerscommerce import (
+    ConfigurationError,
+    Filter,
+    Orders,
+    Products,
+    SellersCommerceClient,
+    Shoppers,
+)
 from tests.sellerscommerce.conftest import MODES, MakeSim, aw, collect, dual
 from tests.simulators.odata import parse_datetime
 from tests.simulators.sellerscommerce import SellersCommerceSimulator
@@ -89,11 +97,11 @@ def test_quotes_and_injection_attempts_stay_values(mode: str, sim: SellersCommer
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_pages_are_followed_until_a_short_one(mode: str, sim: SellersCommerceSimulator) -> None:
+def test_pages_are_followed_until_an_empty_one(mode: str, sim: SellersCommerceSimulator) -> None:
     calls = sim.stats.api_calls
     rows = fetch(mode, sim, "orders", orderby=Orders.OrderNumber.desc, page_size=30)
     assert [r["OrderNumber"] for r in rows] == [str(FIRST_ORDER_NUMBER + i) for i in reversed(range(ORDERS))]
-    assert sim.stats.api_calls - calls == 7  # 6 full pages and a short one
+    assert sim.stats.api_calls - calls == 8  # 6 full pages, a short one and the empty one that ends it
     limited = fetch(mode, sim, "orders", page_size=30, max_pages=2)
     assert len(limited) == 60
     skus = fetch(mode, sim, "product_skus", page_size=4, filter={"IsActive": True})  # its own top/skip
@@ -134,3 +142,30 @@ def test_bad_queries_are_refused_when_called_before_any_request(
         with pytest.raises(ConfigurationError, match=message):
             fetch(mode, sim, entity, **kw)
     assert sim.requests.calls() == 0
+
+
+def test_a_server_capping_top_below_the_page_size_still_yields_every_row(tmp_path: Any) -> None:
+    """Short pages are not the end: `$skip` advances by the rows received, an empty page ends the list."""
+    table = [{"OrderNumber": str(n)} for n in range(23)]
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json={"access_token": "a", "token_type": "bearer", "expires_in": 3599})
+        top, skip = request.url.params["$top"], request.url.params["$skip"]
+        seen.append((top, skip))
+        rows = table[int(skip) : int(skip) + min(int(top), 5)]  # the server's own cap: 5
+        return httpx.Response(200, json={"Results": rows, "ResponseMessage": "Processed", "StatusCode": 20})
+
+    with SellersCommerceClient(
+        "key",
+        "secret",
+        base_url="https://api.test",
+        token_store=False,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    ) as client:
+        got = list(client.rows("orders", page_size=10))
+        exported = client.export("orders", tmp_path / "o.jsonl", page_size=10)
+    assert [r["OrderNumber"] for r in got] == [r["OrderNumber"] for r in table]
+    assert seen[:6] == [("10", str(skip)) for skip in (0, 5, 10, 15, 20, 23)]
+    assert exported.rows == 23 and exported.pages == 5

@@ -752,6 +752,11 @@ def test_a_non_json_body_is_415(api: httpx.Client) -> None:
         "/api/order/updateorderstatus", content=b"a=b", headers={"Content-Type": "text/plain"}
     )
     assert response.status_code == 415
+    assert "'text/plain' is not supported" in response.json()["Message"]
+    untyped = api.post(
+        "/api/order/updateorderstatus", content=b'{"OrderNumber": "100003", "OrderStatusId": 35}'
+    )
+    assert untyped.status_code == 415 and "'application/octet-stream'" in untyped.json()["Message"]
     broken = api.post(
         "/api/order/updateorderstatus", content=b"{", headers={"Content-Type": "application/json"}
     )

@@ -130,18 +130,30 @@ def place(part: Path, final: Path, *, overwrite: bool, number: bool) -> Path:
 
 
 def write_atomically(
-    path: Path, data: bytes, *, overwrite: bool = True, number: bool = False, private: bool = False
+    path: Path,
+    data: bytes,
+    *,
+    overwrite: bool = True,
+    number: bool = False,
+    private: bool = False,
+    durable: bool = True,
 ) -> Path:
     """Write `data` to a new temporary file beside `path`, fsync it, and `place` it; returns the path.
 
-    `private`: the file is created 0600 (tokens), never readable by others, not even briefly."""
+    `private`: the file is created 0600 (tokens), never readable by others, not even briefly.
+    `durable=False`: no fsync (still atomic for other processes and after a crash of this one, not after a
+    power loss) — for state rewritten many times a second, made durable now and then by the caller."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")  # unique: writers never share one
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        if not durable and overwrite:
+            os.replace(tmp, path)
+            return path
         return place(tmp, path, overwrite=overwrite, number=number)
     except BaseException:
         with contextlib.suppress(OSError):

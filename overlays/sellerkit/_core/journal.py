@@ -138,11 +138,14 @@ class Journal:
             return None
         return data
 
-    def save_checkpoint(self, vendor: str, key: str, state: Mapping[str, Any]) -> None:
-        """Record how far a paged export got (written atomically after each complete page)."""
+    def save_checkpoint(
+        self, vendor: str, key: str, state: Mapping[str, Any], *, durable: bool = True
+    ) -> None:
+        """Record how far a paged export got (written atomically after each complete page; `durable=False`:
+        without fsync, see `files.write_atomically`)."""
         path = self._extra(vendor, "exports", key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps({**state, "saved_at": self._clock()}).encode())
+        write_atomically(path, json.dumps({**state, "saved_at": self._clock()}).encode(), durable=durable)
 
     def clear_checkpoint(self, vendor: str, key: str) -> None:
         """The export finished: nothing to resume."""

@@ -214,12 +214,16 @@ class SellersCommerceCore(ClientCore):
         spec = route(entity)
         query = self._query(spec, filter, orderby)
         size, limit = _page_size(page_size), _max_pages(max_pages)
-        for number in range(limit):
-            batch = yield from self._page(spec, query, number * size, size)
+        skip = 0
+        for _ in range(limit):
+            # $skip advances by the rows received and only an empty page ends the list: a server that caps
+            # $top below page_size sends short pages that are not the last
+            batch = yield from self._page(spec, query, skip, size)
+            if not batch:
+                return
             for row in batch:
                 yield Emit(row)
-            if len(batch) < size or spec.paging == "none":
-                return
+            skip += len(batch)
 
     # -- export
 

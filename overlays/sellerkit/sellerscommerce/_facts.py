@@ -37,7 +37,9 @@ ERROR_CODES: Final[Mapping[int, tuple[str, int]]] = {
 }
 
 # OData on the getall routes: $filter and $orderby [doc], $top and $skip [inferred: the spec marks them]
-DEFAULT_PAGE_SIZE: Final = 100  # [inferred] the docs give no page size; 100 rows is a few dozen KiB of JSON
+# [inferred] the docs give no page size: 500 orders are ~0.5 MiB of JSON; a server capping $top lower still
+# pages right (the client skips by the rows it got and stops at an empty page)
+DEFAULT_PAGE_SIZE: Final = 500
 MAX_PAGE_SIZE: Final = 1000  # [inferred] a bound of ours: larger pages only cost memory
 MAX_PAGES: Final = 1_000_000  # a bound on any paged read: a server ignoring $skip cannot loop forever
 
