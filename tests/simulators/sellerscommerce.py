@@ -48,9 +48,9 @@ API behaviour:
   on a non-list route, and a bad expression → 400 with `StatusCode` 30 and ASP.NET's message
   ("The query specified in the URI is not valid. ..."). `product/getallproductskus` takes `$filter` and
   `$orderby` but pages with its own `top` and `skip` (and filters with `SCproductID`, `ProductCode`).
-- Bodies: JSON (another non-empty Content-Type → 415); unknown properties are ignored (Json.NET does);
-  documented field types are checked strictly (a string for an int is 30). Dates out as Json.NET writes them
-  (`2016-04-27T14:38:17.1709364+00:00`, trailing zeros dropped); in as ISO 8601.
+- Bodies: JSON (another Content-Type, or none, → 415 as Web API answers); unknown properties are ignored
+  (Json.NET does); documented field types are checked strictly (a string for an int is 30). Dates out as
+  Json.NET writes them (`2016-04-27T14:38:17.1709364+00:00`, trailing zeros dropped); in as ISO 8601.
 - Store (`sellerscommerce_data.Store.seeded()`): 40 orders using every value of the order enum tables, 8
   products / 14 SKUs, 8 categories (3 brands), 6 shoppers, 5 returns (every ReturnStatusID and ReturnTypeID),
   6 embellishments, 3 suppliers, 3 admins / roles, 2 providers, one store SSO (`store-sso-1`).
@@ -725,8 +725,11 @@ class SellersCommerceSimulator(Simulator):
     def _body(self, content_type: str, raw: bytes) -> Any:
         if not raw.strip():
             return None
-        media = content_type.split(";")[0].strip().lower()
-        if media and media != "application/json" and not media.endswith("+json") and media != "text/json":
+        # a body without Content-Type is application/octet-stream to Web API, which has no formatter for it
+        # ([doc] "Every request ... must have a Content-Type Http Request Header with a value of
+        # application/json")
+        media = content_type.split(";")[0].strip().lower() or "application/octet-stream"
+        if media not in ("application/json", "text/json") and not media.endswith("+json"):
             raise _UnsupportedMedia(
                 f"The request entity's media type '{media}' is not supported for this resource."
             )
