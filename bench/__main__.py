@@ -2,8 +2,8 @@
 
 Every figure is measured in this run; where the goal is a ratio, both sides are measured in this run,
 interleaved, so machine noise affects both alike. Sections (one module each): imports, http, download,
-parse, polling, quota, regen, selsup. `--only` re-measures some sections and keeps the others' figures from
-earlier runs in results.json (the table shows only what this run measured).
+parse, polling, quota, regen, selsup, sellerscommerce. `--only` re-measures some sections and keeps the
+others' figures from earlier runs in results.json (the table shows only what this run measured).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from types import ModuleType
 from bench._common import ROOT, Goal, SectionSkipped
 
 RESULTS = ROOT / "bench" / "results.json"
-SECTIONS = ("imports", "http", "download", "parse", "polling", "quota", "regen", "selsup")
+SECTIONS = ("imports", "http", "download", "parse", "polling", "quota", "regen", "selsup", "sellerscommerce")
 
 
 def _section(name: str) -> ModuleType:
