@@ -19,6 +19,7 @@ from sellerkit._core.runtime import use_runtime
 from tests.conftest import ROOT
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
+from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
 from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
 from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
@@ -154,7 +155,19 @@ def _websale(clock: ScaledClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
         yield {"EMAIL": sim.email, "PASSWORD": sim.password}
 
 
-SIMULATED = {"wabi2b": _wabi2b, "sellercloud": _sellercloud, "selsup": _selsup, "websale": _websale}
+def _sellerscommerce(clock: ScaledClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with SellersCommerceSimulator(clock, SellersCommerceSettings()).running() as sim:
+        monkeypatch.setenv("SELLERSCOMMERCE_BASE_URL", sim.base_url)
+        yield {"ACCESS_KEY": sim.access_key, "SHARED_SECRET": sim.shared_secret}
+
+
+SIMULATED = {
+    "wabi2b": _wabi2b,
+    "sellercloud": _sellercloud,
+    "selsup": _selsup,
+    "websale": _websale,
+    "sellerscommerce": _sellerscommerce,
+}
 
 
 @pytest.mark.timeout(60)
@@ -180,6 +193,10 @@ def test_readme_example_runs(
         assert len([f for f in files if f.parts[0] == "exports"]) == 2, files
     if vendor == "wabi2b":
         assert len(capsys.readouterr().out.splitlines()) == 30  # one line per product
+    if vendor == "sellerscommerce":  # the full CSV and the incremental JSON lines
+        assert sorted(f.name for f in files) == ["orders.csv", "orders.jsonl"], files
+        numbers = [int(line.split()[0]) for line in capsys.readouterr().out.splitlines()]
+        assert numbers == sorted(numbers, reverse=True) and len(numbers) == 3  # placed seed orders of O'Neil
 
 
 CLIENT_METHODS = {
