@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { createSellercloudClient, FileFormat, QueuedJobStatus } from "../../dist/typescript/sellercloud/client.ts";
+import { createSellerscommerceClient, OrderStatusId, ResponseCode } from "../../dist/typescript/sellerscommerce/client.ts";
 import { createSelsupClient, FILE_OPERATIONS } from "../../dist/typescript/selsup/client.ts";
 import { createWabi2bClient, fetchBytes } from "../../dist/typescript/wabi2b/client.ts";
 import { attachmentFilename } from "../../dist/typescript/selsup/client.ts";
@@ -134,5 +135,66 @@ describe("SelSup: task export, findTask, file; one direct file export", { timeou
     const python = await pythonDownload("selsup-file", ["--base-url", sim.baseUrl], env());
     assert.equal(sha256(bytes), python.sha256);
     assert.ok(bytes.length > 0);
+  });
+});
+
+describe("Sellers Commerce: password grant, OData orders, a write, an error code, a rotating refresh", { timeout: FLOW_TIMEOUT_MS }, () => {
+  // test-only credentials for the simulator (its command line takes them; the default is random)
+  const ACCESS_KEY = "ak-ts-flow";
+  const SHARED_SECRET = "ts-flow-secret";
+  let sim: Simulator;
+  before(async () => (sim = await startSimulator("sellerscommerce", ["--access-key", ACCESS_KEY, "--shared-secret", SHARED_SECRET, ...SCALE])));
+  after(async () => sim.stop());
+  const form = { "Content-Type": "application/x-www-form-urlencoded" }; // openapi-fetch then sends URLSearchParams
+
+  it("lists placed orders newest first, updates one, reads code 24, and rotates the refresh token", async () => {
+    const anonymous = createSellerscommerceClient({ baseUrl: sim.baseUrl });
+    const granted = await anonymous.POST("/token", {
+      body: { grant_type: "password", username: ACCESS_KEY, password: SHARED_SECRET },
+      headers: form,
+    });
+    assert.equal(granted.response.status, 200);
+    assert.equal(granted.data?.token_type, "bearer");
+    assert.equal(granted.data?.expires_in, 3599);
+    let access = granted.data?.access_token ?? "";
+    const client = createSellerscommerceClient({ baseUrl: sim.baseUrl, auth: { oauth2: () => access } });
+
+    const page = await client.GET("/api/order/getall", {
+      params: { query: { $filter: `OrderStatusId eq ${OrderStatusId.PLACED}`, $orderby: "OrderNumber desc", $top: 3 } },
+    });
+    assert.equal(page.response.status, 200);
+    assert.equal(page.data?.StatusCode, ResponseCode.PROCESSED);
+    const orders = page.data?.Results ?? [];
+    assert.ok(orders.length > 0 && orders.length <= 3);
+    assert.ok(orders.every((o) => o.OrderStatusId === OrderStatusId.PLACED));
+    const numbers = orders.map((o) => o.OrderNumber ?? "");
+    assert.deepEqual(numbers, [...numbers].sort().reverse());
+
+    const number = numbers[0] as string;
+    const updated = await client.POST("/api/order/updateorderstatus", {
+      body: { OrderNumber: number, OrderStatusId: OrderStatusId.PROCESSING_ORDER },
+    });
+    assert.equal(updated.data?.Results, "Processed");
+    const order = await client.GET("/api/order/get/{ordernumber}", { params: { path: { ordernumber: number } } });
+    assert.equal(order.data?.Results?.OrderStatusId, OrderStatusId.PROCESSING_ORDER);
+
+    const missing = await client.GET("/api/order/get/{ordernumber}", { params: { path: { ordernumber: "no-such-order" } } });
+    assert.equal(missing.response.status, 404);
+    const envelope = missing.error;
+    assert.ok(envelope !== undefined && "StatusCode" in envelope, "a 404 answers the error envelope");
+    assert.equal(envelope.StatusCode, ResponseCode.ORDER_NOT_EXIST);
+    assert.equal(envelope.Results, "OrderNotExist");
+
+    const first = granted.data?.refresh_token ?? "";
+    const renewed = await anonymous.POST("/token", { body: { grant_type: "refresh_token", refresh_token: first }, headers: form });
+    assert.equal(renewed.response.status, 200);
+    assert.notEqual(renewed.data?.refresh_token, first, "each refresh answers a new refresh token");
+    access = renewed.data?.access_token ?? "";
+    assert.equal((await client.GET("/api/category/getallbrands")).response.status, 200);
+    const reused = await anonymous.POST("/token", { body: { grant_type: "refresh_token", refresh_token: first }, headers: form });
+    assert.equal(reused.response.status, 400);
+    const oauth = reused.error;
+    assert.ok(oauth !== undefined && "error" in oauth, "a refused grant answers an OAuth error");
+    assert.equal(oauth.error, "invalid_grant");
   });
 });
