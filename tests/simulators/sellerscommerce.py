@@ -125,7 +125,8 @@ class SellersCommerceStats:
     password_grants: int = 0
     refresh_grants: int = 0
     rejected_grants: int = 0
-    refresh_presentations: dict[str, int] = field(default_factory=dict)
+    # token -> times presented; kept out of the repr (tokens are credentials, even simulated ones)
+    refresh_presentations: dict[str, int] = field(default_factory=dict, repr=False)
     api_calls: int = 0
     unauthorized: int = 0
     queries_evaluated: int = 0  # filtered/sorted queries computed over the whole table (not cache hits)
