@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sellerkit.sellercloud import SellercloudClient
+from sellerkit.sellerscommerce import OrderNotFoundError, Orders, SellersCommerceClient
+from sellerkit.sellerscommerce_api.api.orders import get_order, update_order_status
+from sellerkit.sellerscommerce_api.models import OrderStatusId, OrderStatusUpdate
 from sellerkit.selsup import PollPolicy, SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.selsup_api.api.file_exports import download_customers_file
@@ -81,6 +84,23 @@ def selsup_file(base_url: str, dest: Path) -> Downloaded:
     with SelsupClient(base_url=base_url) as client:
         result = client.download_file(download_customers_file, dest)
         return Downloaded("customersFile", result.sha256, result.size)
+
+
+def sellerscommerce_flow(base_url: str, access_key: str, shared_secret: str, dest: Path) -> tuple[int, str]:
+    """README: a paged OData export of placed orders (password grant, $filter/$orderby/$top/$skip), a status
+    write, and code 24 as a typed error; returns the rows exported and the error's code and message."""
+    with SellersCommerceClient(access_key, shared_secret, base_url=base_url, token_store=False) as client:
+        done = client.export("orders", dest, filter=Orders.OrderStatusId == 3, page_size=2)
+        number = next(iter(client.rows("orders", filter=Orders.OrderStatusId == 3, page_size=1)))[
+            "OrderNumber"
+        ]
+        update = OrderStatusUpdate(order_number=number, order_status_id=OrderStatusId.PROCESSING_ORDER)
+        client.call(update_order_status, body=update)
+        try:
+            client.call(get_order, ordernumber="no-such-order")
+        except OrderNotFoundError as error:
+            return done.rows, f"{error.code} {error.message}"
+        raise AssertionError("an unknown order was found")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

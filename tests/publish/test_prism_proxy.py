@@ -20,6 +20,7 @@ from tests.publish import pyclient
 from tests.publish.prism import Proxy, proxy
 from tests.simulators.framework import ScaledClock
 from tests.simulators.sellercloud import OUTPUT_SHAPES, SellercloudSettings, SellercloudSimulator
+from tests.simulators.sellerscommerce import SellersCommerceSimulator
 from tests.simulators.selsup import FILE_OPERATIONS, OPERATIONS, Param, SelsupSimulator
 from tests.simulators.wabi2b import Wabi2bSimulator
 
@@ -83,6 +84,32 @@ def test_selsup_readme_flow(selsup: tuple[SelsupSimulator, Proxy, str], tmp_path
         "/api/export/customersFile",
     } <= set(paths)
     assert p.violations(since) == []
+
+
+def test_sellerscommerce_readme_flow(tmp_path: Path) -> None:
+    sim = SellersCommerceSimulator(ScaledClock(SCALE))
+    with (
+        sim.running() as running,
+        proxy("specs/sellerscommerce.yaml", running.base_url, tmp_path / "log") as p,
+    ):
+        placed = sum(1 for i in range(len(sim.store.orders)) if sim.store.orders.row(i)["OrderStatusId"] == 3)
+        rows, error = pyclient.sellerscommerce_flow(
+            p.url, sim.access_key, sim.shared_secret, tmp_path / "out"
+        )
+        assert rows == placed > 2  # more than one page of 2
+        assert error.startswith("24 ")
+        paths = [e.path for e in p.exchanges]
+        assert paths[0] == "/token" and paths.count("/api/order/getall") >= 3
+        assert {"/api/order/updateorderstatus", "/api/order/get/no-such-order"} <= set(paths)
+        # the client sends the token as the docs print it, `Authorization: bearer <token>` (the token_type the
+        # endpoint answers); auth schemes are case-insensitive (RFC 7235 section 2.1), but Prism 5's oauth2
+        # check matches `^Bearer\s` only, so that one verdict is Prism's, not the spec's
+        lowercase = "['request'] Invalid security scheme used"
+        assert [v for v in p.violations() if not v.endswith(lowercase)] == []
+        since = len(p.exchanges)  # the same call with `Bearer`: no verdict at all
+        headers = {"Authorization": f"Bearer {running.token()}"}
+        assert httpx.get(p.url + "/api/order/getall", headers=headers, timeout=30).status_code == 200
+        assert len(p.exchanges) == since + 1 and p.violations(since) == []
 
 
 def _value(param: Param) -> Any:
