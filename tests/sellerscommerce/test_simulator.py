@@ -822,6 +822,42 @@ def test_filter_operators_and_literals(
     assert 0 < len(got) < len(every) or expression.startswith("OrderPlacedDate gt")
 
 
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("substringof('Neil', LastName)", lambda o: "Neil" in o["LastName"]),
+        (
+            "startswith(ShopperUserName, 'j') or endswith(ShopperUserName, 'user')",
+            lambda o: o["ShopperUserName"].startswith("j") or o["ShopperUserName"].endswith("user"),
+        ),
+        (
+            "tolower(FirstName) eq 'asmith' and length(Email) gt 5",
+            lambda o: o["FirstName"].lower() == "asmith",
+        ),
+        ("toupper(trim(LastName)) eq 'SMITH'", lambda o: o["LastName"] == "Smith"),
+        (
+            "year(CreatedDate) eq 2016 and day(CreatedDate) eq 1 and hour(CreatedDate) lt 6",
+            lambda o: _created(o).day == 1 and _created(o).hour < 6,
+        ),
+        (
+            "month(OrderPlacedDate) eq 1 and minute(OrderPlacedDate) ge 10",
+            lambda o: (
+                o["OrderPlacedDate"] is not None
+                and dt.datetime.fromisoformat(o["OrderPlacedDate"]).minute >= 10
+            ),
+        ),
+        ("startswith(CouponCode, 'SAVE1')", lambda o: (o["CouponCode"] or "").startswith("SAVE1")),
+    ],
+)
+def test_canonical_functions(
+    api: httpx.Client, expression: str, expected: Callable[[dict[str, Any]], bool]
+) -> None:
+    every = orders(api)
+    want = [o["OrderNumber"] for o in every if expected(o)]
+    assert 0 < len(want) < len(every)
+    assert [o["OrderNumber"] for o in orders(api, **{"$filter": expression})] == want
+
+
 def test_booleans_filter_bare_or_compared(api: httpx.Client) -> None:
     shoppers = results(api.get("/api/shopper/getall"))
     deleted = [s["UserName"] for s in shoppers if s["Deleted"]]
@@ -874,7 +910,13 @@ def test_orderby_several_keys_top_and_skip(api: httpx.Client) -> None:
         ({"$filter": "OrderTotal"}, "must evaluate to a single boolean"),
         ({"$filter": "(OrderID eq 1"}, "')' or operator expected"),
         ({"$filter": "OrderID eq"}, "Expression expected"),
-        ({"$filter": "substringof('a', LastName)"}, "Unknown function"),
+        ({"$filter": "contains(LastName, 'a')"}, "Unknown function 'contains'"),
+        (
+            {"$filter": "substringof(LastName)"},
+            "No function signature for the function with name 'substringof'",
+        ),
+        ({"$filter": "startswith(OrderID, '1')"}, "No function signature"),
+        ({"$filter": "year(CreatedDate"}, "')' or ',' expected"),
         ({"$filter": "Items eq null"}, "not a primitive property"),
         ({"$filter": ""}, "empty"),
         ({"$orderby": "Nope desc"}, "Could not find a property named 'Nope'"),

@@ -4,8 +4,10 @@
 `$filter`: comparisons `eq ne gt ge lt le`, `and` / `or` / `not`, parentheses, bare boolean properties;
 literals `'text'` (`''` is a quote), integers and decimals (optional `L M m d D f F` suffix), `true`, `false`,
 `null`, `datetime'2016-01-01'` / `datetime'2016-01-01T10:30:00'` (UTC unless an offset is given) and
-`datetimeoffset'…'`. Operands are type-checked against the entity's `Fields` before any row is looked at,
-so a bad query fails whole, with the message ASP.NET Web API OData gives (wrapped in `ODataError`).
+`datetimeoffset'…'`; the canonical string and date functions of v3 (`substringof`, `startswith`, `endswith`,
+`tolower`, `toupper`, `trim`, `length`, `year` … `second`). Operands are type-checked against the entity's
+`Fields` before any row is looked at, so a bad query fails whole, with the message ASP.NET Web API OData gives
+(wrapped in `ODataError`).
 `$orderby`: comma-separated properties, each `asc` (default) or `desc`; nulls sort first ascending.
 
 Hand-rolled (a small recursive-descent parser): `odata-query` is OData v4 (no `datetime'…'` literals) and
@@ -256,9 +258,7 @@ class _Parser:
             if token.text == "null":
                 return _Operand("null", lambda row: None, token.text)
             if self.peek().text == "(":
-                raise ODataError(
-                    f"Unknown function '{token.text}' at position {token.position} in '{self.text}'."
-                )
+                return self.call(token)
             if token.text in _OPERATORS or token.text in ("and", "or", "not"):
                 raise ODataError(f"Expression expected at position {token.position} in '{self.text}'.")
             kind = self.fields.get(token.text)
@@ -273,7 +273,51 @@ class _Parser:
         where = "the end" if token.kind == "end" else f"position {token.position}"
         raise ODataError(f"Expression expected at {where} in '{self.text}'.")
 
+    def call(self, name: _Token) -> _Operand:
+        """A canonical function of OData v3: `substringof startswith endswith tolower toupper trim length
+        year month day hour minute second`."""
+        signature = _FUNCTIONS.get(name.text)
+        if signature is None:
+            raise ODataError(f"Unknown function '{name.text}' at position {name.position} in '{self.text}'.")
+        self.take()  # "("
+        args = [self.disjunction()]
+        while self.peek().text == ",":
+            self.take()
+            args.append(self.disjunction())
+        close = self.take()
+        if close.text != ")":
+            raise ODataError(f"')' or ',' expected at position {close.position} in '{self.text}'.")
+        kinds, result, apply = signature
+        if len(args) != len(kinds) or any(
+            a.kind not in (k, "null") for a, k in zip(args, kinds, strict=False)
+        ):
+            given = ", ".join(KINDS.get(a.kind, "null") for a in args)
+            wanted = ", ".join(KINDS[k] for k in kinds)
+            raise ODataError(f"No function signature for the function with name '{name.text}' matches the "
+                             f"specified arguments ({given}); it takes ({wanted}).")  # fmt: skip
+        getters = [a.get for a in args]
 
+        def value(row: Row) -> Any:
+            values = [get(row) for get in getters]
+            return None if any(v is None for v in values) else apply(*values)
+
+        return _Operand(result, value, f"{name.text}({', '.join(a.text for a in args)})")
+
+
+#: name -> (argument kinds, result kind, implementation on non-null values); null in, null out
+_FUNCTIONS: Final[Mapping[str, tuple[tuple[str, ...], str, Callable[..., Any]]]] = {
+    "substringof": (("string", "string"), "bool", lambda needle, hay: needle in hay),
+    "startswith": (("string", "string"), "bool", lambda text, prefix: text.startswith(prefix)),
+    "endswith": (("string", "string"), "bool", lambda text, suffix: text.endswith(suffix)),
+    "tolower": (("string",), "string", str.lower),
+    "toupper": (("string",), "string", str.upper),
+    "trim": (("string",), "string", str.strip),
+    "length": (("string",), "int", len),
+    **{
+        part: (("datetime",), "int", lambda moment, part=part: getattr(moment, part))
+        for part in ("year", "month", "day", "hour", "minute", "second")
+    },
+}
 _NUMERIC: Final = frozenset({"int", "number"})
 
 
