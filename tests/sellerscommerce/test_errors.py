@@ -94,3 +94,35 @@ def test_the_situations_behind_the_codes(mode: str, sim: SellersCommerceSimulato
         {"OrderNumber": captured["OrderNumber"], "TransactionNumber": "T", "AuthorizationCode": "A"}
     )
     assert type(raised(mode, sim, save_payment_information, body=pay)) is AlreadyCapturedError
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_single_reads_answer_typed_models_or_their_not_found_error(
+    mode: str, sim: SellersCommerceSimulator
+) -> None:
+    number = next(iter(sim.store.returns.values()))["ReturnNumber"]
+
+    async def script(client: Any) -> list[Any]:
+        return [
+            await aw(client.order("100002")),
+            await aw(client.product("TSHIRT-01")),
+            await aw(client.shopper("asmith")),
+            await aw(client.category("shirts")),
+            await aw(client.return_request(number)),
+        ]
+
+    order, product, shopper, category, returned = dual(mode, sim, script)
+    assert (order.order_number, product.product_code, shopper.user_name) == ("100002", "TSHIRT-01", "asmith")
+    assert (category.category_code, returned.return_number) == ("shirts", number)
+    assert type(raised_by(mode, sim, lambda c: c.order("42"))) is OrderNotFoundError
+    assert type(raised_by(mode, sim, lambda c: c.shopper("nobody"))) is UserNotFoundError
+    assert isinstance(raised_by(mode, sim, lambda c: c.category("nope")), NotFoundError)
+
+
+def raised_by(mode: str, sim: SellersCommerceSimulator, call: Any) -> ApiError:
+    async def script(client: Any) -> Any:
+        return await aw(call(client))
+
+    with pytest.raises(ApiError) as caught:
+        dual(mode, sim, script)
+    return caught.value

@@ -287,13 +287,14 @@ class operation_into(_Verb[..., T], Generic[D, T]):
 
 
 class TypedOperation(Protocol[Q, R]):
-    """A generated operation module with its request builder and its typed response parser."""
+    """A generated operation module with its request builder and its typed response parser; `R` is what the
+    parser answers (the union of the operation's documented bodies, and None)."""
 
     @property
     def _get_kwargs(self) -> Callable[Q, dict[str, Any]]: ...
 
     @property
-    def _parse_response(self) -> Callable[..., R | None]: ...
+    def _parse_response(self) -> Callable[..., R]: ...
 
 
 class OperationResult(Protocol):

@@ -36,6 +36,23 @@ from sellerkit._core.kit import AsyncClient, ClientCore, ClientOptions, SyncClie
 from sellerkit._core.odata import Filter, check_filter, check_orderby, literal
 from sellerkit._core.operations import prepare
 from sellerkit._core.steps import Emit, Emits, Offload, Send, Steps, iterates, operation_call, verb
+from sellerkit.sellerscommerce_api.api.categories import get_category
+from sellerkit.sellerscommerce_api.api.orders import get_order
+from sellerkit.sellerscommerce_api.api.products import get_product
+from sellerkit.sellerscommerce_api.api.returns import get_return
+from sellerkit.sellerscommerce_api.api.shoppers import get_shopper
+from sellerkit.sellerscommerce_api.models import (
+    Category,
+    CategoryEnvelope,
+    Order,
+    OrderEnvelope,
+    Product,
+    ProductEnvelope,
+    ReturnEnvelope,
+    ReturnRequest,
+    Shopper,
+    ShopperEnvelope,
+)
 
 from . import _facts
 from ._routes import ROUTES, Route, route
@@ -128,8 +145,10 @@ class SellersCommerceCore(ClientCore):
     @operation_call
     def call(self, operation: Any, /, **params: Any) -> Steps[Any]:
         """Send any of the 51 operations (a module of `sellerkit.sellerscommerce_api.operations`) with its
-        parameters (and `body=` model for writes) as keyword arguments; its parsed envelope. The envelope's
-        StatusCode is checked first: codes 21-36 raise their typed error even on HTTP 200."""
+        parameters (and `body=` model for writes) as keyword arguments; its parsed success envelope, typed
+        as the generated parser's union (narrow with isinstance, or use `order()`, `product()`, ... for the
+        single reads). The envelope's StatusCode is checked first: codes 21-36 raise their typed error even
+        on HTTP 200, and every other documented error raises too, so only the success model is returned."""
         ready = prepare(operation, params)
         what = f"{_words(operation)} answer"
 
@@ -162,6 +181,48 @@ class SellersCommerceCore(ClientCore):
                 if not _unreadable(exc) or request.method != "GET" or budget < 1:
                     raise
                 log.warning("%s; reading it again (%d attempts left)", exc.message, budget)
+
+    def _one(self, operation: Any, envelope: type[T], **params: Any) -> Steps[T]:
+        """A single-entity read: the envelope checked and parsed as `envelope`."""
+        ready = prepare(operation, params)
+        what = f"{_words(operation)} answer"
+
+        def parse(response: httpx.Response) -> T:
+            results(response, what)
+            parsed: T = self._parse(operation, response, envelope)
+            return parsed
+
+        return (yield from self._read(self._request(operation, **ready), parse))
+
+    @verb
+    def order(self, order_number: str) -> Steps[Order]:
+        """`getOrder`: one order by its OrderNumber (unknown → `OrderNotFoundError`, code 24)."""
+        answer = yield from self._one(get_order, OrderEnvelope, ordernumber=order_number)
+        return answer.results
+
+    @verb
+    def product(self, product_code: str) -> Steps[Product]:
+        """`getProduct`: one product by its ProductCode (unknown → `InvalidSkuError`, code 34)."""
+        answer = yield from self._one(get_product, ProductEnvelope, productcode=product_code)
+        return answer.results
+
+    @verb
+    def shopper(self, username: str) -> Steps[Shopper]:
+        """`getShopper`: one shopper by UserName (unknown → `UserNotFoundError`, code 22)."""
+        answer = yield from self._one(get_shopper, ShopperEnvelope, username=username)
+        return answer.results
+
+    @verb
+    def category(self, category_code: str) -> Steps[Category]:
+        """`getCategory`: one category by its CategoryCode (unknown → `CategoryNotFoundError`, code 31)."""
+        answer = yield from self._one(get_category, CategoryEnvelope, categorycode=category_code)
+        return answer.results
+
+    @verb
+    def return_request(self, return_number: str) -> Steps[ReturnRequest]:
+        """`getReturn`: one return request by its ReturnNumber (unknown → `OrderNotFoundError`, code 24)."""
+        answer = yield from self._one(get_return, ReturnEnvelope, returnnumber=return_number)
+        return answer.results
 
     # -- lists
 
