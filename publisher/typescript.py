@@ -58,10 +58,10 @@ def _schemes(spec: dict[str, Any]) -> dict[str, dict[str, str]]:
     for name, scheme in spec.get("components", {}).get("securitySchemes", {}).items():
         if scheme["type"] == "apiKey" and scheme.get("in") == "header":
             schemes[name] = {"header": scheme["name"], "prefix": ""}
-        elif scheme["type"] == "http" and scheme.get("scheme", "").lower() == "bearer":
-            schemes[name] = {"header": "Authorization", "prefix": "Bearer "}
-        elif scheme["type"] == "oauth2":
-            # an OAuth 2 access token travels as a bearer token (RFC 6750); the credential is the access token
+        elif scheme["type"] == "oauth2" or (
+            scheme["type"] == "http" and scheme.get("scheme", "").lower() == "bearer"
+        ):
+            # an OAuth 2 access token travels as a bearer token too (RFC 6750): the credential is the token
             schemes[name] = {"header": "Authorization", "prefix": "Bearer "}
         else:
             raise PublishError(
