@@ -937,9 +937,15 @@ def test_bad_queries_are_400_with_aspnets_message(
     assert message in body["ResponseMessage"]
 
 
-def test_odata_options_on_a_non_list_route_are_refused(api: httpx.Client) -> None:
+def test_odata_options_on_a_non_list_route_are_refused(
+    sim: SellersCommerceSimulator, api: httpx.Client
+) -> None:
     response = api.get("/api/order/get/100001", params={"$top": "1"})
     assert response.status_code == 400 and "list routes only" in response.json()["ResponseMessage"]
+    body = {"OrderNumber": "100003", "OrderStatusId": 35}
+    write = api.post("/api/order/updateorderstatus", params={"$filter": "x"}, json=body)
+    assert write.status_code == 400 and sim.store.version == 0
+    assert results(api.get("/api/order/get/100003"))["OrderStatusId"] == 3
     skus = api.get("/api/product/getallproductskus", params={"$top": "1"})
     assert skus.status_code == 400
 

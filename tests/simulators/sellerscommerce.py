@@ -696,6 +696,13 @@ class SellersCommerceSimulator(Simulator):
             for name, value in query_pairs:
                 if not name.startswith("$"):
                     query.setdefault(name.casefold(), value)
+            if options and route.list_of is None:  # refused before a write could happen
+                listed = ", ".join(options)
+                raise ApiError(
+                    30,
+                    odata.ODataError(f"The query options {listed} apply to list routes only.").args[0],
+                    status=400,
+                )
             call = Call(request.method, path, query, arg, body)
             with self.lock:
                 result = getattr(self, "_h_" + route.handler)(call)
@@ -707,14 +714,6 @@ class SellersCommerceSimulator(Simulator):
                         odd = 999 if fault["value"] is None else fault["value"]
                         rows = [{**r, prop: odd} for r in rows]
                     return _Json(_envelope(rows))
-                if options:
-                    raise ApiError(
-                        30,
-                        odata.ODataError(
-                            f"The query options {', '.join(options)} apply to list routes only."
-                        ).args[0],
-                        status=400,
-                    )
                 if result is None:
                     return _Json(_envelope(CODES[PROCESSED][0]))
                 return _Json(_envelope(result))
