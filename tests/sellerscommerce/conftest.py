@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import operator
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +21,15 @@ from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCom
 
 T = TypeVar("T")
 MODES = ["sync", "async"]
+#: the OData comparison operators and what they mean in Python
+OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
 Client = SellersCommerceClient | AsyncSellersCommerceClient
 
 

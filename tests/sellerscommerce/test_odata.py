@@ -14,6 +14,7 @@ import pytest
 
 from sellerkit._core.odata import Entity, Field, Filter, check_filter, check_orderby, literal
 from sellerkit.errors import ConfigurationError
+from tests.sellerscommerce.conftest import OPS
 from tests.simulators import odata as sim_odata
 
 
@@ -56,14 +57,6 @@ def expected(name: str, op: Callable[[Any, Any], bool], value: Any) -> list[int]
     return [i for i, row in enumerate(ROWS) if keep(row)]
 
 
-OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "lt": operator.lt,
-    "le": operator.le,
-}
 VALUES: list[tuple[str, Any, Any]] = [  # field, value sent, the same value as rows hold it
     ("Name", "O'Brien", "O'Brien"),
     ("Name", "x' or 1 eq 1", "x' or 1 eq 1"),

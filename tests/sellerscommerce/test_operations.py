@@ -12,13 +12,17 @@ from types import ModuleType
 from typing import Any, get_args, get_origin
 
 import pytest
+import yaml
 
 from sellerkit.sellerscommerce_api.operations import OPERATIONS
 from sellerkit.sellerscommerce_api.types import Unset
+from tests.conftest import ROOT
 from tests.sellerscommerce.conftest import MODES, aw, dual
 from tests.simulators.sellerscommerce import SellersCommerceSimulator
 
 API = [op for op in OPERATIONS if op.tag != "authentication"]  # the token endpoint is the auth's
+SPEC: dict[str, Any] = yaml.safe_load((ROOT / "specs" / "sellerscommerce.yaml").read_text("utf-8"))
+SHOPPERS = SPEC["components"]["examples"]["ShopperArray"]["value"]  # the docs' example array
 
 
 def module(op: Any) -> ModuleType:
@@ -93,26 +97,8 @@ SAMPLES: dict[str, Sample] = {
     "list_shoppers": lambda sim: {"filter_": "Gender eq 2"},
     "get_shopper": lambda sim: {"username": "jdoe"},
     "save_shoppers": lambda sim: {
-        "body": [
-            {
-                "FirstName": "sample string 1",
-                "LastName": "sample string 2",
-                "DOB": "2016-04-27T14:38:17.1709364+00:00",
-                "Deleted": True,
-                "ShopperTypeID": 11,
-                "Address": [
-                    {
-                        "AddressName": "sample string 1",
-                        "AddressLine1": "sample string 3",
-                        "City": "sample string 5",
-                        "StateCode": "sample string 6",
-                        "CountryCode": "sample string 7",
-                        "ZipCode": "sample string 8",
-                    }
-                ],
-            }
-        ]
-    },
+        "body": SPEC["components"]["examples"]["ShopperArray"]["value"]
+    },  # the docs'
     "save_shopper_addresses": lambda sim: {
         "body": {"UserName": "jdoe", "Address": [{"AddressName": "Work", "City": "Chicago"}]}
     },

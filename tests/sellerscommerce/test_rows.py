@@ -4,7 +4,6 @@ and checks before any request."""
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,7 @@ from sellerkit.sellerscommerce import (
     SellersCommerceClient,
     Shoppers,
 )
-from tests.sellerscommerce.conftest import MODES, MakeSim, aw, collect, dual
+from tests.sellerscommerce.conftest import MODES, OPS, MakeSim, aw, collect, dual
 from tests.simulators.odata import parse_datetime
 from tests.simulators.sellerscommerce import SellersCommerceSimulator
 from tests.simulators.sellerscommerce_data import FIRST_ORDER_NUMBER
@@ -45,14 +44,6 @@ def when(row: dict[str, Any], name: str) -> datetime | None:
     return None if value is None else parse_datetime(value)
 
 
-OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "lt": operator.lt,
-    "le": operator.le,
-}
 CASES: list[tuple[str, Any, Callable[[dict[str, Any]], Any]]] = [  # field, value, the row's value to compare
     ("OrderNumber", str(FIRST_ORDER_NUMBER + 77), lambda r: r["OrderNumber"]),
     ("OrderStatusId", 9, lambda r: r["OrderStatusId"]),
