@@ -575,6 +575,18 @@ ERRORS: list[tuple[str, str, str, dict[str, str], Any, int]] = [
     ),
     ("no body", "POST", "/api/order/updateorderstatus", {}, None, 30),
     (
+        "a SKU returned twice in one request",
+        "POST",
+        "/api/return/return",
+        {},
+        {
+            "OrderNumber": "100023",
+            "ReturnTypeID": 102,
+            "Items": [{"SKUCode": "second", "Quantity": 1}, {"SKUCode": "second", "Quantity": 1}],
+        },
+        30,
+    ),
+    (
         "negative inventory",
         "POST",
         "/api/product/updateskuinventory",
@@ -686,9 +698,12 @@ ERRORS: list[tuple[str, str, str, dict[str, str], Any, int]] = [
 
 
 def _first_sku(api: httpx.Client, body: Any) -> Any:
-    if isinstance(body, dict) and body.get("Items") and body["Items"][0]["SKUCode"] == "first":
+    placeholders = ("first", "second")
+    if isinstance(body, dict) and any(i["SKUCode"] in placeholders for i in body.get("Items") or []):
         order = results(api.get(f"/api/order/get/{body['OrderNumber']}"))
-        body["Items"][0]["SKUCode"] = order["Items"][0]["SKUCode"]
+        for item in body["Items"]:
+            if item["SKUCode"] in placeholders:
+                item["SKUCode"] = order["Items"][0 if item["SKUCode"] == "first" else 1]["SKUCode"]
     return body
 
 

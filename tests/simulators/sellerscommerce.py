@@ -1092,7 +1092,7 @@ class SellersCommerceSimulator(Simulator):
             if r["OrderNumber"] == order["OrderNumber"] and r["ReturnStatusID"] != 99
             for i in r["Items"]
         }
-        lines = []
+        lines: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for item in body["Items"]:
             line = next(
                 (i for i in order["Items"] if str(i["SKUCode"]).casefold() == item["SKUCode"].casefold()),
@@ -1100,6 +1100,8 @@ class SellersCommerceSimulator(Simulator):
             )
             if line is None:
                 raise ApiError(25, f"SKU {item['SKUCode']!r} is not in order {order['OrderNumber']}")
+            if any(line is taken for taken, _ in lines):
+                raise ApiError(30, f"SKU {item['SKUCode']!r} is listed twice")
             if item["SKUCode"].casefold() in open_skus:
                 raise ApiError(
                     33, f"a return for SKU {item['SKUCode']!r} of order {order['OrderNumber']} exists"
