@@ -17,10 +17,12 @@ import pytest
 from sellerkit.sellerscommerce import (
     AsyncSellersCommerceClient,
     AuthenticationError,
+    CallbackTokenStore,
     ConfigurationError,
     FileTokenStore,
     SellersCommerceClient,
     ServerError,
+    TokenSet,
 )
 from sellerkit.sellerscommerce_api.api.portal_admin import list_roles
 from tests.sellerscommerce.conftest import aw, dual, sim_client
@@ -194,3 +196,27 @@ def test_no_secret_reaches_reprs_logs_or_errors(
     assert "refreshing the access token" in logged
     for secret in secrets:
         assert secret not in shown and secret not in logged
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_tokens_are_renewed_before_they_expire_and_saved_before_they_are_used(
+    mode: str, sim: SellersCommerceSimulator
+) -> None:
+    saved: list[tuple[str, str, int]] = []  # (access token, refresh token, API calls the server had seen)
+
+    def save(tokens: TokenSet) -> None:
+        assert tokens.refresh_token is not None
+        saved.append((tokens.access_token.get(), tokens.refresh_token.get(), sim.stats.api_calls))
+
+    async def script(client: Any) -> None:
+        await aw(client.call(list_roles))
+        sim.clock.advance(0.85 * HOUR)  # past 80 % of the 3599 s lifetime, still valid at the server
+        await aw(client.call(list_roles))
+        await aw(client.call(list_roles))
+
+    dual(mode, sim, script, token_store=CallbackTokenStore(save))
+    assert (sim.password_grants, sim.refresh_grants, sim.stats.unauthorized) == (1, 1, 0)  # early, no 401
+    (first, _, before_first), (second, refresh, before_second) = saved
+    # each set was in the store before any API call used it: the server had seen 0, then 1 call
+    assert (before_first, before_second) == (0, 1) and first != second
+    assert sim.refresh_valid(refresh)
