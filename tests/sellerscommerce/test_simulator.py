@@ -621,6 +621,33 @@ ERRORS: list[tuple[str, str, str, dict[str, str], Any, int]] = [
         31,
     ),
     (
+        "a category under itself",
+        "POST",
+        "/api/category/categories",
+        {},
+        [{"CategoryCode": "shirts", "CategoryName": "Shirts", "ParentCategoryCode": "SHIRTS"}],
+        30,
+    ),
+    (
+        "a category under its descendant",
+        "POST",
+        "/api/category/categories",
+        {},
+        [{"CategoryCode": "apparel", "CategoryName": "Apparel", "ParentCategoryCode": "kids-shirts"}],
+        30,
+    ),
+    (
+        "a cycle in one batch",
+        "POST",
+        "/api/category/categories",
+        {},
+        [
+            {"CategoryCode": "a", "CategoryName": "A", "ParentCategoryCode": "b"},
+            {"CategoryCode": "b", "CategoryName": "B", "ParentCategoryCode": "a"},
+        ],
+        30,
+    ),
+    (
         "unknown parent category",
         "POST",
         "/api/category/categories",
@@ -1059,7 +1086,12 @@ def test_writes_are_visible_in_reads(sim: SellersCommerceSimulator, api: httpx.C
     assert made["ReturnStatusID"] == 97
     assert results(api.get(f"/api/return/get/{made['ReturnNumber']}"))["OrderNumber"] == "100003"
 
-    results(api.post("/api/category/categories", json=[{"CategoryCode": "hats", "CategoryName": "Hats"}]))
+    batch = [
+        {"CategoryCode": "caps", "CategoryName": "Caps", "ParentCategoryCode": "HATS"},
+        {"CategoryCode": "hats", "CategoryName": "Hats"},
+    ]
+    results(api.post("/api/category/categories", json=batch))  # a parent may come later in the same list
+    assert results(api.get("/api/category/get/caps"))["ParentCategoryCode"] == "hats"
     results(
         api.post("/api/category/productcategory", json=[{"ProductCode": "MUG-01", "CategoryCode": "hats"}])
     )
@@ -1067,6 +1099,7 @@ def test_writes_are_visible_in_reads(sim: SellersCommerceSimulator, api: httpx.C
     results(api.request("DELETE", "/api/category/category", json={"CategoryCode": "hats", "ActionId": 1}))
     assert results(api.get("/api/category/get/hats"), 31) == "CategoryNotExist"
     assert "hats" not in results(api.get("/api/product/get/MUG-01"))["Categories"]
+    assert results(api.get("/api/category/get/caps"))["ParentCategoryCode"] is None  # moved up
 
 
 def test_concurrent_presentations_of_one_refresh_token_grant_once(sim: SellersCommerceSimulator) -> None:

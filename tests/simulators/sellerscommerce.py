@@ -1162,15 +1162,26 @@ class SellersCommerceSimulator(Simulator):
 
     def _h_post_categories(self, call: Call) -> None:
         given = _many(call.body, CATEGORY_BODY)
-        codes = {c["CategoryCode"].casefold() for c in given}
+        # code -> its parent's code once the batch is in (casefolded), to find unknown parents and cycles
+        spelled = {key: str(c["CategoryCode"]) for key, c in self.store.categories.items()}
+        parents = {key: _fold(c["ParentCategoryCode"]) for key, c in self.store.categories.items()}
+        for body in given:
+            key = body["CategoryCode"].casefold()
+            spelled.setdefault(key, body["CategoryCode"])
+            if body["ParentCategoryCode"] is not None or key not in parents:
+                parents[key] = _fold(body["ParentCategoryCode"])
         for body in given:
             parent = body["ParentCategoryCode"]
-            if parent is None:
-                continue
-            if parent.casefold() == body["CategoryCode"].casefold():
-                raise ApiError(30, f"category {parent!r} can't be its own parent")
-            if parent.casefold() not in self.store.categories and parent.casefold() not in codes:
+            if parent is not None and parent.casefold() not in spelled:
                 raise ApiError(32, f"no category with CategoryCode {parent!r}")
+            seen, at = {body["CategoryCode"].casefold()}, parents[body["CategoryCode"].casefold()]
+            while at is not None:
+                if at in seen:
+                    raise ApiError(30, f"category {body['CategoryCode']!r} would be its own ancestor")
+                seen.add(at)
+                at = parents.get(at)
+            if parent is not None:
+                body["ParentCategoryCode"] = spelled[parent.casefold()]  # the parent's own spelling
         now = self._write()
         for body in given:
             key = body["CategoryCode"].casefold()
@@ -1494,6 +1505,10 @@ class SellersCommerceSimulator(Simulator):
             raise ApiError(21, f"no store with StoreSSO {body['StoreSSO']!r}")
         body["ModifiedDate"] = self._write()
         self.store.closure_forms.append(body)
+
+
+def _fold(code: str | None) -> str | None:
+    return None if code is None else code.casefold()
 
 
 class _UnsupportedMedia(Exception):
