@@ -5,22 +5,22 @@ from typing import Self
 
 
 class ResultName(StrEnum):
-    ALREADYCAPTURED = "AlreadyCaptured"
-    BRANDNOTEXISTS = "BrandNotExists"
-    CATEGORYNOTEXIST = "CategoryNotExist"
+    ALREADY_CAPTURED = "AlreadyCaptured"
+    BRAND_NOT_EXISTS = "BrandNotExists"
+    CATEGORY_NOT_EXIST = "CategoryNotExist"
     EXISTS = "Exists"
-    INSERTCATEGORYFAILED = "InsertCategoryFailed"
-    INVALIDDATA = "InvalidData"
-    INVALIDQTY = "InvalidQty"
-    INVALIDSKU = "InvalidSku"
-    ORDERNOTEXIST = "OrderNotExist"
-    PARENTCATEGORYNOTEXISTS = "ParentCategoryNotExists"
-    PAYMENEXIST = "PaymenExist"
+    INSERT_CATEGORY_FAILED = "InsertCategoryFailed"
+    INVALID_DATA = "InvalidData"
+    INVALID_QTY = "InvalidQty"
+    INVALID_SKU = "InvalidSku"
+    ORDER_NOT_EXIST = "OrderNotExist"
+    PARENT_CATEGORY_NOT_EXISTS = "ParentCategoryNotExists"
+    PAYMENT_EXISTS = "PaymenExist"
     PROCESSED = "Processed"
-    PROCESSFAILED = "ProcessFailed"
-    PROVIDERNOTEXISTS = "ProviderNotExists"
-    SKUNOTEXIST = "SkuNotExist"
-    USERNOTEXISTS = "UserNotExists"
+    PROCESS_FAILED = "ProcessFailed"
+    PROVIDER_NOT_EXISTS = "ProviderNotExists"
+    SKU_NOT_EXIST = "SkuNotExist"
+    USER_NOT_EXISTS = "UserNotExists"
 
     def __str__(self) -> str:
         return str(self.value)
