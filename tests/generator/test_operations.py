@@ -108,6 +108,29 @@ def test_selsup_groups_match_the_hand_listed_exports_they_replace() -> None:
     }
 
 
+def test_sellerscommerce_table_has_the_51_endpoint_rows_and_the_token() -> None:
+    from sellerkit.sellerscommerce_api import operations
+
+    assert len(operations.OPERATIONS) == 52
+    per_tag = {tag: len(modules) for tag, modules in operations.BY_TAG.items()}
+    # the docs' eight endpoint tables (Product 9, Shopper 4, Return 3, Embellishments 2, Category 7,
+    # Order 7, PortalAdmin 10, PortalLogin 9) and the token endpoint
+    assert per_tag == {
+        "authentication": 1,
+        "categories": 7,
+        "embellishments": 2,
+        "orders": 7,
+        "portal_admin": 10,
+        "portal_login": 9,
+        "products": 9,
+        "returns": 3,
+        "shoppers": 4,
+    }
+    admin = {op.method for op in operations.OPERATIONS if op.path == "/api/PortalAdmin/Admin"}
+    assert admin == {"GET", "POST"}  # two rows share the route
+    assert operations.BY_ID["createToken"].path == "/token"
+
+
 TINY = """\
 openapi: 3.0.3
 info: {title: Tiny, version: 1.0.0}
