@@ -648,6 +648,19 @@ ERRORS: list[tuple[str, str, str, dict[str, str], Any, int]] = [
         30,
     ),
     (
+        "shipping a cancelled order",
+        "POST",
+        "/api/order/shippinginformation",
+        {},
+        {
+            "OrderNumber": "100005",
+            "CarrierId": 1,
+            "TrackingNumber": "1Z",
+            "Items": [{"SKUCode": "first", "Quantity": 1}],
+        },
+        26,
+    ),
+    (
         "unknown parent category",
         "POST",
         "/api/category/categories",

@@ -36,14 +36,16 @@ API behaviour:
   DELETE, the action table's "Delete"; everything else POST.
 - Success: HTTP 200 `{"Results": <data>, "ResponseMessage": "Processed Successfully", "StatusCode": 20}`;
   writes answer `Results: "Processed"` (the code table's Results text). Errors: the code table's Results
-  name and message (plus `: <detail>` naming the field or value) with its HTTP status: 22 unknown shopper or
-  admin user, 21 unknown provider/store SSO, 24 unknown order, 25 SKU not in the order, 26 shipping or
-  returning more than is left, 27 paying an order whose payment was captured with its authorization
-  (PaymentStatusId 74), 28 capturing an order twice (86), 29 the `vendor_error` fault (an internal error has
-  no other cause here), 30 a missing, mistyped or out-of-range field (406; on the query string: 400),
-  31 unknown category, 32 unknown parent category, 33 a duplicate return or admin, 34 unknown SKU or product
-  code (the docs have no product-not-found code; a product code is its master SKU), 35 a product's BrandName
-  that is not a first-level brand category (IsBrand 0 = Yes), 36 a product's Categories naming an unknown one.
+  name and message (plus `: <detail>` naming the field or value) with its HTTP status: 21 unknown provider
+  or store SSO, 22 unknown shopper or admin user, 24 unknown order or return, 25 SKU not in the order,
+  26 shipping or returning more than is left (nothing is, on a cart or a cancelled or rejected order),
+  27 paying an order whose payment was captured with its authorization (PaymentStatusId 74), 28 capturing
+  an order twice (86), 29 the `vendor_error` fault (an internal error has no other cause here), 30 a
+  missing, mistyped or out-of-range field, a category cycle, a SKU twice in a return (406; on the query
+  string: 400), 31 unknown category, 32 unknown parent category, 33 a duplicate return or admin, 34 unknown
+  SKU or product code (the docs have no product-not-found code; a product code is its master SKU), 35 a
+  product's BrandName that is not a first-level brand category (IsBrand 0 = Yes), 36 a product's Categories
+  naming an unknown one.
 - OData on every list route (`odata.py`): `$filter`, `$orderby`, `$top`, `$skip`; other `$` options, or any
   on a non-list route, and a bad expression → 400 with `StatusCode` 30 and ASP.NET's message
   ("The query specified in the URI is not valid. ..."). `product/getallproductskus` takes `$filter` and
@@ -512,6 +514,7 @@ ROUTES: Final[tuple[RouteDef, ...]] = (
     RouteDef("POST", "/api/PortalLogin/UpdateClientFeedBack", "update_feedback"),
     RouteDef("POST", "/api/PortalLogin/UpdateClosureForm", "update_closure_form"),
 )
+_UNSHIPPABLE: Final = frozenset({1, 2, 5, 36})  # Live Cart, Abandoned Cart, Cancelled, Rejected
 _ODATA_OPTIONS: Final = ("$filter", "$orderby", "$top", "$skip")
 #: per entity, the enum property the unknown_enum fault rewrites by default
 _ENUM_FIELD: Final = {
@@ -1262,9 +1265,14 @@ class SellersCommerceSimulator(Simulator):
             line = lines.get(sku)
             if line is None:
                 raise ApiError(25, f"SKU {sku!r} is not in order {order['OrderNumber']}")
-            left = line["Quantity"] - line["QuantityShipped"]
+            # a cart, a cancelled or a rejected order has nothing to be shipped
+            left = 0 if order["OrderStatusId"] in _UNSHIPPABLE else line["Quantity"] - line["QuantityShipped"]
             if quantity > left:
-                raise ApiError(26, f"{quantity} of SKU {line['SKUCode']!r} to ship, {left} left to ship")
+                status = ENUMS["OrderStatusId"][order["OrderStatusId"]]
+                raise ApiError(
+                    26,
+                    f"{quantity} of SKU {line['SKUCode']!r} to ship, {left} left to ship (order: {status})",
+                )
         now = self._write()
         shipped_at = body["ShippedDate"] or now
         for sku, quantity in wanted.items():
