@@ -1128,7 +1128,7 @@ class SellersCommerceSimulator(Simulator):
             "OrderNumber": order["OrderNumber"],
             "ReturnStatusID": 97,
             "ReturnTypeID": body["ReturnTypeID"],
-            "PaymentMethodID": 30,
+            "PaymentMethodID": order["PaymentMethodId"],  # refunded the way the order was paid
             "RefundAmount": round(sum(line["UnitPrice"] * item["Quantity"] for line, item in lines), 2),
             "Reason": body["Reason"],
             "CreatedDate": now,

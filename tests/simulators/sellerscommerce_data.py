@@ -157,7 +157,8 @@ ACTIONS: Final = {1: "Remove Category and Mapping", 2: "Remove Category Mapping 
 PRICING_TYPES: Final = {1: "Amount", 2: "Percentage", 3: "FreeShipping"}
 DISPLAY_TYPES: Final = {1: "Text Box", 2: "Drop Down", 3: "Picture"}
 EMBELLISHMENT_DISCOUNT_TYPES: Final = {1: "Price Discount", 2: "Percentage Discount"}
-RETURN_PAYMENT_METHODS: Final = {30: "PayPal [Express Checkout]"}  # the second, one-row PaymentMethodId table
+# the second PaymentMethodId table ("Payment Method ID", before the return tables): the same seven rows
+RETURN_PAYMENT_METHODS: Final = dict(PAYMENT_METHODS)
 RETURN_STATUS: Final = {
     97: "Return Initiated",
     98: "Return Accepted",
@@ -747,7 +748,7 @@ class Store:
                 "OrderNumber": kept["OrderNumber"],
                 "ReturnStatusID": status,
                 "ReturnTypeID": 102 if n % 2 == 0 else 103,
-                "PaymentMethodID": 30,
+                "PaymentMethodID": kept["PaymentMethodId"],  # refunded the way the order was paid
                 "RefundAmount": item["UnitPrice"],
                 "Reason": "Too small" if n % 2 == 0 else "Changed my mind",
                 "CreatedDate": kept["ModifiedDate"],
