@@ -206,8 +206,8 @@ def websale(out: Path) -> list[str]:
 
 def sellerscommerce(out: Path) -> list[str]:
     """Every order (5,040) paged into one JSON-lines file, the placed ones as CSV, then an incremental run
-    that picks up only the orders changed since (one OAuth password grant; the rotating tokens are kept in
-    `<out>/.tokens/`, so a second `make demo` refreshes instead of logging in)."""
+    that picks up only the orders changed since (one OAuth password grant; the tokens are kept in
+    `<out>/.tokens/`)."""
     sim = SellersCommerceSimulator(ScaledClock(SCALE), SellersCommerceSettings(extra_orders=5_000))
     dest = f"{out}/sellerscommerce/"  # a folder: created, files never overwritten
     lines = []
