@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from os import PathLike
@@ -337,7 +336,14 @@ class SellersCommerceCore(ClientCore):
         if spec.paging == "odata":
             query["orderby"] = ",".join(terms)
         target = resolve(dest, overwrite=overwrite)
-        call = {"query": query, "format": fmt, "page_size": size, "dest": os.fspath(dest)}
+        # the destination as resolved here (absolute; a folder keeps its slash: "exports/" is not "exports")
+        where = (target.path or target.folder).absolute()
+        call = {
+            "query": query,
+            "format": fmt,
+            "page_size": size,
+            "dest": f"{where}{'/' if target.is_folder else ''}",
+        }
         plan = ExportPlan(
             vendor=self.vendor.name,
             key=fingerprint(self.vendor.name, self.base_url, self._account(), "export", call),
