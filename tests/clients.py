@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sellerkit._core.quota import Quota, QuotaLimiter
 from sellerkit._core.runtime import use_runtime
 from sellerkit._core.vendor import Vendor
-from tests.simulators.framework import ScaledClock
+from sellerkit.testing.framework import ScaledClock
 
 C = TypeVar("C")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.simulators.fixtures"]
+pytest_plugins = ["sellerkit.testing.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,12 +16,12 @@ import pytest
 import sellerkit
 from sellerkit import errors
 from sellerkit._core.runtime import use_runtime
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSettings, SellercloudSimulator
+from sellerkit.testing.selsup import SelsupSettings, SelsupSimulator
+from sellerkit.testing.wabi2b import Wabi2bSettings, Wabi2bSimulator
+from sellerkit.testing.websale import WebsaleSettings, WebsaleSimulator
 from tests.conftest import ROOT
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
-from tests.simulators.selsup import SelsupSettings, SelsupSimulator
-from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
-from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 VENDORS = sorted(tomllib.loads((ROOT / "generator" / "vendors.toml").read_text())["vendor"])
 SHARED = sorted(

@@ -1,7 +1,7 @@
-"""Start a vendor simulator by hand: `python -m tests.simulators wabi2b --port 8080 [--scale 10]`.
+"""Start a vendor simulator by hand: `python -m sellerkit.testing wabi2b --port 8080 [--scale 10]`.
 
 Prints the base URL and simulator-only test credentials, then serves until Ctrl-C (or `--duration`).
-Vendors come from the simulator table (`tests/simulators/vendors.py`): a row with `cli_start` is a command.
+Vendors come from the simulator table (`sellerkit/testing/vendors.py`): a row with `cli_start` is a command.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from tests.simulators.vendors import SIMULATORS
+from .vendors import SIMULATORS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ VENDORS: dict[str, Vendor] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.simulators", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sellerkit.testing", description=__doc__)
     vendors = parser.add_subparsers(dest="vendor", required=True, metavar="VENDOR")
     for name, vendor in VENDORS.items():
         sub = vendors.add_parser(name, help=vendor.help)

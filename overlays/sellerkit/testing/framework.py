@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 import uvicorn
@@ -53,6 +54,7 @@ __all__ = [
     "serve",
     "settings_from",
     "settings_options",
+    "spec_path",
 ]
 
 
@@ -759,7 +761,15 @@ class FileBody(Response):
         await send({"type": "http.response.body", "body": piece, "more_body": False})
 
 
-# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+def spec_path(name: str) -> Path:
+    """`specs/<name>` (a simulator reads or names its vendor's spec): shipped in the wheel beside this
+    package, else the checkout's `specs/` folder (overlays/sellerkit/testing -> the repository root)."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "specs" / name
+    return shipped if shipped.is_file() else here.parents[2] / "specs" / name
+
+
+# --------------------------------------------------------------- command line (sellerkit/testing/__main__.py)
 
 
 def settings_options(
