@@ -1,4 +1,5 @@
-"""Start a vendor simulator by hand: `python -m sellerkit.testing wabi2b --port 8080 [--scale 10]`.
+"""Start a vendor simulator by hand: `sellerkit simulate wabi2b --port 8080 [--time-scale 10]`
+(or `python -m sellerkit.testing ...`).
 
 Prints the base URL and simulator-only test credentials, then serves until Ctrl-C (or `--duration`).
 Vendors come from the simulator table (`sellerkit/testing/vendors.py`): a row with `cli_start` is a command.
@@ -33,14 +34,21 @@ VENDORS: dict[str, Vendor] = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sellerkit.testing", description=__doc__)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m sellerkit.testing") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     vendors = parser.add_subparsers(dest="vendor", required=True, metavar="VENDOR")
     for name, vendor in VENDORS.items():
         sub = vendors.add_parser(name, help=vendor.help)
         sub.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
         sub.add_argument("--port", type=int, default=0, help="port (0: any free port)")
-        sub.add_argument("--scale", type=float, default=1.0, help="simulated seconds per real second")
+        sub.add_argument(
+            "--time-scale",
+            "--scale",
+            dest="scale",
+            type=float,
+            default=1.0,
+            help="simulated seconds per real second",
+        )
         sub.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
         vendor.add_arguments(sub)
     args = parser.parse_args(argv)

@@ -808,6 +808,7 @@ class Simulator:
     def __init__(self, clock: ScaledClock | None = None) -> None:
         self.clock = clock if clock is not None else ScaledClock()
         self.origin: str | None = None
+        self._clients: list[Any] = []
         self.faults = FaultSet(self.fault_kinds)
         self.requests = RequestLog(self.credential_headers)
         self.asgi: ASGIApp = FaultMiddleware(self, self.build_app())
@@ -823,7 +824,25 @@ class Simulator:
             try:
                 yield self
             finally:
+                clients, self._clients = self._clients, []
+                for client in clients:
+                    client.close()
                 self.origin = None
+
+    def client(self, **options: Any) -> Any:
+        """The vendor's sellerkit client pointed at this running simulator (base URL, credentials, the
+        simulator's clock); `options` are client options (`max_retries=`, ...). Closed when it stops."""
+        from .clients import client_for
+
+        made = client_for(self, **options)
+        self._clients.append(made)
+        return made
+
+    def async_client(self, **options: Any) -> Any:
+        """The vendor's async client, the same way (close it yourself: `async with sim.async_client():`)."""
+        from .clients import client_for
+
+        return client_for(self, asynchronous=True, **options)
 
     def url(self, path: str = "") -> str:
         """`origin + path`; a RuntimeError that says how when the simulator is not running."""
