@@ -284,18 +284,17 @@ def run_export(
             return Exit.OK
         job = item.start(client, filters, fresh=fresh)
         CONTEXT.reference = job.reference
-        _config.remember(
-            _config.Started(item.vendor, item.name, job.reference, str(out), client.base_url, _now())
-        )
         record = job.state.record
         adopted = record is not None and record.created_at < began
         display.started(job.reference, f"{label} {job.reference}", adopted=adopted)
-        if adopted:
-            earlier = _earlier_file(item.vendor, job.reference)
-            if earlier is not None:
-                display.note(f"job {job.reference} was downloaded before; pass --fresh for a new export")
-                display.done(job.reference, earlier, reference=job.reference)
-                return Exit.OK
+        earlier = _earlier_file(item.vendor, job.reference) if adopted else None
+        if earlier is not None:
+            display.note(f"job {job.reference} was downloaded before; pass --fresh for a new export")
+            display.done(job.reference, earlier, reference=job.reference)
+            return Exit.OK
+        _config.remember(
+            _config.Started(item.vendor, item.name, job.reference, str(out), client.base_url, _now())
+        )
         return _finish(client, job, out, display)
 
 

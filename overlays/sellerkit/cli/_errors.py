@@ -7,6 +7,7 @@ import enum
 from sellerkit._core.errors import (
     APIConnectionError,
     ApiError,
+    BadRequestError,
     AuthenticationError,
     ConfigurationError,
     JobError,
@@ -24,7 +25,7 @@ class Exit(enum.IntEnum):
 
     OK = 0
     ERROR = 1  # anything else: an unexpected error (run again with --debug for the traceback)
-    BAD_INPUT = 2  # a wrong command, option or value, a missing credential, an unknown job reference
+    BAD_INPUT = 2  # a wrong command, option or value (or one the vendor refused: 400), a missing credential
     AUTH = 3  # the vendor refused the credentials (401/403)
     NOT_FOUND = 4  # the vendor does not know the job, file or resource (404)
     RATE_LIMITED = 5  # quota or throttle: waiting longer than allowed (max_wait)
@@ -46,7 +47,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def classify(exc: BaseException) -> Exit:
     """The exit code of an error (a wrapping error, such as a `DownloadError`, by its cause)."""
     for item in _chain(exc):
-        if isinstance(item, ConfigurationError | NotImplementedError):
+        if isinstance(item, ConfigurationError | NotImplementedError | BadRequestError):
             return Exit.BAD_INPUT
         if isinstance(item, AuthenticationError | PermissionDeniedError | TokenUnavailableError):
             return Exit.AUTH
@@ -85,5 +86,7 @@ def fix(code: Exit, exc: BaseException, *, credentials: str, reference: str | No
     if code is Exit.SERVER:
         return f"fix: the vendor had a problem — run {resume} later"
     if code is Exit.BAD_INPUT:
+        if any(isinstance(e, BadRequestError) for e in _chain(exc)):
+            return "fix: the vendor refused the request as invalid — check the values against --help"
         return "fix: see --help for the command's options"
     return "run again with --debug for the traceback"

@@ -13,8 +13,37 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
+from .framework import SERVING
 from .vendors import SIMULATORS
+
+
+def _value(text: str) -> Any:
+    """A fault parameter from the command line: a number, true/false, none, or the text itself."""
+    lowered = text.lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def fault_spec(text: str) -> tuple[str, dict[str, Any]]:
+    """`KIND[:KEY=VALUE,...]` as `(kind, params)` for `sim.faults.add`."""
+    kind, _, rest = text.partition(":")
+    params: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"{item!r} is not KEY=VALUE")
+        params[key.strip()] = _value(value.strip())
+    return kind.strip(), params
 
 
 @dataclass(frozen=True)
@@ -50,11 +79,27 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m sellerkit.tes
             help="simulated seconds per real second",
         )
         sub.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
+        sub.add_argument(
+            "--fault",
+            action="append",
+            default=[],
+            type=fault_spec,
+            metavar="KIND[:KEY=VALUE,...]",
+            help="inject a fault, e.g. rate_limit:path=/api/task,times=3,retry_after=20 or "
+            "reset:after_bytes=65536 (kinds and keys: docs/testing.md); repeatable",
+        )
         vendor.add_arguments(sub)
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         for line in VENDORS[args.vendor].start(args, stack):
             print(line)
+        for sim in list(SERVING):
+            for kind, params in args.fault:
+                try:
+                    sim.faults.add(kind, **params)
+                except (ValueError, TypeError) as exc:
+                    parser.error(f"--fault {kind}: {exc}")
+                print(f"  fault: {kind} {params or ''}".rstrip())
         print("Serving; Ctrl-C to stop.", flush=True)
         deadline = None if args.duration is None else time.monotonic() + args.duration
         try:

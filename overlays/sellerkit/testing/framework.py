@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "CREDENTIAL_HEADERS",
     "FAULT_KINDS",
+    "SERVING",
     "Fault",
     "FaultMiddleware",
     "FaultSet",
@@ -793,6 +794,10 @@ def settings_from(args: argparse.Namespace, settings: Callable[..., T], options:
 # ---------------------------------------------------------------- simulator base and serving
 
 
+SERVING: list[Simulator] = []
+"""The simulators serving in this process (the command line applies `--fault` to them)."""
+
+
 class Simulator:
     """Base of a stateful vendor simulator: a clock, faults, a request log and a served ASGI app.
 
@@ -821,9 +826,11 @@ class Simulator:
         """Serve on `host` (loopback) until the block ends; `origin` is set meanwhile."""
         with serve(self.asgi, host, port) as origin:
             self.origin = origin
+            SERVING.append(self)
             try:
                 yield self
             finally:
+                SERVING.remove(self)
                 clients, self._clients = self._clients, []
                 for client in clients:
                     client.close()
