@@ -286,7 +286,8 @@ def test_download_and_cancel_by_reference(
 
     sim.settings.outcome = "stuck"
     started = _popen(env, export(sim, "export-models-file", tmp_path / "c"))
-    _wait_for(lambda: sim.stats.tasks_created == 2, "the second task")
+    remembered = Path(env["SELLERKIT_STATE_DIR"]) / "cli" / "selsup"
+    _wait_for(lambda: len(list(remembered.glob("*.json"))) == 2, "the second job remembered")
     started.send_signal(signal.SIGINT)
     started.communicate(timeout=TIMEOUT)
     cancelled = sk(env, "cancel", "1002", "--api-key", KEY)

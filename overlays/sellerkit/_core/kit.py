@@ -206,7 +206,7 @@ class ClientCore:
     vendor: ClassVar[Vendor]
     #: the operation verbs (`@operation_job` / `@operation_into`) and the generated operations each takes:
     #: verb name -> (its table's name in `<package>.operations`, the modules); the CLI lists exports from it
-    operation_kinds: ClassVar[Mapping[str, tuple[str, tuple[ModuleType, ...]]]] = {}
+    _operation_kinds: ClassVar[Mapping[str, tuple[str, tuple[ModuleType, ...]]]] = {}
     _async: ClassVar[bool] = False
     # what the two drivers plug in (see SyncClient / AsyncClient)
     _httpx: ClassVar[type[Any]]

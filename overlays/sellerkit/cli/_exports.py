@@ -2,7 +2,7 @@
 
 A vendor is a `sellerkit.<name>` package with a client class; its exports are the client's job verbs
 (`@starts_job`) and, for operation verbs (`@operation_job` / `@operation_into`), every generated operation
-the verb takes (`ClientCore.operation_kinds`). Each export's options come from the same typed signature the
+the verb takes (`ClientCore._operation_kinds`). Each export's options come from the same typed signature the
 Python API has: the verb's own parameters, or the generated request builder's for an operation — a new
 spec operation is a new command without code here.
 """
@@ -84,7 +84,7 @@ def exports(vendor: str) -> Mapping[str, Export]:
     """The vendor's exports by command name."""
     cls = client_class(vendor)
     found: dict[str, Export] = {}
-    kinds = cls.operation_kinds
+    kinds = cls._operation_kinds
     for attr in sorted(dir(cls)):
         descriptor = inspect.getattr_static(cls, attr, None)
         if isinstance(descriptor, operation_job | operation_into):

@@ -76,7 +76,7 @@ class SelsupCore(ClientCore):
     """SelSup's verbs, written once for both clients."""
 
     vendor = VENDOR
-    operation_kinds = _KINDS
+    _operation_kinds = _KINDS
 
     def __init__(self, api_key: str | None = None, **options: Unpack[ClientOptions]) -> None:
         """Args:
