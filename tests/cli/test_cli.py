@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -260,8 +261,11 @@ def test_a_killed_download_resumes_where_it_stopped(
     sim.faults.add("slow", path="/api/files", chunk_delay=0.05, chunk_size=1 << 20, times=1)
     out = tmp_path / "out"
     running = _popen(env, export(sim, "export-stocks-file", out))
-    part = lambda: [p for p in out.glob("*.sellerkit-part") if p.stat().st_size >= 4 << 20]  # noqa: E731
-    _wait_for(lambda: bool(out.exists() and part()), "a partial download")
+
+    def partial() -> bool:
+        return out.exists() and any(p.stat().st_size >= 4 << 20 for p in out.glob("*.sellerkit-part"))
+
+    _wait_for(partial, "a partial download")
     running.kill()  # a crash: no handler runs
     running.communicate(timeout=TIMEOUT)
     done = sk(env, "resume", "1001", "--api-key", KEY, "--json")
@@ -317,3 +321,42 @@ def test_simulate_serves_until_its_duration(env: dict[str, str]) -> None:
     assert "SelSup simulator: http://127.0.0.1:" in done.stdout and "fault: rate_limit" in done.stdout
     bad = sk(env, "simulate", "selsup", "--fault", "nonsense", "--duration", "0.1")
     assert bad.returncode == 2 and "unknown fault kind" in bad.stderr
+
+
+def test_in_a_terminal_the_bars_are_drawn(
+    env: dict[str, str], make_selsup_sim: Callable[..., SelsupSimulator], tmp_path: Path
+) -> None:
+    """The console script on a pseudo-terminal (what tmux gives it): rich bars, not plain lines."""
+    import pty
+
+    sim = make_selsup_sim(clock=ScaledClock(20.0), api_key=KEY, large_file_bytes=8 << 20)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [str(SELLERKIT), *export(sim, "export-stocks-file", tmp_path)],
+        env={**env, "TERM": "xterm-256color", "COLUMNS": "120"},
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        close_fds=True,
+    )
+    os.close(follower)
+    screen = b""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=TIMEOUT) == 0
+    text = screen.decode("utf-8", "replace")
+    assert "\x1b[" in text and "━" in text  # cursor control and bars: a live display
+    assert "1/1" in text and "1 started, 1 finished" in text
+    assert "8.0 MiB / 8.0 MiB" in text and "MiB/s" in text
+    saved = f"saved {tmp_path}/stocksFile_1001.xlsx (8.0 MiB, sha256 {sim.task_file_sha256(1001)})"
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    assert "".join(saved.split()) in "".join(plain.split())  # wrapped at the terminal's width
+    assert "submitted" in text and "FINISHED" in text

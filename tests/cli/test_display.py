@@ -57,7 +57,7 @@ def _run(display: RichDisplay | PlainDisplay) -> tuple[float, list[str]]:
 def test_the_bars_show_every_figure() -> None:
     console = _console()
     until, frames = _run(RichDisplay(console, out=io.StringIO()))
-    submitted, running, waiting, *downloading, done, closed = frames
+    submitted, running, waiting, *downloading, done, _closed = frames
     assert "selsup export-stocks-file 1001" in submitted and "submitted" in submitted
     assert "0/1" in submitted and "1 started, 0 finished" in submitted  # the jobs line
     assert "45%" in running and "RUNNING 45/100" in running  # percent and counts

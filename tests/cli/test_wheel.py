@@ -12,7 +12,6 @@ import os
 import site
 import subprocess
 import sys
-import textwrap
 import venv
 from pathlib import Path
 
@@ -22,14 +21,16 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.wheel
 
-USER_TEST = '''
-from sellerkit.selsup_api.operations import export_stocks_file
+
+def _readme_example() -> str:
+    """The user test the README shows (section "Testing your code against the simulators"), as written."""
+    section = (ROOT / "README.md").read_text().split("## Testing your code against the simulators", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def test_stocks_export(selsup_sim, tmp_path):
-    job = selsup_sim.client().start_export(export_stocks_file)
-    assert job.download(tmp_path).sha256 == selsup_sim.task_file_sha256(int(job.reference))
-
+USER_TEST = (
+    _readme_example()
+    + """
 
 def test_every_vendor_has_a_fixture(request):
     import sys
@@ -42,7 +43,8 @@ def test_every_vendor_has_a_fixture(request):
     for vendor in vendor_names():
         assert f"{vendor}_sim" in plugin.__all__
         request.getfixturevalue(f"{vendor}_sim").client().close()
-'''
+"""
+)
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -52,7 +54,16 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
 def test_a_user_project_installs_the_wheel_and_uses_the_fixtures(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     built = _run(
-        [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(tmp_path / "dist"), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--wheel",
+            "--outdir",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
         tmp_path,
         env,
     )
@@ -62,16 +73,20 @@ def test_a_user_project_installs_the_wheel_and_uses_the_fixtures(tmp_path: Path)
     home = tmp_path / "venv"
     venv.create(home, with_pip=True)
     python = home / "bin" / "python"
-    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], tmp_path, env)
+    purelib = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], tmp_path, env
+    )
     # the dependencies (httpx, starlette, uvicorn, pytest, ...) from this environment, not its sellerkit:
     # a path file adds the folder without running its .pth files (the editable install's among them)
     (Path(purelib.stdout.strip()) / "project-deps.pth").write_text(site.getsitepackages()[0] + "\n")
-    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)], tmp_path, env)
+    installed = _run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)], tmp_path, env
+    )
     assert installed.returncode == 0, installed.stderr[-2000:]
 
     project = tmp_path / "project"
     project.mkdir()
-    (project / "test_user.py").write_text(textwrap.dedent(USER_TEST))
+    (project / "test_user.py").write_text(USER_TEST)
     env["SELLERKIT_STATE_DIR"] = str(tmp_path / "state")
     tested = _run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"], project, env)
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-2000:]

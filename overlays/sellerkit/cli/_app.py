@@ -471,10 +471,7 @@ def download(
     json
         one JSON object per file on stdout
     """
-    client, job, _ = _handle(reference, vendor, base_url, credentials)
-    with client, _watching(json) as display:
-        display.started(job.reference, f"{client.vendor.name} {job.reference}", adopted=True)
-        return _finish(client, job, dest, display)
+    return resume(reference, out=dest, vendor=vendor, base_url=base_url, json=json, credentials=credentials)
 
 
 def cancel(

@@ -257,7 +257,9 @@ class RichDisplay(Display):
         elif not self.as_json and self.out.isatty():
             self.finished += 1  # the saved line is printed through the bars, not under them
             self.console.print(
-                f"saved {result.path} ({size(result.size)}, sha256 {result.sha256})", markup=False
+                f"saved {result.path} ({size(result.size)}, sha256 {result.sha256})",
+                markup=False,
+                highlight=False,
             )
             self._totals()
             return

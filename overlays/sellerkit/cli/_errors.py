@@ -7,8 +7,8 @@ import enum
 from sellerkit._core.errors import (
     APIConnectionError,
     ApiError,
-    BadRequestError,
     AuthenticationError,
+    BadRequestError,
     ConfigurationError,
     JobError,
     JobTimeoutError,
