@@ -115,8 +115,11 @@ def test_every_vendor_in_the_table_is_on_the_command_line_and_simulated(vendor: 
     assert vendor in vendor_names()
     assert exports(vendor), f"sellerkit export {vendor} offers nothing"
     assert vendor in SIMULATORS and SIMULATORS[vendor].cli_start is not None
-    shipped = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
-    assert shipped["force-include"][f"specs/{vendor}.yaml"] == f"sellerkit/testing/specs/{vendor}.yaml"
+    hatch = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]
+    assert (
+        hatch["build"]["targets"]["wheel"]["force-include"][f"specs/{vendor}.yaml"]
+        == f"sellerkit/testing/specs/{vendor}.yaml"
+    )
 
 
 def test_version_and_shared_names() -> None:
