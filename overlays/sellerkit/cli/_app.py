@@ -32,6 +32,11 @@ from ._errors import Exit, classify, fix
 from ._exports import RESERVED, Export, client_class, exports, vendor_names
 
 _LIST = Parameter(consume_multiple=True, negative_iterable="")
+# the options resume, download and cancel share
+Reference = Annotated[str, Parameter(help="the job's reference (`sellerkit jobs`)")]
+VendorName = Annotated[str | None, Parameter(help="the vendor, if the journal doesn't know the job")]
+BaseUrl = Annotated[str | None, Parameter(help="API base URL (default: the one the export used)")]
+AsJson = Annotated[bool, Parameter(help="one JSON object per file on stdout", negative="")]
 
 
 class _Context:
@@ -102,10 +107,15 @@ def _argv_vendor() -> str | None:
 
 def _credential_params() -> list[inspect.Parameter]:
     """One option per credential any installed vendor declares (`--api-key`, `--username`, ...)."""
-    seen: dict[str, str] = {}
+    found: dict[str, list[Any]] = {}
     for vendor in vendor_names():
         for c in client_class(vendor).vendor.credentials:
-            seen.setdefault(c.name, f"{c.what} (default ${c.env}, the config file, the keyring)")
+            found.setdefault(c.name, []).append(c)
+    seen = {
+        name: (same[0].what if len(same) == 1 else f"the job's vendor's {name.replace('_', ' ')}")
+        + f" (default {' / '.join('$' + c.env for c in same)}, the config file, the keyring)"
+        for name, same in found.items()
+    }
     return [
         inspect.Parameter(
             name,
@@ -183,13 +193,15 @@ def _export_command(item: Export) -> Callable[..., int]:
         inspect.Parameter(
             "json",
             kw,
-            annotation=Annotated[bool, Parameter(help="one JSON object per file on stdout")],
+            annotation=AsJson,
             default=False,
         ),
         inspect.Parameter(
             "fresh",
             kw,
-            annotation=Annotated[bool, Parameter(help="start a new job even if an identical one ran before")],
+            annotation=Annotated[
+                bool, Parameter(help="start a new job even if an identical one ran before", negative="")
+            ],
             default=False,
         ),
         inspect.Parameter(
@@ -340,16 +352,12 @@ def _finish(client: Any, job: Any, out: Path, display: _display.Display) -> int:
 # ---------------------------------------------------------------- jobs, resume, download, cancel
 
 
-def jobs(*, vendor: str | None = None, json: bool = False) -> int:
-    """List the job journal: vendor, export, state, age and reference of every job started in the last 24 h.
-
-    Parameters
-    ----------
-    vendor
-        only this vendor's jobs
-    json
-        one JSON object per job
-    """
+def jobs(
+    *,
+    vendor: Annotated[str | None, Parameter(help="only this vendor's jobs")] = None,
+    json: Annotated[bool, Parameter(help="one JSON object per job", negative="")] = False,
+) -> int:
+    """List the job journal: vendor, export, state, age and reference of each job of the last 24 h."""
     import json as _json
 
     records = list(Journal().records(vendor))
@@ -415,29 +423,15 @@ def _handle(
 
 
 def resume(
-    reference: str,
+    reference: Reference,
     *,
-    out: Path | None = None,
-    vendor: str | None = None,
-    base_url: str | None = None,
-    json: bool = False,
+    out: Annotated[Path | None, Parameter(help="folder for the file (default: the export's --out)")] = None,
+    vendor: VendorName = None,
+    base_url: BaseUrl = None,
+    json: AsJson = False,
     credentials: dict[str, str | None] | None = None,
 ) -> int:
-    """Finish a job started earlier: wait for it and download its file where `export` was asked to put it.
-
-    Parameters
-    ----------
-    reference
-        the job's reference (`sellerkit jobs`)
-    out
-        folder for the file (default: the --out of the export that started it)
-    vendor
-        the vendor, if the journal doesn't know the job
-    base_url
-        API base URL (default: the one the export used)
-    json
-        one JSON object per file on stdout
-    """
+    """Finish a job started earlier: wait for it and download its file where `export` was asked to put it."""
     client, job, started = _handle(reference, vendor, base_url, credentials)
     folder = out or (Path(started.out) if started else None)
     if folder is None:
@@ -448,50 +442,26 @@ def resume(
 
 
 def download(
-    reference: str,
-    dest: Path,
+    reference: Reference,
+    dest: Annotated[Path, Parameter(help="folder for the file")],
     *,
-    vendor: str | None = None,
-    base_url: str | None = None,
-    json: bool = False,
+    vendor: VendorName = None,
+    base_url: BaseUrl = None,
+    json: AsJson = False,
     credentials: dict[str, str | None] | None = None,
 ) -> int:
-    """Download a job's file into DEST (waiting for the job first if it still runs).
-
-    Parameters
-    ----------
-    reference
-        the job's reference (`sellerkit jobs`)
-    dest
-        folder for the file
-    vendor
-        the vendor, if the journal doesn't know the job
-    base_url
-        API base URL (default: the one the export used)
-    json
-        one JSON object per file on stdout
-    """
+    """Download a job's file into DEST (waiting for the job first if it still runs)."""
     return resume(reference, out=dest, vendor=vendor, base_url=base_url, json=json, credentials=credentials)
 
 
 def cancel(
-    reference: str,
+    reference: Reference,
     *,
-    vendor: str | None = None,
-    base_url: str | None = None,
+    vendor: VendorName = None,
+    base_url: BaseUrl = None,
     credentials: dict[str, str | None] | None = None,
 ) -> int:
-    """Ask the vendor to cancel a job.
-
-    Parameters
-    ----------
-    reference
-        the job's reference (`sellerkit jobs`)
-    vendor
-        the vendor, if the journal doesn't know the job
-    base_url
-        API base URL (default: the one the export used)
-    """
+    """Ask the vendor to cancel a job."""
     client, job, _ = _handle(reference, vendor, base_url, credentials)
     with client:
         job.cancel()
