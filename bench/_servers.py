@@ -85,7 +85,7 @@ def _serve_status() -> None:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from tests.simulators.framework import serve
+    from sellerkit.testing.framework import serve
 
     async def status(request: Request) -> Response:
         if not request.query_params.get("callBackCode"):

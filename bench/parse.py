@@ -45,8 +45,8 @@ def _best(pair: tuple[Callable[[], object], Callable[[], object]]) -> tuple[floa
 
 
 def run() -> dict[str, float]:
+    from sellerkit.testing.wabi2b import render_file
     from sellerkit.wabi2b._rows import iter_csv_rows, iter_json_rows
-    from tests.simulators.wabi2b import render_file
 
     gtins = [f"{7_000_000_000_000 + i * 7:014d}" for i in range(PRODUCTS)]
     with tempfile.TemporaryDirectory(prefix="sellerkit-bench-parse-") as tmp:

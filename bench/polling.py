@@ -37,10 +37,10 @@ def measure(job_seconds: float) -> tuple[int, float]:
     """(status calls, lag in simulated seconds) for one job of `job_seconds` waited with the defaults."""
     from sellerkit._core.quota import QuotaLimiter
     from sellerkit._core.runtime import use_runtime
+    from sellerkit.testing.framework import ScaledClock
+    from sellerkit.testing.wabi2b import DOCS_EXAMPLE_GTIN, DOWNLOAD_PATH, Wabi2bSettings, Wabi2bSimulator
     from sellerkit.wabi2b import Wabi2bClient
     from sellerkit.wabi2b._vendor import VENDOR
-    from tests.simulators.framework import ScaledClock
-    from tests.simulators.wabi2b import DOCS_EXAMPLE_GTIN, DOWNLOAD_PATH, Wabi2bSettings, Wabi2bSimulator
 
     clock = ScaledClock.manual()
     sim = Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=job_seconds))

@@ -61,10 +61,10 @@ def max_calls(quotas: list[tuple[int, float]], span: float) -> int:
 def run() -> dict[str, float]:
     from sellerkit._core.quota import shared_limiter
     from sellerkit._core.runtime import use_runtime
+    from sellerkit.testing.framework import ScaledClock
+    from sellerkit.testing.wabi2b import DOWNLOAD_PATH, Wabi2bSettings, Wabi2bSimulator
     from sellerkit.wabi2b import PollPolicy, Wabi2bClient
     from sellerkit.wabi2b._vendor import VENDOR
-    from tests.simulators.framework import ScaledClock
-    from tests.simulators.wabi2b import DOWNLOAD_PATH, Wabi2bSettings, Wabi2bSimulator
 
     gtins = [f"{10_000_000_000_000 + i * 13:014d}" for i in range(GTINS)]
     clock = ScaledClock.manual()

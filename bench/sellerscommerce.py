@@ -79,8 +79,8 @@ def run() -> dict[str, float]:
 
 
 def _serve(extra: int) -> None:
-    from tests.simulators.framework import ScaledClock
-    from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
+    from sellerkit.testing.framework import ScaledClock
+    from sellerkit.testing.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
 
     sim = SellersCommerceSimulator(ScaledClock(), SellersCommerceSettings(extra_orders=extra))
     with sim.running():

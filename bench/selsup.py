@@ -57,7 +57,7 @@ def _download(origin: str, key: str, folder: Path, sha256: str) -> dict[str, flo
 
 
 def run() -> dict[str, float]:
-    from tests.simulators.selsup import large_file_sha256
+    from sellerkit.testing.selsup import large_file_sha256
 
     tmp_root = Path(tempfile.gettempdir())
     free = shutil.disk_usage(tmp_root).free
@@ -90,8 +90,8 @@ def run() -> dict[str, float]:
 
 
 def _serve() -> None:
-    from tests.simulators.framework import ScaledClock
-    from tests.simulators.selsup import SelsupSettings, SelsupSimulator
+    from sellerkit.testing.framework import ScaledClock
+    from sellerkit.testing.selsup import SelsupSettings, SelsupSimulator
 
     settings = SelsupSettings(large_file_bytes=SIZE, chunk_size=CHUNK)
     sim = SelsupSimulator(ScaledClock(), settings)

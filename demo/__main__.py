@@ -22,14 +22,14 @@ from sellerkit.sellerscommerce_api.models import OrderStatusId, OrderStatusUpdat
 from sellerkit.selsup import SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.selsup_api.api.file_exports import download_customers_file
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSettings, SellercloudSimulator
+from sellerkit.testing.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
+from sellerkit.testing.selsup import SelsupSettings, SelsupSimulator
+from sellerkit.testing.wabi2b import Wabi2bSettings, Wabi2bSimulator
+from sellerkit.testing.websale import WebsaleSettings, WebsaleSimulator
 from sellerkit.wabi2b import BulkProgress, Wabi2bClient
 from sellerkit.websale import WebsaleClient
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
-from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
-from tests.simulators.selsup import SelsupSettings, SelsupSimulator
-from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
-from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 # the simulator's clock runs 20x faster than the client's: a 30 s Wabi2b job takes 1.5 s here
 SCALE = 20.0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.simulators.fixtures"]
+# the simulator fixtures come from the installed sellerkit[testing] pytest plugin (sellerkit.testing.plugin)
 
 ROOT = Path(__file__).resolve().parent.parent
 

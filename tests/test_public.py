@@ -16,13 +16,13 @@ import pytest
 import sellerkit
 from sellerkit import errors
 from sellerkit._core.runtime import use_runtime
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSettings, SellercloudSimulator
+from sellerkit.testing.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
+from sellerkit.testing.selsup import SelsupSettings, SelsupSimulator
+from sellerkit.testing.wabi2b import Wabi2bSettings, Wabi2bSimulator
+from sellerkit.testing.websale import WebsaleSettings, WebsaleSimulator
 from tests.conftest import ROOT
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
-from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
-from tests.simulators.selsup import SelsupSettings, SelsupSimulator
-from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
-from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 VENDORS = sorted(tomllib.loads((ROOT / "generator" / "vendors.toml").read_text())["vendor"])
 SHARED = sorted(
@@ -101,6 +101,43 @@ def test_public_methods_document_their_parameters(vendor: str) -> None:
         for name, member in inspect.getmembers(client):
             if not name.startswith("_") and callable(member):
                 assert inspect.getdoc(member), f"{client.__name__}.{name} has no docstring"
+
+
+def test_the_command_line_and_testing_names_are_locked() -> None:
+    import sellerkit.cli
+    import sellerkit.testing.clients
+    import sellerkit.testing.plugin
+
+    assert sorted(sellerkit.cli.__all__) == ["Exit", "main", "run"]
+    # the exit codes are documented in the README ("Command line"): changing one breaks users' scripts
+    assert {e.name: e.value for e in sellerkit.cli.Exit} == {
+        **{"OK": 0, "ERROR": 1, "BAD_INPUT": 2, "AUTH": 3, "NOT_FOUND": 4, "RATE_LIMITED": 5},
+        **{"JOB_FAILED": 6, "NETWORK": 7, "SERVER": 8, "INTERRUPTED": 130},
+    }
+    readme = (ROOT / "README.md").read_text()
+    for code in sellerkit.cli.Exit:
+        assert f"| {code.value} |" in readme, code
+    assert sorted(sellerkit.testing.clients.__all__) == ["client_for", "make_client"]
+    fixtures = {"sim_clock", "wabi2b_sim_cross_origin"} | {
+        f"{prefix}{name}_sim" for name in (*VENDORS, "oauth") for prefix in ("", "make_")
+    }
+    assert sorted(sellerkit.testing.plugin.__all__) == sorted(fixtures)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_every_vendor_in_the_table_is_on_the_command_line_and_simulated(vendor: str) -> None:
+    from sellerkit._core.registry import vendor_names
+    from sellerkit.cli._exports import exports
+    from sellerkit.testing.vendors import SIMULATORS
+
+    assert vendor in vendor_names()
+    assert exports(vendor), f"sellerkit export {vendor} offers nothing"
+    assert vendor in SIMULATORS and SIMULATORS[vendor].cli_start is not None
+    hatch = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]
+    assert (
+        hatch["build"]["targets"]["wheel"]["force-include"][f"specs/{vendor}.yaml"]
+        == f"sellerkit/testing/specs/{vendor}.yaml"
+    )
 
 
 def test_version_and_shared_names() -> None:

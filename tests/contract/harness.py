@@ -3,7 +3,7 @@
 `test_contract.py` fuzzes every row with the same checks; a row says only what differs — the simulator's
 settings for the fuzzed cases, how a call authenticates, how many examples, and every check or phase left out
 or replaced, each with its reason. Adding a vendor is one `Contract` row (its simulator being a row of
-`tests/simulators/vendors.py`). The targeted tests (`test_<vendor>_contract.py`: responses a fuzzer can't
+`sellerkit/testing/vendors.py`). The targeted tests (`test_<vendor>_contract.py`: responses a fuzzer can't
 reach on its own) build cases and validate responses with `case()` / `validate()` below.
 
 A failure means the spec, the simulator or the docs disagree: fix the simulator when it breaks the docs,
@@ -35,10 +35,10 @@ from schemathesis.checks import (
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from sellerkit.testing.framework import ScaledClock, Simulator
+from sellerkit.testing.sellercloud import SellercloudSimulator
+from sellerkit.testing.vendors import SIMULATORS
 from tests.contract import sellercloud_paths
-from tests.simulators.framework import ScaledClock, Simulator
-from tests.simulators.sellercloud import SellercloudSimulator
-from tests.simulators.vendors import SIMULATORS
 
 __all__ = [
     "AUTH_CHECKS",
@@ -88,7 +88,7 @@ _UNKNOWN_IDS_ARE_REFUSED = "an unknown id is a valid value the simulator must st
 class Contract:
     """One vendor's spec against its simulator: only what differs from the shared fuzzing."""
 
-    vendor: str  # a row of tests.simulators.vendors.SIMULATORS (its spec and simulator)
+    vendor: str  # a row of sellerkit.testing.vendors.SIMULATORS (its spec and simulator)
     settings: Mapping[str, Any]  # simulator settings for the fuzzed cases (jobs move along between cases)
     auth: Callable[[Any], Headers]  # the running simulator -> the headers of the next call
     max_examples: int  # per operation, test_spec_conforms

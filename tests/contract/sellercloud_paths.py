@@ -3,7 +3,7 @@ without their prefix, for the contract and behaviour tests."""
 
 from __future__ import annotations
 
-from tests.simulators import sellercloud as _sim
+from sellerkit.testing import sellercloud as _sim
 
 
 def _spec(route: str) -> str:

@@ -1,5 +1,5 @@
 """The Sellercloud simulator behaves as vendor-docs/000_01ff09efc8dcbe76.txt and vendor-notes.md § Sellercloud
-say (and as tests/simulators decides where they are silent): tokens, exports at both paths, the queued job
+say (and as sellerkit.testing decides where they are silent): tokens, exports at both paths, the queued job
 lifecycle and its counters, logs, cancel, the three output-file shapes, the rate limit, faults."""
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract import sellercloud_paths as paths
-from tests.contract.harness import poll_on_scaled_clock
-from tests.simulators.__main__ import VENDORS, main
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import (
+from sellerkit.testing.__main__ import VENDORS, main
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import (
     COLUMNS,
     DEFAULT_PLUGINS,
     DOCS_JOB_ID,
@@ -41,6 +39,8 @@ from tests.simulators.sellercloud import (
     sim_from_utc,
     utc_from_sim,
 )
+from tests.contract import sellercloud_paths as paths
+from tests.contract.harness import poll_on_scaled_clock
 
 PLUGIN = DEFAULT_PLUGINS[0][0]
 SKUS = [f"SKU-{i:04d}" for i in range(10)]

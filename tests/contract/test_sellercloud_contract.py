@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from sellerkit.testing.sellercloud import OUTCOMES, SellercloudSimulator, job_id_from_link
 from tests.contract import sellercloud_paths as paths
 from tests.contract.harness import CONTRACTS, RESPONSE_CHECKS, Case, declared, validate
 from tests.contract.harness import case as vendor_case
-from tests.simulators.sellercloud import OUTCOMES, SellercloudSimulator, job_id_from_link
 
 PLUGIN = "ProductExportDefault"
 

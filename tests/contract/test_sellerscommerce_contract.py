@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from sellerkit.testing.sellerscommerce import SellersCommerceSimulator
 from tests.contract.harness import case as vendor_case
 from tests.contract.harness import validate
-from tests.simulators.sellerscommerce import SellersCommerceSimulator
 
 _case = partial(vendor_case, "sellerscommerce")
 FORM = "application/x-www-form-urlencoded"

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulators.selsup import (
+from sellerkit.testing.selsup import (
     FAILURE_STATUSES,
     FILE_OPERATIONS,
     OPERATIONS,

@@ -17,9 +17,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from sellerkit.testing.selsup import SelsupSimulator
 from tests.contract.harness import case as vendor_case
 from tests.contract.harness import validate
-from tests.simulators.selsup import SelsupSimulator
 
 FIND = "/api/task/findTask"
 CANCEL = "/api/task/cancelTask"

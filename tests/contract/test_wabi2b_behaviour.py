@@ -1,4 +1,4 @@
-"""The Wabi2b simulator behaves as vendor-docs/003_ecfc890c38ed19fd.txt says (and as tests/simulators decides
+"""The Wabi2b simulator behaves as vendor-docs/003_ecfc890c38ed19fd.txt says (and as sellerkit.testing decides
 where the docs are silent): auth, the Format header, body rules, the job lifecycle, files, quotas, faults."""
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.harness import poll_on_scaled_clock
-from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import (
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.wabi2b import (
     CSV_HEADER,
     DOCS_CALLBACK_CODE,
     DOCS_EXAMPLE_GTIN,
@@ -30,6 +29,7 @@ from tests.simulators.wabi2b import (
     product_row,
     render_file,
 )
+from tests.contract.harness import poll_on_scaled_clock
 
 DOWNLOAD = "/listProductsBulkDownload"
 UPLOAD = "/offerProductsForSaleBulkUpload"

@@ -16,10 +16,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from sellerkit.testing.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
 from tests.conftest import ROOT
 from tests.contract.harness import Case, validate
 from tests.contract.harness import case as vendor_case
-from tests.simulators.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
 
 DOWNLOAD = "/listProductsBulkDownload"
 UPLOAD = "/offerProductsForSaleBulkUpload"

@@ -24,8 +24,8 @@ from sellerkit._core.quota import Quota
 from sellerkit._core.runtime import use_runtime
 from sellerkit._core.steps import Download, Send, Steps, starts_job, verb
 from sellerkit._core.vendor import Credential, Vendor
+from sellerkit.testing.framework import ScaledClock
 from tests.clients import call, make_client
-from tests.simulators.framework import ScaledClock
 
 __all__ = [
     "MODES",

@@ -28,8 +28,8 @@ from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.errors import APIConnectionError, AuthenticationError, ServerError
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.transport import HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
-from tests.simulators.framework import ScaledClock
-from tests.simulators.oauth import OAuthSimulator
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.oauth import OAuthSimulator
 
 FACTS = VendorFacts("acme", ErrorFacts("acme"))
 HOUR = 3600.0

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from publisher.tools import NODE_BIN, ROOT, node_env
-from tests.simulators.framework import serve
+from sellerkit.testing.framework import serve
 
 START_TIMEOUT = 60.0
 # hop-by-hop and length headers are the recorder's own business on each leg

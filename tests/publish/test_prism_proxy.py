@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import OUTPUT_SHAPES, SellercloudSettings, SellercloudSimulator
+from sellerkit.testing.sellerscommerce import SellersCommerceSimulator
+from sellerkit.testing.selsup import FILE_OPERATIONS, OPERATIONS, Param, SelsupSimulator
+from sellerkit.testing.wabi2b import Wabi2bSimulator
 from tests.publish import pyclient
 from tests.publish.prism import Proxy, proxy
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import OUTPUT_SHAPES, SellercloudSettings, SellercloudSimulator
-from tests.simulators.sellerscommerce import SellersCommerceSimulator
-from tests.simulators.selsup import FILE_OPERATIONS, OPERATIONS, Param, SelsupSimulator
-from tests.simulators.wabi2b import Wabi2bSimulator
 
 SCALE = 20.0  # simulated seconds per real second
 

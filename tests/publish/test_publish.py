@@ -120,7 +120,10 @@ def test_wheel_and_sdist_merge_both_namespace_halves(dist: Path) -> None:
     with tarfile.open(sdist) as tar:
         members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
     assert {"generated/sellerkit/wabi2b_api/py.typed", "overlays/sellerkit/wabi2b/py.typed"} <= members
-    assert not any(m.startswith(("tests/", "specs/", "publisher/")) for m in members)
+    assert not any(m.startswith(("tests/", "publisher/")) for m in members)
+    # of specs/ only the vendor specs, which the wheel ships for the simulators (sellerkit.testing)
+    assert {m for m in members if m.startswith("specs/")} == {f"specs/{v}.yaml" for v in VENDORS}
+    assert {f"sellerkit/testing/specs/{v}.yaml" for v in VENDORS} <= names
 
 
 def test_wheel_installs_into_a_fresh_venv_where_every_vendor_imports(dist: Path, tmp_path: Path) -> None:

@@ -25,15 +25,15 @@ from sellerkit.sellerscommerce import AsyncSellersCommerceClient, ProcessFailedE
 from sellerkit.sellerscommerce_api.api.orders import get_orders
 from sellerkit.selsup import AsyncSelsupClient, SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSettings, SellercloudSimulator
+from sellerkit.testing.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
+from sellerkit.testing.selsup import SelsupSettings, SelsupSimulator
+from sellerkit.testing.wabi2b import Wabi2bSettings, Wabi2bSimulator
+from sellerkit.testing.websale import WebsaleSettings, WebsaleSimulator
 from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient
 from sellerkit.websale import AsyncWebsaleClient, WebsaleClient
 from tests.clients import make_client
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSettings, SellercloudSimulator
-from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
-from tests.simulators.selsup import SelsupSettings, SelsupSimulator
-from tests.simulators.wabi2b import Wabi2bSettings, Wabi2bSimulator
-from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 # every scenario ends in success with identical bytes, or in exactly this documented typed error
 # ("5xx" and "5xx on the file" were one scenario before issue 8: apart, a failure names its half)

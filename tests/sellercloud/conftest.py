@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 from sellerkit._core.download import DownloadResult
 from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSimulator
 from tests.clients import make_client
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSimulator
 
 T = TypeVar("T")
 

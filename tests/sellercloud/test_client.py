@@ -17,6 +17,9 @@ from sellerkit.sellercloud import (
     ConfigurationError,
     SellercloudClient,
 )
+from sellerkit.testing.fixtures import MakeSellercloudSim
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSimulator
 from tests.clients import make_client
 from tests.sellercloud.conftest import (
     EXPORT_PATH,
@@ -31,9 +34,6 @@ from tests.sellercloud.conftest import (
     dual,
     leftovers,
 )
-from tests.simulators.fixtures import MakeSellercloudSim
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSimulator
 
 DOCUMENTED_PATH = "/rest/api/Catalog/ViaPlugin"
 ENV = ("SELLERCLOUD_SERVER", "SELLERCLOUD_USERNAME", "SELLERCLOUD_PASSWORD", "SELLERCLOUD_EXPORT_PATH")

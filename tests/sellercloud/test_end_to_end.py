@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from sellerkit.sellercloud import AuthenticationError, ConfigurationError, JobFailedError, SellercloudClient
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSimulator
 from tests.clients import make_client
 from tests.sellercloud.conftest import client_kwargs, export_and_download, run
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSimulator
 
 MODES = ["sync", "async"]
 

@@ -21,6 +21,9 @@ from sellerkit.sellercloud import (
     PollPolicy,
     SellerkitError,
 )
+from sellerkit.testing.fixtures import MakeSellercloudSim
+from sellerkit.testing.framework import RequestRecord, ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSimulator
 from tests.sellercloud.conftest import (
     EXPORT_PATH,
     JOB_GET,
@@ -35,9 +38,6 @@ from tests.sellercloud.conftest import (
     dual,
     leftovers,
 )
-from tests.simulators.fixtures import MakeSellercloudSim
-from tests.simulators.framework import RequestRecord, ScaledClock
-from tests.simulators.sellercloud import SellercloudSimulator
 
 # enough products that the output file is several KB: a fault mid-body leaves a real prefix on disk
 MANY = [f"SKU-{i:04d}" for i in range(60)]

@@ -10,6 +10,9 @@ import pytest
 
 from sellerkit.sellercloud import JobFailedError, JobTimeoutError, PollPolicy
 from sellerkit.sellercloud_api.models import QueuedJob
+from sellerkit.testing.fixtures import MakeSellercloudSim
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import JobStatus, SellercloudSimulator
 from tests.sellercloud.conftest import (
     JOB_ROUTE,
     MODES,
@@ -21,9 +24,6 @@ from tests.sellercloud.conftest import (
     aw,
     dual,
 )
-from tests.simulators.fixtures import MakeSellercloudSim
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import JobStatus, SellercloudSimulator
 
 CANCEL_PATH = "/rest/api/QueuedJobs/Cancel"
 RESTARTED = "The job was cancelled: the service was restarted."  # the simulator's ErrorMessage texts

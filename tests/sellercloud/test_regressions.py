@@ -24,6 +24,9 @@ from sellerkit.sellercloud import (
     SellercloudClient,
     SellerkitError,
 )
+from sellerkit.testing.fixtures import MakeSellercloudSim
+from sellerkit.testing.framework import RequestRecord, ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSimulator, utc_from_sim
 from tests.sellercloud.conftest import (
     EXPORT_PATH,
     JOB_GET,
@@ -36,9 +39,6 @@ from tests.sellercloud.conftest import (
     dual,
     leftovers,
 )
-from tests.simulators.fixtures import MakeSellercloudSim
-from tests.simulators.framework import RequestRecord, ScaledClock
-from tests.simulators.sellercloud import SellercloudSimulator, utc_from_sim
 
 CLIENTS: dict[str, Any] = {"sync": SellercloudClient, "async": AsyncSellercloudClient}
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from sellerkit.sellercloud import AuthenticationError, JobFailedError, SellerkitError
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellercloud import SellercloudSimulator
 from tests.sellercloud.conftest import JOB_GET, MODES, PLUGIN, SKUS, aw, dual
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellercloud import SellercloudSimulator
 
 
 def _visible(seen: list[object]) -> list[str]:

@@ -15,9 +15,9 @@ import pytest
 
 from sellerkit._core.retry import RetryPolicy
 from sellerkit.sellerscommerce import AsyncSellersCommerceClient, SellersCommerceClient
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
 from tests.clients import make_client
-from tests.simulators.framework import ScaledClock
-from tests.simulators.sellerscommerce import SellersCommerceSettings, SellersCommerceSimulator
 
 T = TypeVar("T")
 MODES = ["sync", "async"]

@@ -25,8 +25,8 @@ from sellerkit.sellerscommerce import (
     TokenSet,
 )
 from sellerkit.sellerscommerce_api.api.portal_admin import list_roles
+from sellerkit.testing.sellerscommerce import SellersCommerceSimulator
 from tests.sellerscommerce.conftest import aw, dual, sim_client
-from tests.simulators.sellerscommerce import SellersCommerceSimulator
 
 HOUR = 3600.0
 N = 100

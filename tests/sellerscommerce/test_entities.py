@@ -11,7 +11,7 @@ import yaml
 
 from sellerkit.sellerscommerce._routes import ROUTES, Route
 from sellerkit.sellerscommerce_api.operations import OPERATIONS
-from tests.simulators.sellerscommerce_data import ENTITY_FIELDS
+from sellerkit.testing.sellerscommerce_data import ENTITY_FIELDS
 
 SPEC: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "specs" / "sellerscommerce.yaml").read_text("utf-8")

@@ -26,9 +26,9 @@ from sellerkit.sellerscommerce_api.api.orders import (
 from sellerkit.sellerscommerce_api.api.portal_admin import list_roles
 from sellerkit.sellerscommerce_api.api.shoppers import get_shopper
 from sellerkit.sellerscommerce_api.models import PaymentInformation, ShippingInformation
+from sellerkit.testing.sellerscommerce import SellersCommerceSimulator
+from sellerkit.testing.sellerscommerce_data import CODES
 from tests.sellerscommerce.conftest import MODES, aw, dual
-from tests.simulators.sellerscommerce import SellersCommerceSimulator
-from tests.simulators.sellerscommerce_data import CODES
 
 
 def raised(mode: str, sim: SellersCommerceSimulator, operation: Any, **params: Any) -> ApiError:

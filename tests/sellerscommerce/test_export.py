@@ -24,10 +24,10 @@ from sellerkit.sellerscommerce import (
 )
 from sellerkit.sellerscommerce_api.api.orders import update_order_status
 from sellerkit.sellerscommerce_api.models import OrderStatusUpdate
+from sellerkit.testing.sellerscommerce import SellersCommerceSimulator
+from sellerkit.testing.sellerscommerce_data import FIRST_ORDER_NUMBER
 from tests.conftest import ROOT
 from tests.sellerscommerce.conftest import MODES, MakeSim, aw, dual
-from tests.simulators.sellerscommerce import SellersCommerceSimulator
-from tests.simulators.sellerscommerce_data import FIRST_ORDER_NUMBER
 
 ORDERS = 40 + 460  # the seeded ones and generated ones
 

@@ -1,5 +1,5 @@
 """The OData builder (`sellerkit._core.odata`): literal syntax, escaping, validation, and round trips through
-the simulator's evaluator (`tests/simulators/odata.py`) for every operator and literal kind."""
+the simulator's evaluator (`sellerkit/testing/odata.py`) for every operator and literal kind."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 from sellerkit._core.odata import Entity, Field, Filter, check_filter, check_orderby, literal
 from sellerkit.errors import ConfigurationError
+from sellerkit.testing import odata as sim_odata
 from tests.sellerscommerce.conftest import OPS
-from tests.simulators import odata as sim_odata
 
 
 class Things(Entity):

@@ -16,9 +16,9 @@ import yaml
 
 from sellerkit.sellerscommerce_api.operations import OPERATIONS
 from sellerkit.sellerscommerce_api.types import Unset
+from sellerkit.testing.sellerscommerce import SellersCommerceSimulator
 from tests.conftest import ROOT
 from tests.sellerscommerce.conftest import MODES, aw, dual
-from tests.simulators.sellerscommerce import SellersCommerceSimulator
 
 API = [op for op in OPERATIONS if op.tag != "authentication"]  # the token endpoint is the auth's
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "specs" / "sellerscommerce.yaml").read_text("utf-8"))

@@ -19,10 +19,10 @@ from sellerkit.sellerscommerce import (
     SellersCommerceClient,
     Shoppers,
 )
+from sellerkit.testing.odata import parse_datetime
+from sellerkit.testing.sellerscommerce import SellersCommerceSimulator
+from sellerkit.testing.sellerscommerce_data import FIRST_ORDER_NUMBER
 from tests.sellerscommerce.conftest import MODES, OPS, MakeSim, aw, collect, dual
-from tests.simulators.odata import parse_datetime
-from tests.simulators.sellerscommerce import SellersCommerceSimulator
-from tests.simulators.sellerscommerce_data import FIRST_ORDER_NUMBER
 
 ORDERS = 40 + 160
 

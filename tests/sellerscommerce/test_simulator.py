@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulators import odata
-from tests.simulators.__main__ import main
-from tests.simulators.sellerscommerce import ROUTES, SellersCommerceSimulator
-from tests.simulators.sellerscommerce_data import CODES, ENUMS, FIRST_ORDER_NUMBER, SERVICE_TYPES
+from sellerkit.testing import odata
+from sellerkit.testing.__main__ import main
+from sellerkit.testing.sellerscommerce import ROUTES, SellersCommerceSimulator
+from sellerkit.testing.sellerscommerce_data import CODES, ENUMS, FIRST_ORDER_NUMBER, SERVICE_TYPES
 
 MakeSim = Callable[..., SellersCommerceSimulator]
 

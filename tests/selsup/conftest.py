@@ -21,9 +21,9 @@ import yaml
 from sellerkit._core.retry import RetryPolicy
 from sellerkit.selsup import AsyncSelsupClient, SelsupClient
 from sellerkit.selsup_api.models import ProductFilter
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.selsup import SelsupSettings, SelsupSimulator
 from tests.clients import make_client
-from tests.simulators.framework import ScaledClock
-from tests.simulators.selsup import SelsupSettings, SelsupSimulator
 
 T = TypeVar("T")
 MODES = ["sync", "async"]

@@ -14,6 +14,7 @@ import pytest
 
 import sellerkit.selsup as selsup
 from sellerkit.selsup import DownloadError, Progress, SellerkitError, SelsupClient
+from sellerkit.testing.selsup import SelsupSimulator
 from tests.selsup.conftest import (
     BACKGROUND,
     FILES,
@@ -24,7 +25,6 @@ from tests.selsup.conftest import (
     aw,
     dual,
 )
-from tests.simulators.selsup import SelsupSimulator
 
 LEFTOVERS = ("*.sellerkit-part", "*.sellerkit-meta")
 

@@ -29,8 +29,8 @@ from sellerkit.selsup_api.api.file_exports import (
     download_edo_invoice,
     download_ozon_invoice,
 )
+from sellerkit.testing.selsup import SelsupSimulator
 from tests.selsup.conftest import MODES, MakeSim, aw, dual
-from tests.simulators.selsup import SelsupSimulator
 
 FAILURES = ["ERROR", "EXCEPTION", "INTERRUPTED", "STOPPED"]
 

@@ -25,10 +25,10 @@ from sellerkit._core.runtime import use_runtime
 from sellerkit.selsup import APITimeoutError, AsyncSelsupClient, SelsupClient
 from sellerkit.selsup_api.api.background_exports import export_stocks_file
 from sellerkit.selsup_api.api.file_exports import download_customers_file
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.selsup import SelsupSimulator
 from tests.conftest import ROOT
 from tests.selsup.conftest import MODES, aw, dual, dual_mock
-from tests.simulators.framework import ScaledClock
-from tests.simulators.selsup import SelsupSimulator
 
 # ---------------------------------------------------------------- A1: the README example keeps both files
 

@@ -1,4 +1,4 @@
-// Starts our vendor simulators (python -m tests.simulators) and the Python client helper for the TypeScript
+// Starts our vendor simulators (python -m sellerkit.testing) and the Python client helper for the TypeScript
 // flows. Loopback only; every wait is bounded so a broken flow fails instead of hanging.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,9 +18,9 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-/** `python -m tests.simulators VENDOR --port 0 ...`, resolved once it prints its base URL and "Serving". */
+/** `python -m sellerkit.testing VENDOR --port 0 ...`, resolved once it prints its base URL and "Serving". */
 export function startSimulator(vendor: string, args: string[] = []): Promise<Simulator> {
-  const child: ChildProcess = spawn(PYTHON, ["-m", "tests.simulators", vendor, "--host", "127.0.0.1", "--port", "0", ...args], {
+  const child: ChildProcess = spawn(PYTHON, ["-m", "sellerkit.testing", vendor, "--host", "127.0.0.1", "--port", "0", ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from sellerkit._core.download import DownloadResult
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
+from sellerkit.testing.wabi2b import Job as SimJob
 from sellerkit.wabi2b import AsyncWabi2bClient, BulkProgress, Product, Wabi2bClient
 from tests.clients import make_client
-from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import DOCS_CALLBACK_CODE, Wabi2bSimulator
-from tests.simulators.wabi2b import Job as SimJob
 
 GTINS = [f"{i:014d}" for i in range(1, 26)]
 """25 GTINs: one small job."""

@@ -12,6 +12,15 @@ import pytest
 
 from sellerkit._core.errors import AuthenticationError, ConfigurationError, JobTimeoutError
 from sellerkit._core.polling import PollPolicy
+from sellerkit.testing.fixtures import MakeWabi2bSim
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.wabi2b import (
+    DOCS_CALLBACK_CODE,
+    DOCS_FILE_PATH,
+    DOWNLOAD_PATH,
+    FILE_PREFIX,
+    Wabi2bSimulator,
+)
 from sellerkit.wabi2b import (
     AsyncWabi2bClient,
     BulkProgress,
@@ -22,15 +31,6 @@ from sellerkit.wabi2b import (
 from sellerkit.wabi2b_api import AuthenticatedClient
 from sellerkit.wabi2b_api.api.product_bulk_download import get_products_bulk_download_status
 from sellerkit.wabi2b_api.models import ProductsBulkDownloadStatus
-from tests.simulators.fixtures import MakeWabi2bSim
-from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import (
-    DOCS_CALLBACK_CODE,
-    DOCS_FILE_PATH,
-    DOWNLOAD_PATH,
-    FILE_PREFIX,
-    Wabi2bSimulator,
-)
 from tests.wabi2b.conftest import (
     GTINS,
     MODES,

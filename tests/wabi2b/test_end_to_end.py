@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.wabi2b import Wabi2bSimulator
 from sellerkit.wabi2b import BulkProgress, Product
-from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import Wabi2bSimulator
 from tests.wabi2b.conftest import bulk_rows
 
 GTINS = [f"{i:014d}" for i in range(1, 26)]

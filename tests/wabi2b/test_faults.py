@@ -19,10 +19,10 @@ from sellerkit._core.errors import (
     ServerError,
 )
 from sellerkit._core.polling import PollPolicy
+from sellerkit.testing.fixtures import MakeWabi2bSim
+from sellerkit.testing.framework import RequestRecord, ScaledClock
+from sellerkit.testing.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator, render_file
 from sellerkit.wabi2b import MediaType, PayloadError, PublishStatus
-from tests.simulators.fixtures import MakeWabi2bSim
-from tests.simulators.framework import RequestRecord, ScaledClock
-from tests.simulators.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator, render_file
 from tests.wabi2b.conftest import (
     GTINS,
     MODES,

@@ -12,9 +12,9 @@ import pytest
 from sellerkit._core.download import DownloadResult
 from sellerkit._core.errors import ConfigurationError
 from sellerkit._core.journal import Journal
-from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator
-from tests.simulators.wabi2b import Job as SimJob
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator
+from sellerkit.testing.wabi2b import Job as SimJob
 from tests.wabi2b.conftest import (
     GTINS,
     MODES,

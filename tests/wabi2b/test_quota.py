@@ -13,12 +13,12 @@ import pytest
 from sellerkit._core.errors import RateLimitedError
 from sellerkit._core.polling import PollPolicy
 from sellerkit._core.quota import QuotaLimiter, shared_limiter
+from sellerkit.testing.fixtures import MakeWabi2bSim
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.wabi2b import DOWNLOAD_PATH, Wabi2bSimulator
 from sellerkit.wabi2b import AsyncWabi2bClient, Product, Wabi2bClient
 from sellerkit.wabi2b._vendor import VENDOR
 from tests.clients import make_client
-from tests.simulators.fixtures import MakeWabi2bSim
-from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import DOWNLOAD_PATH, Wabi2bSimulator
 from tests.wabi2b.conftest import bulk_rows, client_kwargs, created_jobs, sha256_of
 
 QUOTA = 750

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from sellerkit._core.errors import AuthenticationError, SellerkitError
-from tests.simulators.framework import ScaledClock
-from tests.simulators.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.wabi2b import DOWNLOAD_PATH, FILE_PREFIX, Wabi2bSimulator
 from tests.wabi2b.conftest import GTINS, MODES, assert_identical_file, drive
 
 

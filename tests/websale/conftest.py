@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from sellerkit._core.retry import RetryPolicy
+from sellerkit.testing.framework import ScaledClock
+from sellerkit.testing.websale import WebsaleSettings, WebsaleSimulator
 from sellerkit.websale import AsyncWebsaleClient, WebsaleClient
 from tests.clients import make_client
-from tests.simulators.framework import ScaledClock
-from tests.simulators.websale import WebsaleSettings, WebsaleSimulator
 
 T = TypeVar("T")
 MODES = ["sync", "async"]

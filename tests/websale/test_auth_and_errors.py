@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from sellerkit.selsup import SelsupClient
+from sellerkit.testing.websale import WebsaleSimulator
 from sellerkit.websale import AuthenticationError, ConfigurationError, ServerError, WebsaleClient
-from tests.simulators.websale import WebsaleSimulator
 from tests.websale.conftest import MODES, MakeSim, aw, dual
 
 ERROR_503 = {"type": "internalError", "message": "Redis did not return a status."}

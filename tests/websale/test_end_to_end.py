@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 import sellerkit.websale as websale
+from sellerkit.testing.websale import SERVICES as SIM_SERVICES
+from sellerkit.testing.websale import WebsaleSimulator
 from sellerkit.websale import (
     ConfigurationError,
     ExportRunningError,
@@ -19,8 +21,6 @@ from sellerkit.websale import (
     JobFailedError,
     Progress,
 )
-from tests.simulators.websale import SERVICES as SIM_SERVICES
-from tests.simulators.websale import WebsaleSimulator
 from tests.websale.conftest import FORMATS, MODES, REPORT_OPERATIONS, SERVICE_FORMATS, SERVICES, aw, dual
 
 

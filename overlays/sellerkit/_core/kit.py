@@ -16,6 +16,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypedDict, TypeVar, Unpack
 
 import httpx
@@ -203,6 +204,9 @@ class ClientCore:
     """What a vendor client is, without I/O: settings, credentials, the request builders for its verbs."""
 
     vendor: ClassVar[Vendor]
+    #: the operation verbs (`@operation_job` / `@operation_into`) and the generated operations each takes:
+    #: verb name -> (its table's name in `<package>.operations`, the modules); the CLI lists exports from it
+    _operation_kinds: ClassVar[Mapping[str, tuple[str, tuple[ModuleType, ...]]]] = {}
     _async: ClassVar[bool] = False
     # what the two drivers plug in (see SyncClient / AsyncClient)
     _httpx: ClassVar[type[Any]]

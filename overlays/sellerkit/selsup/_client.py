@@ -76,6 +76,7 @@ class SelsupCore(ClientCore):
     """SelSup's verbs, written once for both clients."""
 
     vendor = VENDOR
+    _operation_kinds = _KINDS
 
     def __init__(self, api_key: str | None = None, **options: Unpack[ClientOptions]) -> None:
         """Args:

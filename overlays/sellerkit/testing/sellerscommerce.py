@@ -6,7 +6,7 @@ vendor-docs/001_045c309ad2f15292.txt and vendor-notes.md § Sellers Commerce, in
 `SellersCommerceSimulator(clock=None, settings=SellersCommerceSettings(), *, access_key=None,
 shared_secret=None)` (random credentials by default); `with sim.running(host, port=0): ...`; `base_url` is the
 origin (paths `/token`, `/api/...`). Fixtures `sellerscommerce_sim` and `make_sellerscommerce_sim(clock=,
-host=, access_key=, shared_secret=, **settings)`; `python -m tests.simulators sellerscommerce`.
+host=, access_key=, shared_secret=, **settings)`; `sellerkit simulate sellerscommerce`.
 
 Token endpoint (`POST /token`, read as an ASP.NET OWIN OAuth server reads it):
 - form-encoded only: any other body (JSON included) leaves the form empty, so 400
@@ -1531,7 +1531,7 @@ def _oauth_error(error: str, description: str | None = None) -> Response:
     return _Json(body, status_code=400, headers=_NO_STORE)
 
 
-# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+# ---------------------------------------------------------------- command line (testing/__main__.py)
 
 _CLI_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
     "extra_orders": {"help": "generated orders after the 40 seeded ones"},

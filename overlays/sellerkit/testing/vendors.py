@@ -1,5 +1,5 @@
 """The simulator table: one row per simulated server. The pytest fixtures (`fixtures.py`), the command line
-(`python -m tests.simulators`) and the contract harness (`tests/contract/`) are built from it, so a new
+(`python -m sellerkit.testing`) and the contract harness (`tests/contract/`) are built from it, so a new
 vendor's simulator plugs in with one row here (plus its module)."""
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.simulators import oauth, sellercloud, sellerscommerce, selsup, wabi2b, websale
-from tests.simulators.framework import Simulator
+from . import oauth, sellercloud, sellerscommerce, selsup, wabi2b, websale
+from .framework import Simulator, spec_path
 
 __all__ = ["SIMULATORS", "SimVendor"]
-
-SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ SIMULATORS: Mapping[str, SimVendor] = {
             settings=wabi2b.Wabi2bSettings,
             identity=("api_key", "seller"),
             serving=("host", "files_host"),
-            spec=SPECS / "wabi2b.yaml",
+            spec=spec_path("wabi2b.yaml"),
             help="Wabi2b Seller API (product bulk download)",
             cli_arguments=wabi2b.cli_arguments,
             cli_start=wabi2b.cli_start,
@@ -78,7 +76,7 @@ SIMULATORS: Mapping[str, SimVendor] = {
             simulator=sellercloud.SellercloudSimulator,
             settings=sellercloud.SellercloudSettings,
             identity=("username", "password"),
-            spec=SPECS / "sellercloud.yaml",
+            spec=spec_path("sellercloud.yaml"),
             help="Sellercloud REST API (catalog exports, queued jobs)",
             cli_arguments=sellercloud.cli_arguments,
             cli_start=sellercloud.cli_start,
@@ -90,7 +88,7 @@ SIMULATORS: Mapping[str, SimVendor] = {
             simulator=selsup.SelsupSimulator,
             settings=selsup.SelsupSettings,
             identity=("api_key",),
-            spec=SPECS / "selsup.yaml",
+            spec=spec_path("selsup.yaml"),
             help="SelSup export API (background tasks, file exports)",
             cli_arguments=selsup.cli_arguments,
             cli_start=selsup.cli_start,
@@ -102,7 +100,7 @@ SIMULATORS: Mapping[str, SimVendor] = {
             simulator=websale.WebsaleSimulator,
             settings=websale.WebsaleSettings,
             identity=("email", "password", "api_key", "permissions"),
-            spec=SPECS / "websale.yaml",
+            spec=spec_path("websale.yaml"),
             help="WEBSALE Admin Interface API (report exports for 16 services)",
             cli_arguments=websale.cli_arguments,
             cli_start=websale.cli_start,
@@ -114,7 +112,7 @@ SIMULATORS: Mapping[str, SimVendor] = {
             simulator=sellerscommerce.SellersCommerceSimulator,
             settings=sellerscommerce.SellersCommerceSettings,
             identity=("access_key", "shared_secret"),
-            spec=SPECS / "sellerscommerce.yaml",
+            spec=spec_path("sellerscommerce.yaml"),
             help="Sellers Commerce Open API (OAuth with rotating refresh tokens, OData, 51 routes)",
             cli_arguments=sellerscommerce.cli_arguments,
             cli_start=sellerscommerce.cli_start,

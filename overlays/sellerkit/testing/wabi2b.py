@@ -42,7 +42,7 @@ from starlette.types import ASGIApp
 if TYPE_CHECKING:
     import argparse
 
-from tests.simulators.framework import (
+from .framework import (
     FAULT_KINDS,
     FileBody,
     ScaledClock,
@@ -883,7 +883,7 @@ class Wabi2bSimulator(Simulator):
         return FileBody(pieces, span.status, headers)
 
 
-# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+# --------------------------------------------------------------- command line (sellerkit/testing/__main__.py)
 
 
 _CLI_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {

@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tests.simulators.__main__ import VENDORS, main
-from tests.simulators.framework import (
+from sellerkit.testing.__main__ import VENDORS, main
+from sellerkit.testing.framework import (
     FileBody,
     ScaledClock,
     Simulator,
@@ -32,7 +32,7 @@ from tests.simulators.framework import (
     requested_span,
     serve,
 )
-from tests.simulators.vendors import SIMULATORS
+from sellerkit.testing.vendors import SIMULATORS
 
 BIG = bytes(range(256)) * 800  # 204,800 bytes
 

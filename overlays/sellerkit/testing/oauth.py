@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from tests.simulators.framework import ScaledClock, Simulator, bearer_token
+from .framework import ScaledClock, Simulator, bearer_token
 
 __all__ = ["OAuthSettings", "OAuthSimulator", "OAuthStats"]
 

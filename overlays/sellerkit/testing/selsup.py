@@ -53,8 +53,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tests.simulators.files import xlsx, zip_entry
-from tests.simulators.framework import (
+from .files import xlsx, zip_entry
+from .framework import (
     FAULT_KINDS,
     FileBody,
     HttpLayer,
@@ -66,6 +66,7 @@ from tests.simulators.framework import (
     requested_span,
     settings_from,
     settings_options,
+    spec_path,
 )
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ __all__ = [
     "request_key",
 ]
 
-SPEC_PATH: Final = Path(__file__).resolve().parents[2] / "specs" / "selsup.yaml"
+SPEC_PATH: Final = spec_path("selsup.yaml")
 FIND_TASK_PATH: Final = "/api/task/findTask"
 CANCEL_TASK_PATH: Final = "/api/task/cancelTask"
 FILES_PATH: Final = "/api/files/file"
@@ -1257,7 +1258,7 @@ class _Gate(HttpLayer["SelsupSimulator"]):
         await self.app(scope, receive, send)
 
 
-# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+# --------------------------------------------------------------- command line (sellerkit/testing/__main__.py)
 
 
 _CLI_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {

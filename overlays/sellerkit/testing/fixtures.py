@@ -1,10 +1,10 @@
 """pytest fixtures for the vendor simulators.
 
-Enable everywhere with `pytest_plugins = ["tests.simulators.fixtures"]` in tests/conftest.py. Every fixture is
-function-scoped: each test gets a fresh simulator (fresh jobs, quotas, faults and request log) on an ephemeral
-loopback port, stopped at teardown.
+Loaded by pytest as the plugin of an installed `sellerkit[testing]` (entry point `pytest11`). Every fixture
+is function-scoped: each test gets a fresh simulator (fresh jobs, quotas, faults and request log) on an
+ephemeral loopback port, stopped at teardown.
 
-Each row of the simulator table (`tests/simulators/vendors.py`) gives two fixtures: `<name>_sim` (default
+Each row of the simulator table (`sellerkit/testing/vendors.py`) gives two fixtures: `<name>_sim` (default
 settings, `sim_clock`) and the factory `make_<name>_sim(clock=, <the row's identity and serving keywords>,
 **settings fields)`.
 """
@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.simulators.framework import ScaledClock, Simulator
-from tests.simulators.oauth import OAuthSimulator
-from tests.simulators.sellercloud import SellercloudSimulator
-from tests.simulators.selsup import SelsupSimulator
-from tests.simulators.vendors import SIMULATORS, SimVendor
-from tests.simulators.wabi2b import Wabi2bSimulator
+from .framework import ScaledClock, Simulator
+from .oauth import OAuthSimulator
+from .sellercloud import SellercloudSimulator
+from .selsup import SelsupSimulator
+from .vendors import SIMULATORS, SimVendor
+from .wabi2b import Wabi2bSimulator
 
 __all__ = ["sim_clock", "wabi2b_sim_cross_origin"]
 

@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from tests.simulators.framework import (
+from .framework import (
     FileBody,
     ScaledClock,
     Simulator,
@@ -489,7 +489,7 @@ class WebsaleSimulator(Simulator):
         )
 
 
-# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+# --------------------------------------------------------------- command line (sellerkit/testing/__main__.py)
 
 _CLI_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
     "start_seconds": {"help": "simulated seconds an export stays Starting"},

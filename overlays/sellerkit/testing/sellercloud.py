@@ -48,8 +48,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tests.simulators.files import xlsx
-from tests.simulators.framework import (
+from .files import xlsx
+from .framework import (
     FAULT_KINDS,
     HttpLayer,
     ScaledClock,
@@ -1200,7 +1200,7 @@ def _throttled(now: float, reset_at: float, status: int, retry_after: bool) -> R
     return _json({"Error": THROTTLE_ERROR, "RateLimitResetTime": format_utc(reset_at)}, status, headers)
 
 
-# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+# --------------------------------------------------------------- command line (sellerkit/testing/__main__.py)
 
 
 _CLI_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {

@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 import uvicorn
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "CREDENTIAL_HEADERS",
     "FAULT_KINDS",
+    "SERVING",
     "Fault",
     "FaultMiddleware",
     "FaultSet",
@@ -53,6 +55,7 @@ __all__ = [
     "serve",
     "settings_from",
     "settings_options",
+    "spec_path",
 ]
 
 
@@ -759,7 +762,15 @@ class FileBody(Response):
         await send({"type": "http.response.body", "body": piece, "more_body": False})
 
 
-# ---------------------------------------------------------------- command line (tests/simulators/__main__.py)
+def spec_path(name: str) -> Path:
+    """`specs/<name>` (a simulator reads or names its vendor's spec): shipped in the wheel beside this
+    package, else the checkout's `specs/` folder (overlays/sellerkit/testing -> the repository root)."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "specs" / name
+    return shipped if shipped.is_file() else here.parents[2] / "specs" / name
+
+
+# --------------------------------------------------------------- command line (sellerkit/testing/__main__.py)
 
 
 def settings_options(
@@ -783,6 +794,10 @@ def settings_from(args: argparse.Namespace, settings: Callable[..., T], options:
 # ---------------------------------------------------------------- simulator base and serving
 
 
+SERVING: list[Simulator] = []
+"""The simulators serving in this process (the command line applies `--fault` to them)."""
+
+
 class Simulator:
     """Base of a stateful vendor simulator: a clock, faults, a request log and a served ASGI app.
 
@@ -798,6 +813,7 @@ class Simulator:
     def __init__(self, clock: ScaledClock | None = None) -> None:
         self.clock = clock if clock is not None else ScaledClock()
         self.origin: str | None = None
+        self._clients: list[Any] = []
         self.faults = FaultSet(self.fault_kinds)
         self.requests = RequestLog(self.credential_headers)
         self.asgi: ASGIApp = FaultMiddleware(self, self.build_app())
@@ -810,10 +826,30 @@ class Simulator:
         """Serve on `host` (loopback) until the block ends; `origin` is set meanwhile."""
         with serve(self.asgi, host, port) as origin:
             self.origin = origin
+            SERVING.append(self)
             try:
                 yield self
             finally:
+                SERVING.remove(self)
+                clients, self._clients = self._clients, []
+                for client in clients:
+                    client.close()
                 self.origin = None
+
+    def client(self, **options: Any) -> Any:
+        """The vendor's sellerkit client pointed at this running simulator (base URL, credentials, the
+        simulator's clock); `options` are client options (`max_retries=`, ...). Closed when it stops."""
+        from .clients import client_for
+
+        made = client_for(self, **options)
+        self._clients.append(made)
+        return made
+
+    def async_client(self, **options: Any) -> Any:
+        """The vendor's async client, the same way (close it yourself: `async with sim.async_client():`)."""
+        from .clients import client_for
+
+        return client_for(self, asynchronous=True, **options)
 
     def url(self, path: str = "") -> str:
         """`origin + path`; a RuntimeError that says how when the simulator is not running."""
