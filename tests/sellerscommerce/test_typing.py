@@ -79,4 +79,4 @@ def test_wrong_parameters_are_static_errors_and_runtime_errors() -> None:
         with pytest.raises(ConfigurationError):
             client.call(update_order_status, body={"OrderNumber": "1"})  # type: ignore[arg-type]
         with pytest.raises(ConfigurationError):
-            client.export("orders", "x.jsonl", format="xml")
+            client.export("orders", "x.jsonl", format="xml")  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, Literal, NamedTuple, get_args
 
 from .errors import ApiError, ConfigurationError, SellerkitError
 from .files import PART_SUFFIX, Target, free_name, place
@@ -37,7 +37,8 @@ from .journal import Journal
 from .steps import Offload, Steps
 
 Row = Mapping[str, Any]
-FORMATS = ("jsonl", "csv")
+ExportFormat = Literal["jsonl", "csv"]
+FORMATS: tuple[str, ...] = get_args(ExportFormat)
 
 
 class ExportProgress(NamedTuple):

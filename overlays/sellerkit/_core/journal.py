@@ -138,6 +138,17 @@ class Journal:
             return None
         return data
 
+    def checkpoints(self, vendor: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every live checkpoint of an unfinished paged export as (vendor, checkpoint), oldest first."""
+        folders = [self.folder / vendor] if vendor else sorted(p for p in self.folder.glob("*") if p.is_dir())
+        found = []
+        for folder in folders:
+            for path in (folder / "exports").glob("*.json"):
+                data = self.checkpoint(folder.name, path.stem)
+                if data is not None:
+                    found.append((folder.name, data))
+        yield from sorted(found, key=lambda item: float(item[1].get("saved_at", 0)))
+
     def save_checkpoint(
         self, vendor: str, key: str, state: Mapping[str, Any], *, durable: bool = True
     ) -> None:

@@ -207,6 +207,10 @@ class ClientCore:
     #: the operation verbs (`@operation_job` / `@operation_into`) and the generated operations each takes:
     #: verb name -> (its table's name in `<package>.operations`, the modules); the CLI lists exports from it
     _operation_kinds: ClassVar[Mapping[str, tuple[str, tuple[ModuleType, ...]]]] = {}
+    #: the paged-export verbs (`(entity, dest, *, filter=..., format=..., fresh=, on_progress=)`, built on
+    #: `export.paged_export`): verb name -> {entity name: the generated list operation it reads}; the CLI
+    #: makes one export per entity
+    _paged_exports: ClassVar[Mapping[str, Mapping[str, ModuleType]]] = {}
     _async: ClassVar[bool] = False
     # what the two drivers plug in (see SyncClient / AsyncClient)
     _httpx: ClassVar[type[Any]]

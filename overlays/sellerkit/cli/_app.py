@@ -7,6 +7,7 @@ from), but typer pulls pydantic in, which sellerkit otherwise doesn't need, and 
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import os
@@ -44,6 +45,7 @@ class _Context:
 
     vendor: str | None = None
     reference: str | None = None
+    rerun = False  # a paged export: the same command resumes it
     debug = False
 
 
@@ -152,6 +154,13 @@ def _cli_name(name: str) -> str:
     return name.rstrip("_")  # generated `format_`, `type_` (Python keywords/builtins) are --format, --type
 
 
+_FRESH = {
+    "job": "start a new job even if an identical one ran before",
+    "file": "start a new job even if an identical one ran before",
+    "pages": "start over instead of resuming an interrupted run of the same export",
+}
+
+
 def _export_command(item: Export) -> Callable[..., int]:
     credentials = client_class(item.vendor).vendor.credentials
     names = {_cli_name(f.name): f.name for f in item.filters}
@@ -200,9 +209,7 @@ def _export_command(item: Export) -> Callable[..., int]:
         inspect.Parameter(
             "fresh",
             kw,
-            annotation=Annotated[
-                bool, Parameter(help="start a new job even if an identical one ran before", negative="")
-            ],
+            annotation=Annotated[bool, Parameter(help=_FRESH[item.kind], negative="")],
             default=False,
         ),
         inspect.Parameter(
@@ -288,6 +295,8 @@ def run_export(
     client = _client(item.vendor, credentials, base_url)
     with client, _watching(as_json) as display:
         label = f"{item.vendor} {item.name}"
+        if item.kind == "pages":
+            return _pages(client, item, filters, out, fresh, display)
         if item.kind == "file":
             display.started(label, label, job=False)
             result = item.download(
@@ -309,6 +318,30 @@ def run_export(
             _config.Started(item.vendor, item.name, job.reference, str(out), client.base_url, _now())
         )
         return _finish(client, job, out, display)
+
+
+def _pages(
+    client: Any, item: Export, filters: dict[str, Any], out: Path, fresh: bool, display: _display.Display
+) -> int:
+    """A paged export: pages and rows as they reach the file; an interrupted run of the same command
+    resumes after its last complete page (the export's journal checkpoint)."""
+    label = f"{item.vendor} {item.name}"
+    CONTEXT.rerun = True
+    display.started(label, label, job=False)
+    result = item.pages(
+        client,
+        filters,
+        _folder(out),
+        fresh=fresh,
+        on_progress=lambda progress: display.paging(label, progress.pages, progress.rows),
+    )
+    if result.resumed_pages:
+        display.note(f"resumed after page {result.resumed_pages} of an interrupted run")
+    display.paging(label, result.pages, result.rows, last=True)
+    with result.path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    display.done(label, DownloadResult(result.path, result.path.stat().st_size, digest, None))
+    return Exit.OK
 
 
 def _earlier_file(vendor: str, reference: str) -> DownloadResult | None:
@@ -361,12 +394,17 @@ def jobs(
     """List the job journal: vendor, export, state, age and reference of each job of the last 24 h."""
     import json as _json
 
-    records = list(Journal().records(vendor))
+    journal = Journal()
+    records = list(journal.records(vendor))
+    # paged exports (no vendor job): an interrupted one, resumed by running the same command again
+    paged = [_paged_row(name, data) for name, data in journal.checkpoints(vendor)]
     if json:
         for r in records:
             print(_json.dumps({**_row(r), "created_at": r.created_at, "finished_at": r.finished_at}))
+        for row, saved_at in paged:
+            print(_json.dumps({**row, "created_at": None, "finished_at": None, "saved_at": saved_at}))
         return Exit.OK
-    if not records:
+    if not records and not paged:
         print("no jobs in the journal (it keeps the last 24 hours)", file=sys.stderr)
         return Exit.OK
     from rich.console import Console
@@ -375,6 +413,8 @@ def jobs(
     table = Table("vendor", "export", "state", "age", "reference", box=None, pad_edge=False)
     for r in records:
         row = _row(r)
+        table.add_row(row["vendor"], row["export"], row["state"], row["age"], row["reference"])
+    for row, _ in paged:
         table.add_row(row["vendor"], row["export"], row["state"], row["age"], row["reference"])
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
     return Exit.OK
@@ -389,6 +429,18 @@ def _row(record: Record) -> dict[str, str]:
         "age": _config.age(record.created_at),
         "reference": record.reference,
     }
+
+
+def _paged_row(vendor: str, data: dict[str, Any]) -> tuple[dict[str, str], float]:
+    saved_at = float(data.get("saved_at", 0))
+    row = {
+        "vendor": vendor,
+        "export": Path(str(data.get("final", "?"))).name,
+        "state": f"interrupted after page {data.get('pages')} ({data.get('rows')} rows): run it again",
+        "age": _config.age(saved_at),
+        "reference": "-",
+    }
+    return row, saved_at
 
 
 def _locate(reference: str, vendor: str | None) -> tuple[str, _config.Started | None]:
@@ -512,11 +564,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(str(exc).strip().replace("\n", " "), "fix: see --help for the command's options")
         return Exit.BAD_INPUT
     except KeyboardInterrupt:
-        where = f"{CONTEXT.vendor} job {CONTEXT.reference}" if CONTEXT.reference else "nothing left running"
+        where = (
+            f"{CONTEXT.vendor} job {CONTEXT.reference}"
+            if CONTEXT.reference
+            else "the file so far is kept"
+            if CONTEXT.rerun
+            else "nothing left running"
+        )
         _error(
             f"interrupted: {where}",
             f"resume with: sellerkit resume {CONTEXT.reference} (or run the same command again)"
             if CONTEXT.reference
+            else "run the same command again (it resumes after the last complete page)"
+            if CONTEXT.rerun
             else "run the same command again",
         )
         return Exit.INTERRUPTED

@@ -92,6 +92,9 @@ class Display:
     def downloading(self, key: str, got: int, total: int | None) -> None:
         pass
 
+    def paging(self, key: str, pages: int, rows: int, *, last: bool = False) -> None:
+        """A paged export's progress: complete pages and rows in its file (`last`: all of them)."""
+
     def waiting(self, notice: Waiting) -> None:
         pass
 
@@ -125,6 +128,7 @@ class PlainDisplay(Display):
         self.err = err or sys.stderr
         self._last: dict[str, tuple[str, float | None]] = {}
         self._bytes: dict[str, tuple[float, int, float]] = {}  # key -> (start, last bytes, last print)
+        self._pages: dict[str, tuple[int, float]] = {}  # key -> (last pages, last print)
 
     def _say(self, text: str) -> None:
         stamp = datetime.now(UTC).strftime("%H:%M:%S")
@@ -157,6 +161,16 @@ class PlainDisplay(Display):
         rate = got / (now - start) if now > start else 0.0
         of = f" of {size(total)}" if total is not None else ""
         self._say(f"downloading {key}: {size(got)}{of}, {size(rate)}/s")
+
+    def paging(self, key: str, pages: int, rows: int, *, last: bool = False) -> None:
+        now = time.monotonic()
+        shown, printed = self._pages.get(key, (-1, 0.0))
+        if not last and (pages == shown or (shown >= 0 and now - printed < 2.0 and pages % 10)):
+            return  # a line at most every 2 s (or 10 pages), and the total
+        if last and pages == shown:
+            return
+        self._pages[key] = (pages, now)
+        self._say(f"{key}: {pages} pages, {rows} rows")
 
     def waiting(self, notice: Waiting) -> None:
         if notice.seconds < 1.0:
@@ -237,6 +251,15 @@ class RichDisplay(Display):
             self._downloads[key] = task
         percent = f"{100.0 * got / total:.0f}%" if total else ""
         self.progress.update(task, completed=got, total=total, percent=percent)
+
+    def paging(self, key: str, pages: int, rows: int, *, last: bool = False) -> None:
+        task = self._downloads.get(key)
+        if task is None:
+            task = self.progress.add_task(f"  ⇣ {key}", total=None, percent="", detail="", kind="pages")
+            self._downloads[key] = task
+        self.progress.update(task, completed=rows, detail=f"{pages} pages, {rows} rows")
+        if last:
+            self.progress.update(task, total=max(rows, 1), percent="100%")
 
     def waiting(self, notice: Waiting) -> None:
         line = f"waiting {notice.seconds:.0f} s, until {_until(notice.until)}: {notice.reason}"

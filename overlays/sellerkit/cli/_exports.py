@@ -2,9 +2,10 @@
 
 A vendor is a `sellerkit.<name>` package with a client class; its exports are the client's job verbs
 (`@starts_job`) and, for operation verbs (`@operation_job` / `@operation_into`), every generated operation
-the verb takes (`ClientCore._operation_kinds`). Each export's options come from the same typed signature the
-Python API has: the verb's own parameters, or the generated request builder's for an operation — a new
-spec operation is a new command without code here.
+the verb takes (`ClientCore._operation_kinds`), and for paged-export verbs (`ClientCore._paged_exports`,
+e.g. Sellers Commerce's `export(entity, dest, ...)`) every entity the verb takes. Each export's options come
+from the same typed signature the Python API has: the verb's own parameters, or the generated request
+builder's for an operation — a new spec operation is a new command without code here.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ class Export:
     vendor: str
     name: str  # the command's name (kebab case)
     summary: str
-    kind: Literal["job", "file"]  # a job to wait for and download, or a file downloaded at once
+    # a job to wait for and download, a file downloaded at once, or a list read page by page into a file
+    kind: Literal["job", "file", "pages"]
     filters: tuple[Filter, ...]
     verb: str  # the client method
     operation: types.ModuleType | None = None  # the generated operation an operation verb is called with
+    entity: str | None = None  # the entity a paged-export verb is called with
 
     def start(self, client: Any, values: Mapping[str, Any], *, fresh: bool) -> Any:
         """Start the export: a `Job` (kind "job"); for kind "file" see `download`."""
@@ -65,6 +68,14 @@ class Export:
         """Download a file export into the folder `out`; → `DownloadResult`."""
         kwargs = self._arguments(values)
         return getattr(client, self.verb)(self.operation, out, on_progress, **kwargs)
+
+    def pages(
+        self, client: Any, values: Mapping[str, Any], out: str, *, fresh: bool, on_progress: Any
+    ) -> Any:
+        """Read a paged export into the folder `out` (resumed after the last complete page of an
+        interrupted run of the same call); → the verb's `ExportResult`."""
+        kwargs = self._arguments(values)
+        return getattr(client, self.verb)(self.entity, out, fresh=fresh, on_progress=on_progress, **kwargs)
 
     def _arguments(self, values: Mapping[str, Any]) -> dict[str, Any]:
         given = {f.name: f.convert(values[f.name]) for f in self.filters if values.get(f.name) is not None}
@@ -85,6 +96,13 @@ def exports(vendor: str) -> Mapping[str, Export]:
     cls = client_class(vendor)
     found: dict[str, Export] = {}
     kinds = cls._operation_kinds
+    for attr, entities in cls._paged_exports.items():
+        fn = inspect.getattr_static(cls, attr).fn
+        options = _filters(fn, ("self", "entity", "dest", "fresh", "on_progress", "overwrite"))
+        for entity, module in entities.items():
+            found[_kebab(entity)] = Export(
+                vendor, _kebab(entity), _summary(module), "pages", options, attr, module, entity
+            )
     for attr in sorted(dir(cls)):
         descriptor = inspect.getattr_static(cls, attr, None)
         if isinstance(descriptor, operation_job | operation_into):
@@ -94,13 +112,8 @@ def exports(vendor: str) -> Mapping[str, Export]:
             for module in kinds[attr][1]:
                 name = module.__name__.rsplit(".", 1)[-1]
                 builder = module._get_kwargs
-                doc = (
-                    _words(getattr(module.sync_detailed, "__doc__", ""))
-                    if hasattr(module, "sync_detailed")
-                    else ""
-                )
                 found[_kebab(name)] = Export(
-                    vendor, _kebab(name), doc, kind, _filters(builder, ()), attr, module
+                    vendor, _kebab(name), _summary(module), kind, _filters(builder, ()), attr, module
                 )
         elif isinstance(descriptor, starts_job):
             fn = descriptor.fn
@@ -108,6 +121,11 @@ def exports(vendor: str) -> Mapping[str, Export]:
                 vendor, _kebab(attr), _words(fn.__doc__), "job", _filters(fn, ("self", "fresh")), attr
             )
     return found
+
+
+def _summary(module: types.ModuleType) -> str:
+    """A generated operation's summary (its docstring's first paragraph)."""
+    return _words(getattr(module.sync_detailed, "__doc__", "")) if hasattr(module, "sync_detailed") else ""
 
 
 def _filters(fn: Callable[..., Any], skip: Iterable[str]) -> tuple[Filter, ...]:

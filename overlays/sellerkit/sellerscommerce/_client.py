@@ -15,13 +15,15 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from os import PathLike
-from typing import Any, Literal, TypeVar, Unpack
+from types import ModuleType
+from typing import Any, ClassVar, Literal, TypeVar, Unpack
 
 import httpx
 
 from sellerkit._core.auth import FileTokenStore, TokenAuth, TokenStore, oauth2_password_grant
 from sellerkit._core.errors import APIConnectionError, ApiError, ConfigurationError, ServerError
 from sellerkit._core.export import (
+    ExportFormat,
     ExportPlan,
     ExportProgress,
     ExportResult,
@@ -84,6 +86,9 @@ class SellersCommerceCore(ClientCore):
     """Sellers Commerce's verbs, written once for both clients."""
 
     vendor = VENDOR
+    _paged_exports: ClassVar[Mapping[str, Mapping[str, ModuleType]]] = {
+        "export": {name: r.operation for name, r in ROUTES.items()}
+    }
 
     def __init__(
         self,
@@ -295,7 +300,7 @@ class SellersCommerceCore(ClientCore):
         *,
         filter: FilterArg = None,
         orderby: OrderArg = None,
-        format: str = "jsonl",
+        format: ExportFormat = "jsonl",
         since: Since = None,
         page_size: int = _facts.DEFAULT_PAGE_SIZE,
         overwrite: bool = False,
