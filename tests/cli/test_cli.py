@@ -28,18 +28,6 @@ TIMEOUT = 60
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """A user's environment: own journal and config, no vendor credentials from the developer's shell."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SELSUP_", "WABI2B_", "SELLERCLOUD_"))}
-    clean.update(
-        SELLERKIT_STATE_DIR=str(tmp_path / "state"),
-        SELLERKIT_CONFIG=str(tmp_path / "config.toml"),
-        COLUMNS="120",
-    )
-    return clean
-
-
-@pytest.fixture
 def fast_selsup(make_selsup_sim: Callable[..., SelsupSimulator]) -> SelsupSimulator:
     """SelSup at 20 simulated seconds per real second: a task takes about 0.2 s."""
     return make_selsup_sim(clock=ScaledClock(20.0), api_key=KEY)
