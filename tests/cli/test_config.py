@@ -82,3 +82,20 @@ def test_the_default_config_file_is_in_the_user_config_folder(monkeypatch: pytes
 
     monkeypatch.delenv("SELLERKIT_CONFIG", raising=False)
     assert _config.config_path() == Path(platformdirs.user_config_dir("sellerkit")) / "config.toml"
+
+
+def test_a_vendor_with_two_credentials_takes_each_from_its_first_source(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SELLERSCOMMERCE_ACCESS_KEY", "SELLERSCOMMERCE_SHARED_SECRET", "SELLERSCOMMERCE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    keyring.set_keyring(MemoryKeyring({("sellerkit", "sellerscommerce.shared_secret"): "secret-kr"}))
+    config.write_text('[sellerscommerce]\naccess_key = "ak-config"\n')
+    assert _config.client_options("sellerscommerce", {}, None) == {
+        "access_key": "ak-config",
+        "shared_secret": "secret-kr",
+    }
+    monkeypatch.setenv("SELLERSCOMMERCE_SHARED_SECRET", "secret-env")  # the client reads it itself
+    assert _config.client_options("sellerscommerce", {"access_key": "ak-option"}, None) == {
+        "access_key": "ak-option"
+    }

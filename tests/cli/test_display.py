@@ -106,3 +106,36 @@ def test_short_waits_are_not_a_line_each() -> None:
     with waits.listening(display.waiting):
         waits.announce("retry backoff", 0.2)
     assert err.getvalue() == ""
+
+
+def test_a_paged_export_shows_pages_and_rows() -> None:
+    """Sellers Commerce's kind of export: no job, pages and rows as they reach the file."""
+    key, result = "sellerscommerce orders", DownloadResult(Path("out/orders.jsonl"), 2048, "cd" * 32, None)
+    console = _console()
+    rich = RichDisplay(console, out=io.StringIO())
+    rich.started(key, key, job=False)
+    rich.paging(key, 3, 1500)
+    rich.progress.refresh()
+    during = console.export_text(clear=True)
+    rich.paging(key, 4, 1720, last=True)
+    rich.done(key, result)
+    rich.close()
+    after = console.export_text(clear=True)
+    assert "3 pages, 1500 rows" in during and "4 pages, 1720 rows" in after and "100%" in after
+
+    err, out = io.StringIO(), io.StringIO()
+    plain = PlainDisplay(err=err, out=out)
+    plain.started(key, key, job=False)
+    for page in range(1, 25):
+        plain.paging(key, page, page * 100)
+    plain.paging(key, 24, 2400, last=True)
+    plain.done(key, result)
+    lines = [line for line in err.getvalue().splitlines() if "pages," in line]
+    # the first page, every 10th within 2 s, never the same count twice
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        f"{key}: 1 pages, 100 rows",
+        f"{key}: 10 pages, 1000 rows",
+        f"{key}: 20 pages, 2000 rows",
+        f"{key}: 24 pages, 2400 rows",
+    ]
+    assert out.getvalue() == f"out/orders.jsonl\t2048\t{'cd' * 32}\n"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import inspect
 import json
 import re
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sellerkit._core.registry import client_class, vendor_names
 from sellerkit.testing.__main__ import VENDORS, main
 from sellerkit.testing.framework import (
     FileBody,
@@ -410,3 +413,34 @@ def test_every_table_row_has_fixtures_that_route_their_keywords(
     assert getattr(sim.settings, field) == value and sim.base_url.startswith("http://127.0.0.1:")
     with pytest.raises(TypeError):
         make(no_such_setting=1)
+
+
+@pytest.mark.parametrize("vendor", vendor_names())
+def test_every_vendor_fixture_gives_clients_with_its_credentials(
+    vendor: str, request: pytest.FixtureRequest
+) -> None:
+    """`<vendor>_sim.client()` / `.async_client()`: the vendor's clients on the simulator, its credentials
+    read from the simulator's attributes named like the client's parameters."""
+    running = request.getfixturevalue(f"{vendor}_sim")
+    for asynchronous in (False, True):
+        cls = client_class(vendor, asynchronous)
+        parameters = inspect.signature(cls.__init__).parameters
+        for credential in cls.vendor.credentials:
+            assert credential.name in parameters and getattr(running, credential.name) is not None
+        client = running.async_client() if asynchronous else running.client()
+        assert isinstance(client, cls) and client.base_url.rstrip("/") == running.base_url.rstrip("/")
+        if asynchronous:
+            asyncio.run(client.aclose())
+
+
+def test_the_sellerscommerce_fixture_clients_read_the_store(sellerscommerce_sim: Any) -> None:
+    orders = list(sellerscommerce_sim.client().rows("orders", page_size=15))
+
+    async def read() -> list[dict[str, Any]]:
+        async with sellerscommerce_sim.async_client() as client:
+            return [row async for row in client.rows("orders", page_size=15)]
+
+    assert len(orders) == 40 and asyncio.run(read()) == orders
+    stats = sellerscommerce_sim.stats
+    assert stats.api_calls == 8  # 15 + 15 + 10 + the empty page, per client
+    assert stats.password_grants == 1  # the async client took the token the first one persisted
