@@ -427,7 +427,7 @@ def test_every_vendor_fixture_gives_clients_with_its_credentials(
         parameters = inspect.signature(cls.__init__).parameters
         for credential in cls.vendor.credentials:
             assert credential.name in parameters and getattr(running, credential.name) is not None
-        client = running.async_client() if asynchronous else running.client()
+        client: Any = running.async_client() if asynchronous else running.client()
         assert isinstance(client, cls) and client.base_url.rstrip("/") == running.base_url.rstrip("/")
         if asynchronous:
             asyncio.run(client.aclose())
