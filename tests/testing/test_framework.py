@@ -428,7 +428,7 @@ def test_every_vendor_fixture_gives_clients_with_its_credentials(
         for credential in cls.vendor.credentials:
             assert credential.name in parameters and getattr(running, credential.name) is not None
         client: Any = running.async_client() if asynchronous else running.client()
-        assert isinstance(client, cls) and client.base_url.rstrip("/") == running.base_url.rstrip("/")
+        assert issubclass(type(client), cls) and client.base_url.rstrip("/") == running.base_url.rstrip("/")
         if asynchronous:
             asyncio.run(client.aclose())
 
