@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -151,3 +152,15 @@ def test_ctrl_c_keeps_the_pages_and_a_rerun_resumes(
     assert json_lines(fresh.stdout)[0]["sha256"] == saved["sha256"]
     assert len(Path(saved["path"]).read_text().splitlines()) == 40
     assert json_lines(sk(environment, "jobs", "--json").stdout) == []
+
+
+def test_every_entity_is_a_command_with_its_typed_options(env: dict[str, str]) -> None:
+    from sellerkit.sellerscommerce import ENTITIES
+
+    listed = sk(env, "export", "sellerscommerce", "--help").stdout
+    assert all(entity.replace("_", "-") in listed for entity in ENTITIES)
+    shown = " ".join(
+        re.sub(r"[│╭╮╰╯─]", " ", sk(env, "export", "sellerscommerce", "orders", "--help").stdout).split()
+    )
+    assert "choices: jsonl, csv" in shown and "OrderStatusId eq 3" in shown and "ISO-8601" in shown
+    assert "--page-size" in shown and "resuming an interrupted run" in shown

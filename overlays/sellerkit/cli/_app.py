@@ -32,7 +32,7 @@ from . import _config, _display
 from ._errors import Exit, classify, fix
 from ._exports import RESERVED, Export, client_class, exports, vendor_names
 
-_LIST = Parameter(consume_multiple=True, negative_iterable="")
+_LIST_OPTIONS: dict[str, Any] = {"consume_multiple": True, "negative_iterable": ""}
 # the options resume, download and cancel share
 Reference = Annotated[str, Parameter(help="the job's reference (`sellerkit jobs`)")]
 VendorName = Annotated[str | None, Parameter(help="the vendor, if the journal doesn't know the job")]
@@ -187,7 +187,8 @@ def _export_command(item: Export) -> Callable[..., int]:
     params: list[inspect.Parameter] = []
     for f in item.filters:
         annotation = f.annotation
-        meta = _LIST if getattr(annotation, "__origin__", None) is list else Parameter()
+        listed = getattr(annotation, "__origin__", None) is list
+        meta = Parameter(help=f.help, **(_LIST_OPTIONS if listed else {}))
         if f.required:
             params.append(inspect.Parameter(_cli_name(f.name), kw, annotation=Annotated[annotation, meta]))
         else:

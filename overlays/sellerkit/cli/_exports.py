@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
+from docstring_parser import parse
+
 from sellerkit._core.errors import ConfigurationError
 from sellerkit._core.registry import client_class, vendor_names
 
@@ -130,6 +132,8 @@ def _summary(module: types.ModuleType) -> str:
 
 def _filters(fn: Callable[..., Any], skip: Iterable[str]) -> tuple[Filter, ...]:
     hints = typing.get_type_hints(fn)
+    # the docstring's "Args:" section (Google style; docstring_parser comes with cyclopts)
+    described = {p.arg_name: " ".join((p.description or "").split()) for p in parse(fn.__doc__ or "").params}
     out = []
     for param in inspect.signature(fn).parameters.values():
         if param.name in skip or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
@@ -139,7 +143,7 @@ def _filters(fn: Callable[..., Any], skip: Iterable[str]) -> tuple[Filter, ...]:
         required = param.default is inspect.Parameter.empty
         annotation, convert = cli_type(hints.get(param.name, str))
         default = None if required or _is_unset(param.default) else param.default
-        out.append(Filter(param.name, annotation, required, default, convert))
+        out.append(Filter(param.name, annotation, required, default, convert, described.get(param.name, "")))
     return tuple(out)
 
 

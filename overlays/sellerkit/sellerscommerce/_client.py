@@ -315,6 +315,19 @@ class SellersCommerceCore(ClientCore):
         (`fresh=True`: start over). `since="last"` exports only what changed since the last complete export
         of the same query (its high-water mark on the entity's change date, kept in the journal); a
         datetime or ISO string sets the mark. `on_progress(ExportProgress(pages, rows))` after each page.
+
+        Args:
+            entity: the list route, one of `ENTITIES` ("orders", "products", ...).
+            dest: a folder (the file is named `<entity>.<format>`) or a file path.
+            filter: an OData $filter, e.g. "OrderStatusId eq 3" (checked against the entity's fields).
+            orderby: an OData $orderby, e.g. "OrderNumber desc" (the entity's key is added last).
+            format: jsonl (one JSON object per line) or csv (the entity's fields as columns).
+            since: "last" (what changed since the last complete export of the same query) or an ISO-8601
+                date-time.
+            page_size: rows per page ($top).
+            overwrite: replace an existing file of the same name (default: a free name beside it).
+            fresh: start over instead of resuming an interrupted run of the same call.
+            on_progress: called with `ExportProgress(pages, rows)` after each page.
         """
         spec = route(entity)
         fmt = check_format(format)
