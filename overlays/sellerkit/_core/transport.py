@@ -34,6 +34,10 @@ MAX_ATTEMPTS = "sellerkit.max_attempts"
 """Request extension: attempts after a transport error (no answer) instead of the policy's. 1: the caller
 owns those retries, as the downloader does with its restarts, so the two never multiply; retryable
 statuses (429, 503, ...) are still retried here, under the policy, before any body is read."""
+BODY_ERROR = "sellerkit.body_error"
+"""Response extension: `(httpx.TransportError) -> APIConnectionError`, how this transport types an error
+raised while the body is read. The downloader reads large bodies beneath httpx (`network_stream`) and types
+its own read errors with it, exactly as the wrapped stream would."""
 
 http_log = logging.getLogger("sellerkit.http")
 retry_log = logging.getLogger("sellerkit.retry")
@@ -142,6 +146,7 @@ class _Attempts:
             waited=self.waited,
             method=self.request.method,
             job_creating=self.job_creating,
+            now=self.settings.wall_clock(),  # HTTP dates on the client's wall clock (the runtime's)
             **outcome_fields,
         )
         where = f"{self.facts.name} {self.request.method} {redact_url(self.request.url)}"
@@ -283,7 +288,10 @@ class _TypedStream(httpx.SyncByteStream):
         try:
             yield from self._inner
         except httpx.TransportError as exc:
-            raise connection_error(self._vendor, self._request, self._attempts, exc) from exc
+            raise self.typed(exc) from exc
+
+    def typed(self, exc: httpx.TransportError) -> APIConnectionError:
+        return connection_error(self._vendor, self._request, self._attempts, exc)
 
     def close(self) -> None:
         self._inner.close()
@@ -302,7 +310,10 @@ class _AsyncTypedStream(httpx.AsyncByteStream):
             async for chunk in self._inner:
                 yield chunk
         except httpx.TransportError as exc:
-            raise connection_error(self._vendor, self._request, self._attempts, exc) from exc
+            raise self.typed(exc) from exc
+
+    def typed(self, exc: httpx.TransportError) -> APIConnectionError:
+        return connection_error(self._vendor, self._request, self._attempts, exc)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -338,9 +349,9 @@ class SellerkitTransport(httpx.BaseTransport):
                 response.request = request
                 if response.status_code < 400 and not _may_be_throttle(self._facts, response):
                     if isinstance(response.stream, httpx.SyncByteStream):
-                        response.stream = _TypedStream(
-                            response.stream, self._facts.name, request, attempts.attempt
-                        )
+                        typed = _TypedStream(response.stream, self._facts.name, request, attempts.attempt)
+                        response.stream = typed
+                        response.extensions[BODY_ERROR] = typed.typed
                     return response
                 head = _read_head(response)
                 if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:
@@ -391,9 +402,11 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
                 response.request = request
                 if response.status_code < 400 and not _may_be_throttle(self._facts, response):
                     if isinstance(response.stream, httpx.AsyncByteStream):
-                        response.stream = _AsyncTypedStream(
+                        atyped = _AsyncTypedStream(
                             response.stream, self._facts.name, request, attempts.attempt
                         )
+                        response.stream = atyped
+                        response.extensions[BODY_ERROR] = atyped.typed
                     return response
                 head = await _aread_head(response)
                 if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:
