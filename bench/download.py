@@ -13,7 +13,12 @@ slices) in its own process serves every side. Three sides, ROUNDS interleaved ro
   minus VmRSS before it, with the high-water mark reset just before (`/proc/self/clear_refs`).
 
 Each ratio is a throughput ratio (the inverse time ratio) taken per round; the figure is its median.
-Files go to a temporary folder (same disk as the system temp dir) and are deleted after each run.
+Files go to a temporary folder (same disk as the system temp dir). Each side deletes the previous side's
+file just before its transfer starts (the sellerkit child after its imports), so every side writes into
+page-cache memory freed a moment before: on a VM that hands free memory back to its host (free page
+reporting), memory left free for half a second costs a host fault per page when touched again — measured
+here at up to 2 s of system time per GiB, against 0.25 s for memory freed just before. Deleting after each
+run instead charged that to whichever side started slowest (the fresh interpreter).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +66,7 @@ GOALS: dict[str, Goal] = {
 
 
 def _curl(url: str, dest: Path) -> float:
+    dest.unlink(missing_ok=True)  # the previous side's file, freed just now (see the module docstring)
     out = subprocess.run(
         ["curl", "-s", "-S", "--fail", "-o", str(dest), "-w", "%{time_total} %{size_download}", url],
         check=True,
@@ -75,6 +81,7 @@ def _curl(url: str, dest: Path) -> float:
 
 def _curl_hashing(url: str, dest: Path, sha256: str) -> float:
     script = 'set -o pipefail; curl -s -S --fail "$1" | tee "$2" | openssl dgst -sha256 -r'
+    dest.unlink(missing_ok=True)
     start = time.perf_counter()
     out = subprocess.run(
         ["bash", "-c", script, "bash", url, str(dest)], check=True, capture_output=True, text=True
@@ -107,12 +114,6 @@ def run() -> dict[str, Figure]:
         url = f"{origin}/file/{SIZE}"
         dest = Path(tmp) / "file.bin"
 
-        def side(fn: Callable[[], float]) -> float:
-            try:
-                return fn()
-            finally:
-                dest.unlink(missing_ok=True)
-
         def sellerkit() -> float:
             figures = child_figures("bench.download", url, str(dest), expected)
             if figures["sha256_ok"] != 1:
@@ -122,9 +123,9 @@ def run() -> dict[str, Figure]:
 
         seconds = interleaved(
             {
-                "curl": lambda: side(lambda: _curl(url, dest)),
-                "curl_hashing": lambda: side(lambda: _curl_hashing(url, dest, expected)),
-                "sellerkit": lambda: side(sellerkit),
+                "curl": lambda: _curl(url, dest),
+                "curl_hashing": lambda: _curl_hashing(url, dest, expected),
+                "sellerkit": sellerkit,
             },
             ROUNDS,
         )
@@ -184,6 +185,7 @@ def _child(url: str, dest: Path, sha256: str) -> None:
     # the downloader through the client's own httpx client and request builder, as a job's file would go
     http, request = client._http, client._get(url)
     gc.collect()
+    dest.unlink(missing_ok=True)  # the previous side's file (see the module docstring)
     reset = _reset_peak()
     rss_before = _status_kib("VmRSS")
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
