@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sellerkit._core import download as core_download
 from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.download import (
     META_SUFFIX,
@@ -449,8 +450,27 @@ def servers() -> Iterator[tuple[FileServer, FileServer]]:
         yield api, files
 
 
+@pytest.fixture(params=["httpx", "raw"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each socket test twice: bodies read by httpx, and every body read beneath it (`_RawBody`, normally
+    for bodies of RAW_MIN bytes and more) — the same behaviour either way."""
+    chosen: list[object] = []
+    if request.param == "raw":
+        real = core_download._raw_body
+
+        def spied(response: httpx.Response) -> Any:
+            chosen.append(real(response))
+            return chosen[-1]
+
+        monkeypatch.setattr(core_download, "RAW_MIN", 1)
+        monkeypatch.setattr(core_download, "_raw_body", spied)
+    yield request.param
+    # a body was streamed: then at least one went beneath httpx (small ones the transport read do not)
+    assert not chosen or any(c is not None for c in chosen)
+
+
 @pytest.fixture
-def api(servers: tuple[FileServer, FileServer]) -> FileServer:
+def api(servers: tuple[FileServer, FileServer], reader: str) -> FileServer:
     for server in servers:
         server.reset()
     return servers[0]
@@ -797,3 +817,36 @@ def test_memory_stays_flat_for_a_200_mib_download(mode: str, tmp_path: Path) -> 
     assert report["size"] == size and report["sha256"] == sha256_of(size)
     # ru_maxrss is in KiB on Linux; the server's buffers share the process, so allow some slack
     assert report["growth_kib"] < 32 * 1024, report
+
+
+class FakeStream:
+    """A network stream's `get_extra_info` and nothing else."""
+
+    def __init__(self, sock: object, ssl_object: object) -> None:
+        self.info = {"socket": sock, "ssl_object": ssl_object}
+
+    def get_extra_info(self, name: str) -> object:
+        return self.info.get(name)
+
+
+def test_raw_bodies_are_received_into_buffers_only_from_a_socket_carrying_the_body() -> None:
+    import socket
+    import ssl
+
+    plain = socket.socket()
+    context = ssl.create_default_context()
+    tls = context.wrap_socket(socket.socket(), do_handshake_on_connect=False, server_hostname="h")
+    inner = context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="h")
+    try:
+
+        def chosen(sock: object, ssl_object: object) -> object:
+            return core_download._RawBody(FakeStream(sock, ssl_object), 10, None).socket()
+
+        assert chosen(plain, None) is plain
+        assert chosen(tls, object()) is tls  # TLS by the ssl module: recv_into decrypts
+        assert chosen(tls, inner) is None  # TLS inside TLS (an HTTPS proxy): httpcore's read decrypts
+        assert chosen(plain, inner) is None
+        assert chosen(None, None) is None  # a custom network backend: its read()
+    finally:
+        plain.close()
+        tls.close()

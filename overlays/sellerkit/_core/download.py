@@ -832,6 +832,7 @@ def _raw_body(response: httpx.Response) -> _RawBody | None:
     length = _content_length(headers)
     if (
         stream is None
+        or response.is_stream_consumed  # read already (a small body the transport looked into)
         or extensions.get("http_version") not in (b"HTTP/1.1", b"HTTP/1.0")
         or headers.get("content-encoding", "identity").lower() not in ("identity", "")
         or "transfer-encoding" in headers

@@ -256,7 +256,8 @@ def _with_body(request: httpx.Request, response: httpx.Response, content: bytes)
         headers=headers,
         content=content,
         request=request,
-        extensions=response.extensions,
+        # its connection is back in the pool (or closed): its network stream is no longer this body's
+        extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
     )
 
 
