@@ -65,14 +65,21 @@ GOALS: dict[str, Goal] = {
 }
 
 
-def _curl(url: str, dest: Path) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _curl(url: str, dest: Path, cpu: list[float]) -> float:
     dest.unlink(missing_ok=True)  # the previous side's file, freed just now (see the module docstring)
+    before = _children_cpu()
     out = subprocess.run(
         ["curl", "-s", "-S", "--fail", "-o", str(dest), "-w", "%{time_total} %{size_download}", url],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.split()
+    cpu.append(_children_cpu() - before)
     seconds, size = float(out[0]), int(float(out[1]))
     if size != SIZE or dest.stat().st_size != SIZE:
         raise RuntimeError(f"curl downloaded {size} bytes, expected {SIZE}")
@@ -110,6 +117,7 @@ def run() -> dict[str, Figure]:
         )
     expected = sha256_of(SIZE)
     runs: list[dict[str, float]] = []
+    curl_cpu: list[float] = []
     with child_server("file") as origin, tempfile.TemporaryDirectory(prefix="sellerkit-bench-dl-") as tmp:
         url = f"{origin}/file/{SIZE}"
         dest = Path(tmp) / "file.bin"
@@ -123,7 +131,7 @@ def run() -> dict[str, Figure]:
 
         seconds = interleaved(
             {
-                "curl": lambda: _curl(url, dest),
+                "curl": lambda: _curl(url, dest, curl_cpu),
                 "curl_hashing": lambda: _curl_hashing(url, dest, expected),
                 "sellerkit": sellerkit,
             },
@@ -142,6 +150,9 @@ def run() -> dict[str, Figure]:
             per_round(lambda c, s, f: c / (s - f), seconds["curl"], sk, fsync)
         ),
         "download_fsync_s": rounds(fsync),
+        # CPU seconds (user + system, every thread) of the client side: curl's process, sellerkit's download()
+        "download_curl_cpu_s": rounds(curl_cpu),
+        "download_sellerkit_cpu_s": rounds(r["cpu_s"] for r in runs),
         "download_peak_rss_growth_mib": rounds((r["rss_growth_mib"] for r in runs), 1),
     }
 
@@ -190,9 +201,11 @@ def _child(url: str, dest: Path, sha256: str) -> None:
     rss_before = _status_kib("VmRSS")
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     os.fsync = timed_fsync
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result = core_download.download(http, request, dest)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
     os.fsync = real_fsync
     if reset:
         growth_kib = _status_kib("VmHWM") - rss_before
@@ -204,6 +217,7 @@ def _child(url: str, dest: Path, sha256: str) -> None:
     figures = {
         "seconds": seconds,
         "fsync_s": fsync_s,
+        "cpu_s": after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime,
         "rss_growth_mib": growth_kib / 1024,
         "sha256_ok": 1 if result.sha256 == sha256 else 0,
     }
