@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 from urllib.parse import unquote
 
-import httpcore
 import httpx
 
 from . import _aio
@@ -854,6 +853,8 @@ def _raw_body(response: httpx.Response) -> _RawBody | None:
 def _read_error(response: httpx.Response, exc: Exception) -> Exception:
     """A read error (httpcore's, or the socket's) as httpx's, typed as the sellerkit transport types body
     errors."""
+    import httpcore
+
     error: httpx.TransportError
     if isinstance(exc, httpcore.TimeoutException | TimeoutError):
         error = httpx.ReadTimeout(str(exc) or "timed out", request=response.request)
@@ -863,7 +864,12 @@ def _read_error(response: httpx.Response, exc: Exception) -> Exception:
     return typed(error) if typed is not None else error
 
 
-_READ_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError)
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What httpcore's network streams raise on a read (httpcore is imported with the first transport,
+    after `import httpx`: not here, so importing sellerkit stays as cheap as importing httpx)."""
+    import httpcore
+
+    return (httpcore.TimeoutException, httpcore.NetworkError)
 
 
 def _body(response: httpx.Response, job: _Download) -> Iterator[bytes | memoryview]:
@@ -879,10 +885,11 @@ def _body(response: httpx.Response, job: _Download) -> Iterator[bytes | memoryvi
         yield first
     sock = raw.socket()
     if sock is None:
+        read_errors = _read_errors()
         while remaining > 0:
             try:
                 data: bytes = raw.stream.read(min(job.chunk_size, remaining), raw.timeout)
-            except _READ_ERRORS as exc:
+            except read_errors as exc:
                 raise _read_error(response, exc) from exc
             if not data:
                 return  # the connection closed early: a short body
@@ -925,10 +932,11 @@ async def _abody(response: httpx.Response, chunk_size: int) -> AsyncIterator[byt
     remaining = raw.length - len(first)
     if first:
         yield first
+    read_errors = _read_errors()
     while remaining > 0:
         try:
             data: bytes = await raw.stream.read(min(chunk_size, remaining), raw.timeout)
-        except _READ_ERRORS as exc:
+        except read_errors as exc:
             raise _read_error(response, exc) from exc
         if not data:
             return
