@@ -280,7 +280,7 @@ class _Sink:
     The sync driver writes each batch on its own thread (no joining copy) and may receive
     straight into one of `depth` reusable buffers (`take`), given back once hashed; the async one leaves
     the write to the worker too, so the event loop never waits on the disk. Every `_WRITEBACK_EVERY` bytes
-    the worker starts the kernel's writeback of the part file (Linux), so the final fsync finds little left.
+    the writer starts the kernel's writeback of the part file (Linux), so the final fsync finds little left.
     """
 
     def __init__(self, job: _Download, *, batch: int, write_here: bool, depth: int = 4) -> None:
@@ -334,10 +334,17 @@ class _Sink:
         if self._write_here:
             try:
                 self._job.write_pieces(pieces)
+                self._written(size)
             except BaseException:
                 self._release(pieces)
                 raise
         self._queue.put((pieces, size))
+
+    def _written(self, size: int) -> None:
+        self._unsynced += size
+        if self._unsynced >= _WRITEBACK_EVERY:
+            self._unsynced = 0
+            self._job.start_writeback()
 
     def _release(self, pieces: list[bytes | memoryview]) -> None:
         for piece in pieces:
@@ -355,13 +362,10 @@ class _Sink:
                 if self._error is None:
                     if not self._write_here:
                         job.write_pieces(pieces)
+                        self._written(size)
                     for piece in pieces:
                         job.hasher.update(piece)
                     job.hashed += size
-                    self._unsynced += size
-                    if self._unsynced >= _WRITEBACK_EVERY:
-                        self._unsynced = 0
-                        job.start_writeback()
             except BaseException as exc:  # handed to the producer on its next add/drain
                 self._error = exc
             finally:
