@@ -850,3 +850,21 @@ def test_raw_bodies_are_received_into_buffers_only_from_a_socket_carrying_the_bo
     finally:
         plain.close()
         tls.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux's")
+def test_writeback_is_started_through_sync_file_range(tmp_path: Path) -> None:
+    call = core_download._sync_file_range()
+    assert call is not None
+    with open(tmp_path / "part", "wb", buffering=0) as fh:
+        fh.write(b"x" * 100_000)
+        assert call(fh.fileno(), 0, 0, 2) == 0  # SYNC_FILE_RANGE_WRITE over the whole file
+        core_download._start_writeback(fh.fileno())
+    assert call(-1, 0, 0, 2) == -1  # a bad descriptor: the call really reached the kernel
+
+
+def test_batches_are_written_whole_in_slices(tmp_path: Path) -> None:
+    pieces: list[bytes | memoryview] = [b"a" * 70_000, memoryview(bytearray(b"b" * 100_000))[:99_999], b""]
+    with open(tmp_path / "part", "wb", buffering=0) as fh:
+        core_download._write_all(fh.fileno(), pieces)
+    assert (tmp_path / "part").read_bytes() == b"a" * 70_000 + b"b" * 99_999
