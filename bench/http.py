@@ -12,13 +12,12 @@ The server (`bench._servers status`, a minimal Starlette app) runs in a child pr
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
 import httpx
 
-from bench._common import Goal, at_most, child_server
+from bench._common import Figure, Goal, at_most, child_server, ratios, rounds
 
 CALLS = 400
 REPEATS = 9
@@ -39,7 +38,7 @@ def _batch(call: Callable[[], object]) -> tuple[float, float]:
     return (time.perf_counter() - wall) / CALLS, (time.process_time() - cpu) / CALLS
 
 
-def run() -> dict[str, float]:
+def run() -> dict[str, Figure]:
     from sellerkit._core.quota import QuotaLimiter
     from sellerkit._core.runtime import use_runtime
     from sellerkit._core.transport import DEFAULT_TIMEOUT
@@ -83,11 +82,10 @@ def run() -> dict[str, float]:
                 (raw_cpu if call is raw_call else sk_cpu).append(cpu)
         client.close()
         raw.close()
-    ratios = [s / r for s, r in zip(sk_wall, raw_wall, strict=True)]
-    cpu_ratios = [s / r for s, r in zip(sk_cpu, raw_cpu, strict=True)]
+    # one ratio per round (both sides measured back to back): the goal reads their median
     return {
-        "request_raw_httpx_us": round(statistics.median(raw_wall) * 1e6, 1),
-        "request_sellerkit_us": round(statistics.median(sk_wall) * 1e6, 1),
-        "request_overhead_ratio": round(statistics.median(ratios), 3),
-        "request_client_cpu_ratio": round(statistics.median(cpu_ratios), 3),
+        "request_raw_httpx_us": rounds((w * 1e6 for w in raw_wall), 1),
+        "request_sellerkit_us": rounds((w * 1e6 for w in sk_wall), 1),
+        "request_overhead_ratio": rounds(ratios(sk_wall, raw_wall)),
+        "request_client_cpu_ratio": rounds(ratios(sk_cpu, raw_cpu)),
     }
