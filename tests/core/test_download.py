@@ -868,3 +868,72 @@ def test_batches_are_written_whole_in_slices(tmp_path: Path) -> None:
     with open(tmp_path / "part", "wb", buffering=0) as fh:
         core_download._write_all(fh.fileno(), pieces)
     assert (tmp_path / "part").read_bytes() == b"a" * 70_000 + b"b" * 99_999
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def self_signed(folder: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
+    import datetime
+    import ipaddress
+
+    x509 = pytest.importorskip("cryptography.x509")  # in the dev venv through twine (keyring)
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_large_body_over_tls_is_read_beneath_httpx_and_resumed(
+    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    cert, key = self_signed(certs)
+    chosen: list[Any] = []
+    real = core_download._raw_body
+
+    def spied(response: httpx.Response) -> Any:
+        chosen.append(real(response))
+        return chosen[-1]
+
+    monkeypatch.setattr(core_download, "_raw_body", spied)
+    size = 3 << 20  # above RAW_MIN: the raw reader, through the TLS socket (sync: recv_into)
+    with FileServer(tls=(cert, key)) as server:
+        server.files["/big.bin"] = Served(size=size, chunk=256 << 10, drop_after=size // 2)
+        verify = ssl.create_default_context(cafile=cert)
+        client_kwargs = {"base_url": server.origin, "timeout": 5.0, "verify": verify}
+        result = run_download(mode, client_kwargs, "/big.bin", tmp_path / "big.bin")
+        assert result.sha256 == sha256_of(size) and result.size == size
+        assert [r.headers.get("range") for r in server.requests] == [None, f"bytes={size // 2}-"]
+    raw = [c for c in chosen if c is not None]
+    assert len(raw) == 2  # both attempts, the resumed one too
+    if mode == "sync":
+        assert all(isinstance(c.socket(), ssl.SSLSocket) for c in raw)
