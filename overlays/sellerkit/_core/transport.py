@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -107,11 +108,15 @@ class _Attempts:
         self.error_policy = (
             self.policy if limit is None else replace(self.policy, max_attempts=max(1, int(limit)))
         )
-        flag = request.extensions.get(JOB_CREATING)
-        self.job_creating = bool(flag) if flag is not None else facts.is_job_creating(request)
         self.attempt = 0
         self.waited = 0.0
         self.refused: str | None = None  # why a wait the server asked for was not taken (max_wait)
+
+    @functools.cached_property
+    def job_creating(self) -> bool:
+        """Whether the request may start something at the vendor (asked only when a retry is considered)."""
+        flag = self.request.extensions.get(JOB_CREATING)
+        return bool(flag) if flag is not None else self.facts.is_job_creating(self.request)
 
     def after_error(self, error: httpx.TransportError) -> float | None:
         """Seconds to wait before re-sending after a transport error, or None to give up."""
@@ -239,11 +244,11 @@ MAX_THROTTLE_PROBE = 4096
 
 def _may_be_throttle(facts: VendorFacts, response: httpx.Response) -> bool:
     """A 2xx answer small and JSON enough to be the vendor's throttle body (never a streamed file)."""
+    if not facts.throttle_on_success or facts.errors.throttle is None:
+        return False  # most vendors: no header lookups on every response
     length = response.headers.get("content-length", "")
     return (
-        facts.throttle_on_success
-        and facts.errors.throttle is not None
-        and "json" in response.headers.get("content-type", "")
+        "json" in response.headers.get("content-type", "")
         and length.isdigit()
         and int(length) <= MAX_THROTTLE_PROBE
     )
