@@ -8,10 +8,15 @@ The server (`bench._servers status`, a minimal Starlette app) runs in a child pr
   sellerkit transport (timeouts, retry bookkeeping, quota hold/release), the generated attrs model, `unwrap`
   and the `JobState` mapping — with the limiter ON: Wabi2b's real quotas (750/5 min, 15,000/24 h) on a
   clock running 10^6 times fast, so the window bookkeeping runs on every call but never makes one wait.
+
+Each of REPEATS rounds times CALLS pairs call by call, the order alternating within the pair; a round's
+figure is the ratio of the two sides' median call (wall, and this thread's CPU), the reported figure the
+median of the rounds (min and max beside it in results.json).
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 
@@ -30,12 +35,19 @@ API_KEY = "bench-api-key"
 GOALS: dict[str, Goal] = {"request_overhead_ratio": at_most(1.10)}
 
 
-def _batch(call: Callable[[], object]) -> tuple[float, float]:
-    """(wall, CPU of this process) seconds per call over CALLS sequential calls."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(CALLS):
-        call()
-    return (time.perf_counter() - wall) / CALLS, (time.process_time() - cpu) / CALLS
+def _round(raw_call: Callable[[], object], sk_call: Callable[[], object]) -> tuple[list[float], ...]:
+    """One round: CALLS pairs, each side timed call by call (wall and this process's CPU), the order
+    alternating pair by pair, so the two sides see the same moments of a shared, noisy machine."""
+    wall: dict[bool, list[float]] = {False: [], True: []}
+    cpu: dict[bool, list[float]] = {False: [], True: []}
+    for i in range(CALLS):
+        for is_sk in (False, True) if i % 2 == 0 else (True, False):
+            call = sk_call if is_sk else raw_call
+            w, c = time.perf_counter(), time.thread_time()
+            call()
+            cpu[is_sk].append(time.thread_time() - c)
+            wall[is_sk].append(time.perf_counter() - w)
+    return wall[False], wall[True], cpu[False], cpu[True]
 
 
 def run() -> dict[str, Figure]:
@@ -74,12 +86,14 @@ def run() -> dict[str, Figure]:
         sk_wall: list[float] = []
         raw_cpu: list[float] = []
         sk_cpu: list[float] = []
-        for i in range(REPEATS):  # interleaved, order alternating
-            first, second = (raw_call, sellerkit_call) if i % 2 == 0 else (sellerkit_call, raw_call)
-            for call in (first, second):
-                wall, cpu = _batch(call)
-                (raw_wall if call is raw_call else sk_wall).append(wall)
-                (raw_cpu if call is raw_call else sk_cpu).append(cpu)
+        for _ in range(REPEATS):
+            # per round the median call of each side: a call that another process preempted is an outlier
+            # the median ignores, where a batch mean would carry it into the ratio
+            rw, sw, rc, sc = _round(raw_call, sellerkit_call)
+            raw_wall.append(statistics.median(rw))
+            sk_wall.append(statistics.median(sw))
+            raw_cpu.append(statistics.median(rc))
+            sk_cpu.append(statistics.median(sc))
         client.close()
         raw.close()
     # one ratio per round (both sides measured back to back): the goal reads their median
