@@ -99,7 +99,7 @@ def seconds_until(moment: str, *, now: float | None = None) -> float | None:
 
 
 def server_time(headers: Mapping[str, str] | None) -> float | None:
-    """The server's clock (epoch seconds) from its `Date` header, or None; it trails it by < 1 s."""
+    """The server's clock (epoch seconds) from its `Date` header, or None (truncated: < 1 s behind)."""
     value = None if headers is None else (headers.get("date") or headers.get("Date"))
     parsed = None if not value else _moment(value)
     return None if parsed is None else parsed[0].timestamp()
