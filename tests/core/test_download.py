@@ -36,7 +36,13 @@ from sellerkit._core.download import (
     same_origin,
     validator_of,
 )
-from sellerkit._core.errors import ConfigurationError, DownloadError, NotFoundError, ServerError
+from sellerkit._core.errors import (
+    ConfigurationError,
+    DownloadError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+)
 from sellerkit._core.files import numbered, resolve
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.transport import (
@@ -357,6 +363,91 @@ def test_each_request_is_one_transport_attempt_the_restarts_are_the_retries(
     result = run_download(mode, client_kwargs, "/f.csv", tmp_path / "f.csv", max_restarts=3)
     assert result.path.read_bytes() == BODY
     assert seen == [1, 1]  # the transport's 5 attempts never multiply the download's restarts
+
+
+FILES = "https://files.example"  # a signed file URL's host: not the API's origin, no sellerkit transport
+
+
+def throttled_file_host(answers: list[httpx.Response]) -> tuple[list[httpx.Request], Any]:
+    """An API that redirects to a file on FILES, which gives `answers` in turn (then the body)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "api.example":
+            return httpx.Response(302, headers={"Location": f"{FILES}/f.csv?sig=abc"})
+        if answers:
+            return answers.pop(0)
+        return httpx.Response(200, content=BODY)
+
+    return seen, handler
+
+
+def throttled_download(mode: str, handler: Any, dest: Path, settings: HttpSettings) -> Any:
+    """A download whose API client and file-host client both answer through `handler`."""
+    transport = httpx.MockTransport(handler)
+    facts = VendorFacts("acme", ErrorFacts("acme"))
+    if mode == "sync":
+        plain: httpx.Client | httpx.AsyncClient = httpx.Client(transport=transport)
+    else:
+        plain = httpx.AsyncClient(transport=transport)
+    kwargs = {"base_url": "https://api.example", "transport": transport}
+    return run_download(mode, kwargs, "/f.csv", dest, plain_client=plain, facts=facts, settings=settings)
+
+
+def recording(waits: list[float]) -> HttpSettings:
+    async def async_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    # as a client builds them: the budget at least max_wait, each wait at most max_wait
+    retry = RetryPolicy(max_total_wait=120.0)
+    return HttpSettings(retry=retry, sleep=waits.append, async_sleep=async_sleep, max_wait=60.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_throttled_file_host_is_waited_past_like_the_api(mode: str, tmp_path: Path) -> None:
+    """429 (and 503 with Retry-After) from the file host: the hop is re-sent after the wait the transport
+    would take (Retry-After + its 1 s resolution), not turned into a DownloadError, no restart counted."""
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "3"}),
+        httpx.Response(503, headers={"Retry-After": "2"}),
+    ]
+    seen, handler = throttled_file_host(answers)
+    waits: list[float] = []
+    result = throttled_download(mode, handler, tmp_path / "f.csv", recording(waits))
+    assert result.path.read_bytes() == BODY
+    assert waits == [4.0, 3.0]
+    hosts = [r.url.host for r in seen]
+    assert hosts == ["api.example", "files.example", "files.example", "files.example"]  # the hop re-sent
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_file_host_throttle_past_max_wait_is_a_rate_limited_error(
+    mode: str, status: int, tmp_path: Path
+) -> None:
+    """A Retry-After beyond max_wait: RateLimitedError with retry_after at once (no early retry, no wait)."""
+    seen, handler = throttled_file_host([httpx.Response(status, headers={"Retry-After": "100"})])
+    waits: list[float] = []
+    with pytest.raises(RateLimitedError) as caught:
+        throttled_download(mode, handler, tmp_path / "f.csv", recording(waits))
+    error = caught.value
+    assert (error.status_code, error.retry_after, error.vendor) == (status, 101.0, "acme")
+    assert "max_wait=60" in error.message and "sig=abc" not in str(error)  # the signed URL redacted
+    assert waits == [] and len(seen) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_file_host_throttling_every_attempt_ends_with_the_policy(mode: str, tmp_path: Path) -> None:
+    """A bare 429 every time: retried by the policy's backoff (never at 0 s), then RateLimitedError."""
+    seen, handler = throttled_file_host([httpx.Response(429) for _ in range(10)])
+    waits: list[float] = []
+    settings = dataclasses.replace(recording(waits), retry=RetryPolicy(max_attempts=3, initial_backoff=0.1))
+    with pytest.raises(RateLimitedError) as caught:
+        throttled_download(mode, handler, tmp_path / "f.csv", settings)
+    assert caught.value.retry_after is None  # the server named no wait
+    assert waits == [1.0, 1.0] and len(seen) == 4  # 3 attempts at the file host; a throttle waits >= 1 s
 
 
 # --- stream sinks ----------------------------------------------------------------------------------------

@@ -22,11 +22,27 @@ from urllib.parse import unquote
 import httpx
 
 from . import _aio
-from .errors import APIConnectionError, ApiError, APITimeoutError, ConfigurationError, DownloadError
+from .bodies import ErrorFacts, build_error, retry_after_wait
+from .errors import (
+    APIConnectionError,
+    ApiError,
+    APITimeoutError,
+    ConfigurationError,
+    DownloadError,
+    RateLimitedError,
+)
 from .files import Target, free_name, place, resolve
 from .redact import redact_url
 from .runtime import deadline
-from .transport import BODY_ERROR, MAX_ATTEMPTS
+from .transport import (
+    BODY_ERROR,
+    MAX_ATTEMPTS,
+    HttpSettings,
+    VendorFacts,
+    _aread_head,
+    _Attempts,
+    _read_head,
+)
 
 log = logging.getLogger("sellerkit.download")
 
@@ -262,7 +278,7 @@ class _Outgoing:
     extensions: dict[str, Any]
 
 
-_REDIRECT, _BODY, _DONE, _AGAIN = "redirect", "body", "done", "again"
+_REDIRECT, _BODY, _DONE, _AGAIN, _THROTTLED = "redirect", "body", "done", "again", "throttled"
 
 
 RAW_MIN = 1 << 20
@@ -458,6 +474,8 @@ class _Download:
         chunk_size: int,
         max_restarts: int,
         write_here: bool,
+        facts: VendorFacts | None = None,
+        settings: HttpSettings | None = None,
     ) -> None:
         if chunk_size < 1:
             raise ConfigurationError(f"chunk_size must be >= 1 byte, got {chunk_size}")
@@ -494,6 +512,11 @@ class _Download:
         self.current: _Hop | None = None
         self.reported: tuple[int, int | None] | None = None
         self.complete = False
+        host = request.url.host or "download"
+        self.facts = facts or VendorFacts(name=host, errors=ErrorFacts(vendor=host))
+        self.settings = settings or HttpSettings()
+        # the transport's retry bookkeeping for the hop last throttled (its attempts and waits so far)
+        self.throttle: tuple[_Hop, _Attempts] | None = None
         if isinstance(dest, Target) and dest.path is not None:
             self._adopt(dest.path)
 
@@ -726,7 +749,38 @@ class _Download:
             return _BODY
         if 200 <= status < 300:
             return self._full_body(response)
+        if status == 429 or (status == 503 and retry_after_wait(headers) is not None):
+            return _THROTTLED  # the driver reads its head and asks `throttled` how long to wait
         raise self.error(f"HTTP {status} {response.reason_phrase}".rstrip())
+
+    def throttled(self, response: httpx.Response, head: bytes) -> float:
+        """Seconds to wait before re-sending the throttled hop, decided as the transport decides (Retry-After
+        waited past, under the retry policy, `max_wait` and the deadline); beyond that budget the
+        `RateLimitedError`, with `retry_after`, whatever host throttled (a signed file URL too; issue 13)."""
+        hop = self.current
+        assert hop is not None
+        if self.throttle is None or self.throttle[0] is not hop:
+            self.throttle = (hop, _Attempts(self.facts, self.settings, response.request))
+        attempts = self.throttle[1]
+        attempts.attempt += 1
+        error, wait = attempts.after_response(response, head)
+        if wait is not None:
+            self.pending = hop  # the same hop again (no restart, no failure counted)
+            return wait
+        if not isinstance(error, RateLimitedError):  # a 503 with Retry-After: a throttle too
+            error = build_error(
+                self.facts.errors,
+                status=response.status_code,
+                headers=response.headers,
+                content=head,
+                method=hop.method,
+                url=hop.url,
+                throttle_wait=retry_after_wait(response.headers, now=self.settings.wall_clock()),
+                response=response,
+            )
+        if attempts.refused:
+            error.message = f"{error.message} ({attempts.refused})"
+        raise error
 
     def _redirect(self, status: int, location: str | None) -> str:
         assert self.current is not None
@@ -973,8 +1027,14 @@ def download(
     chunk_size: int = 1 << 20,
     max_restarts: int = 3,
     plain_client: httpx.Client | None = None,
+    facts: VendorFacts | None = None,
+    settings: HttpSettings | None = None,
 ) -> Any:
-    """Stream `request`'s body to `dest` (a file path, or a folder to name the file in) and return it."""
+    """Stream `request`'s body to `dest` (a file path, or a folder to name the file in) and return it.
+
+    `facts` and `settings` (the client's transport settings: retry policy, `max_wait`, sleep) decide
+    waits after a throttle from a host the sellerkit transport does not see (a file URL on another origin).
+    """
     job = _Download(
         base_url=client.base_url,
         request=request,
@@ -983,6 +1043,8 @@ def download(
         chunk_size=chunk_size,
         max_restarts=max_restarts,
         write_here=True,
+        facts=facts,
+        settings=settings,
     )
     plain = plain_client
     try:
@@ -1010,18 +1072,28 @@ def download(
             except _RETRYABLE as exc:
                 job.failed(exc)
                 continue
+            wait = None
             try:
-                if job.on_response(response) == _BODY:
+                step = job.on_response(response)
+                if step == _BODY:
                     job.open_part()
                     job.report()
                     for chunk in _body(response, job):
                         job.write(chunk)
                     job.end_body()
+                elif step == _THROTTLED:
+                    wait = job.throttled(response, _read_head(response))
             except _RETRYABLE as exc:
                 job.failed(exc)
             finally:
                 response.close()
+            if wait is not None:
+                job.settings.sleep(wait)
         return job.result(job.finish())
+    except RateLimitedError:
+        if job.validator is None:  # a throttle ends the call, not the download: a later call resumes it
+            job.discard()
+        raise
     except (DownloadError, ApiError):
         job.discard()
         raise
@@ -1047,6 +1119,8 @@ async def download_async(
     chunk_size: int = 1 << 20,
     max_restarts: int = 3,
     plain_client: httpx.AsyncClient | None = None,
+    facts: VendorFacts | None = None,
+    settings: HttpSettings | None = None,
 ) -> Any:
     """`download` for `httpx.AsyncClient`; fsync and re-hashing run in a worker thread."""
     job = _Download(
@@ -1057,6 +1131,8 @@ async def download_async(
         chunk_size=chunk_size,
         max_restarts=max_restarts,
         write_here=False,
+        facts=facts,
+        settings=settings,
     )
     plain = plain_client
     try:
@@ -1084,18 +1160,28 @@ async def download_async(
             except _RETRYABLE as exc:
                 job.failed(exc)
                 continue
+            wait = None
             try:
-                if job.on_response(response) == _BODY:
+                step = job.on_response(response)
+                if step == _BODY:
                     await _aio.to_thread(job.open_part)
                     job.report()
                     async for chunk in _abody(response, job.chunk_size):
                         job.write(chunk)
                     job.end_body()
+                elif step == _THROTTLED:
+                    wait = job.throttled(response, await _aread_head(response))
             except _RETRYABLE as exc:
                 job.failed(exc)
             finally:
                 await response.aclose()
+            if wait is not None:
+                await job.settings.async_sleep(wait)
         return job.result(await _aio.to_thread(job.finish))
+    except RateLimitedError:
+        if job.validator is None:
+            job.discard()
+        raise
     except (DownloadError, ApiError):
         job.discard()
         raise

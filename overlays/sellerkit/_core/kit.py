@@ -357,6 +357,7 @@ class ClientCore:
         if shared is None or getattr(self, "_auth_url", None) != self.base_url:
             self._auth, self._auth_url = self._make_auth(), self.base_url
         settings = replace(self._settings(), inner_transport=inner)
+        self._http_settings = settings  # the downloader waits out other hosts' throttles by the same rules
         self._http = self._httpx(
             base_url=self.base_url,
             auth=self._auth,
@@ -559,6 +560,8 @@ class SyncClient(ClientCore):
                 effect.target,
                 on_progress=effect.on_progress,
                 max_restarts=self.max_retries,
+                facts=self._facts(),
+                settings=self._http_settings,
             )
         if isinstance(effect, Offload):
             return effect.fn()
@@ -680,6 +683,8 @@ class AsyncClient(ClientCore):
                 effect.target,
                 on_progress=effect.on_progress,
                 max_restarts=self.max_retries,
+                facts=self._facts(),
+                settings=self._http_settings,
             )
         if isinstance(effect, Offload):
             return await _aio.to_thread(effect.fn)
