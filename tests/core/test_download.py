@@ -450,6 +450,32 @@ def test_a_file_host_throttling_every_attempt_ends_with_the_policy(mode: str, tm
     assert waits == [1.0, 1.0] and len(seen) == 4  # 3 attempts at the file host; a throttle waits >= 1 s
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_throttle_while_resuming_keeps_the_part_file_for_the_next_call(mode: str, tmp_path: Path) -> None:
+    """The file host cuts the body, then throttles the resume past max_wait: RateLimitedError, and the bytes
+    received stay in the part file; the next call asks for the rest only."""
+    seen: list[httpx.Request] = []
+    ranged = short_then_ranged(seen)
+    throttle = [True]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.example":
+            return httpx.Response(302, headers={"Location": f"{FILES}/stock.csv?sig=abc"})
+        if "range" in request.headers and throttle:
+            throttle.pop()
+            seen.append(request)
+            return httpx.Response(429, headers={"Retry-After": "100"})
+        return ranged(request)
+
+    dest = tmp_path / "stock.csv"
+    with pytest.raises(RateLimitedError):
+        throttled_download(mode, handler, dest, recording([]))
+    assert leftovers(tmp_path) == [f"stock.csv{META_SUFFIX}", f"stock.csv{PART_SUFFIX}"]
+    result = throttled_download(mode, handler, dest, recording([]))
+    assert result.path.read_bytes() == BODY
+    assert [r.headers.get("range") for r in seen] == [None, "bytes=1000-", "bytes=1000-"]
+
+
 # --- stream sinks ----------------------------------------------------------------------------------------
 
 
