@@ -1,9 +1,12 @@
-"""`python -m bench [--only SECTION,...]` — measure, merge into bench/results.json (flat), print a table.
+"""`python -m bench [--only SECTION,...]` — measure, merge into bench/results.json, print a table.
 
 Every figure is measured in this run; where the goal is a ratio, both sides are measured in this run,
-interleaved, so machine noise affects both alike. Sections (one module each): imports, http, download,
-parse, polling, quota, regen, selsup, sellerscommerce. `--only` re-measures some sections and keeps the
-others' figures from earlier runs in results.json (the table shows only what this run measured).
+interleaved, round by round, so machine noise affects both alike, and the figure is the median of at least
+`MIN_ROUNDS` rounds' ratios. results.json maps each figure to `{"median", "min", "max", "rounds"}` (an
+exact figure — a count, a simulated time — has one round); goals and the table read the median, the table
+also shows the spread. Sections (one module each): imports, http, download, parse, polling, quota, regen,
+selsup, sellerscommerce. `--only` re-measures some sections and keeps the others' figures from earlier runs
+in results.json (the table shows only what this run measured).
 """
 
 from __future__ import annotations
@@ -16,23 +19,48 @@ import time
 import traceback
 from types import ModuleType
 
-from bench._common import ROOT, Goal, SectionSkipped
+from bench._common import MIN_ROUNDS, ROOT, Figure, Goal, Rounds, SectionSkipped, summary
 
 RESULTS = ROOT / "bench" / "results.json"
 SECTIONS = ("imports", "http", "download", "parse", "polling", "quota", "regen", "selsup", "sellerscommerce")
+
+Summary = dict[str, float]
 
 
 def _section(name: str) -> ModuleType:
     return importlib.import_module(f"bench.{name}")
 
 
-def _table(results: dict[str, float], goals: dict[str, Goal]) -> None:
-    print(f"\n{'key':<44}{'value':>12}  {'goal':<10}met")
+def _load() -> dict[str, Summary]:
+    if not RESULTS.exists():
+        return {}
+    loaded = json.loads(RESULTS.read_text())
+    # a figure in the older flat shape (a bare number) has no spread: it is dropped, not passed off as one
+    return {key: value for key, value in loaded.items() if isinstance(value, dict) and "median" in value}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+
+
+def _table(results: dict[str, Summary], goals: dict[str, Goal]) -> None:
+    print(f"\n{'key':<46}{'median':>11}  {'min - max (rounds)':<28}{'goal':<10}met")
     for key in sorted(results):
-        value = results[key]
+        fig = results[key]
         goal = goals.get(key)
-        met = "" if goal is None else "yes" if goal.met(value) else "NO"
-        print(f"{key:<44}{value:>12}  {goal.text if goal else '':<10}{met}")
+        met = "" if goal is None else "yes" if goal.met(fig["median"]) else "NO"
+        spread = f"{_number(fig['min'])} - {_number(fig['max'])} ({fig['rounds']:g})"
+        spread = "" if fig["rounds"] == 1 else spread
+        print(f"{key:<46}{_number(fig['median']):>11}  {spread:<28}{goal.text if goal else '':<10}{met}")
+
+
+def _unfit(figures: dict[str, Figure], goals: dict[str, Goal]) -> list[str]:
+    """Goal figures measured too few times to be judged (a timed one must come from >= MIN_ROUNDS rounds)."""
+    return sorted(
+        key
+        for key, fig in figures.items()
+        if key in goals and isinstance(fig, Rounds) and len(fig.values) < MIN_ROUNDS
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown section(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SECTIONS)}"
         )
 
-    results: dict[str, float] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    measured: dict[str, float] = {}
+    results = _load()
+    measured: dict[str, Summary] = {}
     goals: dict[str, Goal] = {}
     failed: list[str] = []
     start = time.perf_counter()
@@ -60,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         print(f"[{name}] ...", flush=True)
         try:
-            figures: dict[str, float] = module.run()
+            figures: dict[str, Figure] = module.run()
         except SectionSkipped as exc:
             print(f"[{name}] SKIPPED: {exc}", file=sys.stderr, flush=True)
             failed.append(name)
@@ -78,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         if figures and missing:
             print(f"[{name}] did not produce {', '.join(missing)}", file=sys.stderr)
             failed.append(name)
-        measured.update(figures)
+        unfit = _unfit(figures, section_goals)
+        if unfit:
+            print(f"[{name}] fewer than {MIN_ROUNDS} rounds for {', '.join(unfit)}", file=sys.stderr)
+            failed.append(name)
+        measured.update({key: summary(fig) for key, fig in figures.items()})
         print(f"[{name}] done in {time.perf_counter() - began:.1f} s", flush=True)
     total = time.perf_counter() - start
     results.update(measured)

@@ -4,15 +4,90 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# a timed figure (every ratio) is the median of at least this many interleaved rounds
+MIN_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """A figure measured once per round; results.json keeps its min, median and max, goals read the median.
+
+    A section returns one for every timed figure; a plain float is an exact figure (a count, a simulated
+    time) that does not vary between runs.
+    """
+
+    values: tuple[float, ...]
+    digits: int = 3
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValueError("a figure needs at least one round")
+
+    @property
+    def median(self) -> float:
+        return round(statistics.median(self.values), self.digits)
+
+    def summary(self) -> dict[str, float]:
+        """The figure as results.json records it."""
+        return {
+            "median": self.median,
+            "min": round(min(self.values), self.digits),
+            "max": round(max(self.values), self.digits),
+            "rounds": len(self.values),
+        }
+
+
+Figure = float | Rounds
+
+
+def rounds(values: Iterable[float], digits: int = 3) -> Rounds:
+    return Rounds(tuple(values), digits)
+
+
+def exact(value: float) -> dict[str, float]:
+    """An exact figure in results.json's shape: one round, min = median = max."""
+    return {"median": value, "min": value, "max": value, "rounds": 1}
+
+
+def summary(figure: Figure) -> dict[str, float]:
+    return figure.summary() if isinstance(figure, Rounds) else exact(figure)
+
+
+def interleaved(sides: Mapping[str, Callable[[], float]], count: int = MIN_ROUNDS) -> dict[str, list[float]]:
+    """Run every side once per round for `count` rounds, the order rotating each round; each side's values.
+
+    Rotation puts every side first, middle and last equally often, so machine drift (another process
+    taking a core, the page cache filling, thermal limits) hits every side alike; a ratio is then taken
+    per round (`per_round`), between values measured seconds apart.
+    """
+    names = list(sides)
+    values: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(count):
+        shift = i % len(names)
+        order = names[shift:] + names[:shift]
+        for name in order if i % 2 == 0 else reversed(order):
+            values[name].append(sides[name]())
+    return values
+
+
+def per_round(fn: Callable[..., float], *series: list[float]) -> list[float]:
+    """`fn` applied round by round to values measured in the same rounds."""
+    return [fn(*values) for values in zip(*series, strict=True)]
+
+
+def ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Round-by-round ratios of two sides measured in the same rounds."""
+    return per_round(lambda a, b: a / b, numerators, denominators)
 
 
 @dataclass(frozen=True)

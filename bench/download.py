@@ -1,13 +1,24 @@
 """Download: 1 GiB from a loopback server through `sellerkit._core.download.download` vs curl.
 
 One server (`bench._servers file`: `http.server` sending a deterministic tape with `sendall` in 4 MiB
-slices) in its own process serves both. curl (`curl -s -o FILE URL`, its own `time_total`) and sellerkit
-alternate, REPEATS each; sellerkit runs in a fresh interpreter each time (`python -m bench.download URL
-DEST`), through the same path a Wabi2b job download takes (`Wabi2bClient.open_download` → the client with
-the sellerkit transport → `download()`: streaming, SHA-256 while writing, size check, fsync, rename), and
-reports its time around `download()` only, the fsync's share of it, and its peak RSS growth: VmHWM after
-the download minus VmRSS before it, with the high-water mark reset just before (`/proc/self/clear_refs`).
-Files go to a temporary folder (same disk as the system temp dir) and are deleted after each run.
+slices) in its own process serves every side. Three sides, ROUNDS interleaved rounds (the order rotating):
+
+- curl: `curl -s -o FILE URL`, its own `time_total`;
+- curl hashing: `curl -s URL | tee FILE | openssl dgst -sha256` — the work sellerkit does (write + SHA-256)
+  minus the fsync and rename, wall time of the whole pipeline;
+- sellerkit: a fresh interpreter each time (`python -m bench.download URL DEST`), through the same path a
+  Wabi2b job download takes (`Wabi2bClient.open_download` → the client with the sellerkit transport →
+  `download()`: streaming, SHA-256 while writing, size check, fsync, rename); it reports its time around
+  `download()` only, the time spent in fsync/fdatasync, and its peak RSS growth: VmHWM after the download
+  minus VmRSS before it, with the high-water mark reset just before (`/proc/self/clear_refs`).
+
+Each ratio is a throughput ratio (the inverse time ratio) taken per round; the figure is its median.
+Files go to a temporary folder (same disk as the system temp dir). Each side deletes the previous side's
+file just before its transfer starts (the sellerkit child after its imports), so every side writes into
+page-cache memory freed a moment before: on a VM that hands free memory back to its host (free page
+reporting), memory left free for half a second costs a host fault per page when touched again — measured
+here at up to 2 s of system time per GiB, against 0.25 s for memory freed just before. Deleting after each
+run instead charged that to whichever side started slowest (the fresh interpreter).
 """
 
 from __future__ import annotations
@@ -16,59 +27,90 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench._common import (
+    MIN_ROUNDS,
+    Figure,
     Goal,
     SectionSkipped,
     at_least,
     at_most,
     child_figures,
     child_server,
+    interleaved,
+    per_round,
+    ratios,
+    rounds,
 )
 
 if TYPE_CHECKING:
     from _typeshed import HasFileno
 
 SIZE = 1 << 30
-REPEATS = 3
+ROUNDS = MIN_ROUNDS
 MIN_FREE = 3 << 30
 MIB = 1 << 20
 
 GOALS: dict[str, Goal] = {
     "download_throughput_ratio_vs_curl": at_least(0.90),
+    "download_ratio_vs_curl_hashing": at_least(1.2),
     "download_peak_rss_growth_mib": at_most(32),
 }
 
 
-def _curl(url: str, dest: Path) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _curl(url: str, dest: Path, cpu: list[float]) -> float:
+    dest.unlink(missing_ok=True)  # the previous side's file, freed just now (see the module docstring)
+    before = _children_cpu()
     out = subprocess.run(
         ["curl", "-s", "-S", "--fail", "-o", str(dest), "-w", "%{time_total} %{size_download}", url],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.split()
+    cpu.append(_children_cpu() - before)
     seconds, size = float(out[0]), int(float(out[1]))
     if size != SIZE or dest.stat().st_size != SIZE:
         raise RuntimeError(f"curl downloaded {size} bytes, expected {SIZE}")
     return seconds
 
 
-def _sellerkit(url: str, dest: Path, sha256: str) -> dict[str, float]:
-    return child_figures("bench.download", url, str(dest), sha256)
+def _curl_hashing(url: str, dest: Path, sha256: str, cpu: list[float]) -> float:
+    script = 'set -o pipefail; curl -s -S --fail "$1" | tee "$2" | openssl dgst -sha256 -r'
+    dest.unlink(missing_ok=True)
+    before = _children_cpu()
+    start = time.perf_counter()
+    out = subprocess.run(
+        ["bash", "-c", script, "bash", url, str(dest)], check=True, capture_output=True, text=True
+    ).stdout
+    seconds = time.perf_counter() - start
+    cpu.append(_children_cpu() - before)  # bash and the pipeline it waited for
+    if out.split()[0] != sha256 or dest.stat().st_size != SIZE:
+        raise RuntimeError(f"curl | tee | openssl gave {out.strip()!r}, {dest.stat().st_size} bytes")
+    return seconds
 
 
-def run() -> dict[str, float]:
+def _mib_s(seconds: Iterable[float]) -> Figure:
+    return rounds((SIZE / MIB / s for s in seconds), 1)
+
+
+def run() -> dict[str, Figure]:
     from bench._servers import sha256_of
 
-    if shutil.which("curl") is None:
-        raise SectionSkipped("curl is not on PATH (apt-get install curl)")
+    for tool in ("curl", "openssl", "tee", "bash"):
+        if shutil.which(tool) is None:
+            raise SectionSkipped(f"{tool} is not on PATH (apt-get install {tool})")
     tmp_root = Path(tempfile.gettempdir())
     free = shutil.disk_usage(tmp_root).free
     if free < MIN_FREE:
@@ -76,33 +118,46 @@ def run() -> dict[str, float]:
             f"only {free / (1 << 30):.1f} GiB free in {tmp_root}; the download bench needs 3 GiB"
         )
     expected = sha256_of(SIZE)
-    curl_s: list[float] = []
     runs: list[dict[str, float]] = []
+    curl_cpu: list[float] = []
+    hashing_cpu: list[float] = []
     with child_server("file") as origin, tempfile.TemporaryDirectory(prefix="sellerkit-bench-dl-") as tmp:
         url = f"{origin}/file/{SIZE}"
-        for i in range(REPEATS):  # alternating, order flipping each round
-            for side in ("curl", "sellerkit") if i % 2 == 0 else ("sellerkit", "curl"):
-                dest = Path(tmp) / f"{side}-{i}.bin"
-                try:
-                    if side == "curl":
-                        curl_s.append(_curl(url, dest))
-                    else:
-                        figures = _sellerkit(url, dest, expected)
-                        if figures["sha256_ok"] != 1:
-                            raise RuntimeError("sellerkit's download has the wrong SHA-256")
-                        runs.append(figures)
-                finally:
-                    dest.unlink(missing_ok=True)
-    sk_s = [r["seconds"] for r in runs]
-    ratios = [c / s for c, s in zip(curl_s, sk_s, strict=True)]  # throughput ratio = inverse time ratio
-    ratios_excl_fsync = [c / (s - r["fsync_s"]) for c, s, r in zip(curl_s, sk_s, runs, strict=True)]
+        dest = Path(tmp) / "file.bin"
+
+        def sellerkit() -> float:
+            figures = child_figures("bench.download", url, str(dest), expected)
+            if figures["sha256_ok"] != 1:
+                raise RuntimeError("sellerkit's download has the wrong SHA-256")
+            runs.append(figures)
+            return figures["seconds"]
+
+        seconds = interleaved(
+            {
+                "curl": lambda: _curl(url, dest, curl_cpu),
+                "curl_hashing": lambda: _curl_hashing(url, dest, expected, hashing_cpu),
+                "sellerkit": sellerkit,
+            },
+            ROUNDS,
+        )
+    sk = seconds["sellerkit"]
+    fsync = [r["fsync_s"] for r in runs]
     return {
-        "download_curl_mib_s": round(SIZE / MIB / statistics.median(curl_s), 1),
-        "download_sellerkit_mib_s": round(SIZE / MIB / statistics.median(sk_s), 1),
-        "download_throughput_ratio_vs_curl": round(statistics.median(ratios), 3),
-        "download_ratio_vs_curl_excl_fsync": round(statistics.median(ratios_excl_fsync), 3),
-        "download_fsync_s": round(statistics.median(r["fsync_s"] for r in runs), 3),
-        "download_peak_rss_growth_mib": round(max(r["rss_growth_mib"] for r in runs), 1),
+        "download_curl_mib_s": _mib_s(seconds["curl"]),
+        "download_curl_hashing_mib_s": _mib_s(seconds["curl_hashing"]),
+        "download_sellerkit_mib_s": _mib_s(sk),
+        # throughput ratio = inverse time ratio
+        "download_throughput_ratio_vs_curl": rounds(ratios(seconds["curl"], sk)),
+        "download_ratio_vs_curl_hashing": rounds(ratios(seconds["curl_hashing"], sk)),
+        "download_ratio_vs_curl_excl_fsync": rounds(
+            per_round(lambda c, s, f: c / (s - f), seconds["curl"], sk, fsync)
+        ),
+        "download_fsync_s": rounds(fsync),
+        # CPU seconds (user + system, every thread) of the client side: curl's process, sellerkit's download()
+        "download_curl_cpu_s": rounds(curl_cpu),
+        "download_curl_hashing_cpu_s": rounds(hashing_cpu),
+        "download_sellerkit_cpu_s": rounds(r["cpu_s"] for r in runs),
+        "download_peak_rss_growth_mib": rounds((r["rss_growth_mib"] for r in runs), 1),
     }
 
 
@@ -145,13 +200,16 @@ def _child(url: str, dest: Path, sha256: str) -> None:
     # the downloader through the client's own httpx client and request builder, as a job's file would go
     http, request = client._http, client._get(url)
     gc.collect()
+    dest.unlink(missing_ok=True)  # the previous side's file (see the module docstring)
     reset = _reset_peak()
     rss_before = _status_kib("VmRSS")
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     os.fsync = timed_fsync
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result = core_download.download(http, request, dest)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
     os.fsync = real_fsync
     if reset:
         growth_kib = _status_kib("VmHWM") - rss_before
@@ -163,6 +221,7 @@ def _child(url: str, dest: Path, sha256: str) -> None:
     figures = {
         "seconds": seconds,
         "fsync_s": fsync_s,
+        "cpu_s": after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime,
         "rss_growth_mib": growth_kib / 1024,
         "sha256_ok": 1 if result.sha256 == sha256 else 0,
     }

@@ -1,6 +1,8 @@
 """Import time: `import sellerkit.wabi2b` vs `import httpx`, each in fresh interpreters (wall time).
 
-RUNS interleaved fresh `python -c` runs per statement; the minimum of each (startup noise only adds time).
+ROUNDS rounds; in each, every statement runs BEST_OF times back to back in fresh `python -c` interpreters
+(the statements interleaved, the order rotating) and the round keeps each statement's fastest run (startup
+noise only adds time); each ratio is taken per round and reported as the median (min, max) of the rounds.
 Bytecode is cached for every module alike in a temporary PYTHONPYCACHEPREFIX (see `_env`). Also recorded:
 bare interpreter startup, the ratio net of it, the same ratio with httpx's optional CLI imports blocked,
 and the self time (`-X importtime`) of the modules sellerkit.wabi2b loads beyond httpx's; above the goal,
@@ -14,9 +16,21 @@ import subprocess
 import sys
 import tempfile
 
-from bench._common import ROOT, Goal, at_most, child_env, timed
+from bench._common import (
+    ROOT,
+    Figure,
+    Goal,
+    at_most,
+    child_env,
+    interleaved,
+    per_round,
+    ratios,
+    rounds,
+    timed,
+)
 
-RUNS = 15
+ROUNDS = 7
+BEST_OF = 3
 GOAL = 1.5
 GOALS: dict[str, Goal] = {"import_ratio_vs_httpx": at_most(GOAL)}
 
@@ -80,34 +94,35 @@ def beyond_httpx(env: dict[str, str], n: int = 12) -> tuple[int, list[tuple[int,
     return sum(groups.values()), ranked[:n]
 
 
-def run() -> dict[str, float]:
+def run() -> dict[str, Figure]:
     with tempfile.TemporaryDirectory(prefix="sellerkit-bench-pycache-") as cache:
         env = _env(cache)
         for statement in _STATEMENTS.values():  # fill the bytecode cache, warm the page cache
             _fresh(statement, env)
-        times: dict[str, list[float]] = {name: [] for name in _STATEMENTS}
-        for i in range(RUNS):  # interleaved, order alternating, so drift hits every side alike
-            names = list(_STATEMENTS) if i % 2 == 0 else list(reversed(_STATEMENTS))
-            for name in names:
-                times[name].append(_fresh(_STATEMENTS[name], env))
+        # one side = one statement's best of BEST_OF fresh runs, back to back
+        sides = {
+            name: (lambda s=statement: min(_fresh(s, env) for _ in range(BEST_OF)))
+            for name, statement in _STATEMENTS.items()
+        }
+        best = interleaved(sides, ROUNDS)
         extra_us, offenders = beyond_httpx(env)
-    # startup noise only ever adds time: the minimum is the cleanest estimate
-    best = {name: min(values) for name, values in times.items()}
-    ratio = best["wabi2b"] / best["httpx"]
-    net = (best["wabi2b"] - best["python"]) / (best["httpx"] - best["python"])
-    if ratio > GOAL:
+    ratio = ratios(best["wabi2b"], best["httpx"])
+    net = per_round(lambda w, h, p: (w - p) / (h - p), best["wabi2b"], best["httpx"], best["python"])
+    lean = ratios(best["wabi2b_lean"], best["httpx_lean"])
+    figures: dict[str, Figure] = {
+        "import_beyond_httpx_self_ms": round(extra_us / 1000, 1),
+        "import_python_startup_s": rounds(best["python"], 4),
+        "import_httpx_s": rounds(best["httpx"], 4),
+        "import_sellerkit_wabi2b_s": rounds(best["wabi2b"], 4),
+        "import_ratio_vs_httpx": rounds(ratio),
+        "import_net_ratio_vs_httpx": rounds(net),
+        "import_ratio_vs_httpx_without_cli_extras": rounds(lean),
+    }
+    if rounds(ratio).median > GOAL:
         print(
             f"  import sellerkit.wabi2b above goal; -X importtime: modules it loads beyond httpx's take "
             f"{extra_us / 1000:.0f} ms (self time), by package:"
         )
         for own, module in offenders:
             print(f"    {own / 1000:6.1f} ms  {module}")
-    return {
-        "import_beyond_httpx_self_ms": round(extra_us / 1000, 1),
-        "import_python_startup_s": round(best["python"], 4),
-        "import_httpx_s": round(best["httpx"], 4),
-        "import_sellerkit_wabi2b_s": round(best["wabi2b"], 4),
-        "import_ratio_vs_httpx": round(ratio, 3),
-        "import_net_ratio_vs_httpx": round(net, 3),
-        "import_ratio_vs_httpx_without_cli_extras": round(best["wabi2b_lean"] / best["httpx_lean"], 3),
-    }
+    return figures

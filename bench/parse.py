@@ -5,6 +5,8 @@ null and absent fields, 0-3 media and 0-5 specs per product, commas, quotes, non
 
 - JSON: `sellerkit.wabi2b._rows.iter_json_rows` (every `Product` consumed) vs `json.load` of the same file;
 - CSV: `iter_csv_rows` (media/spec columns folded back into typed lists) vs consuming `csv.DictReader`.
+
+The four runs interleave over ROUNDS rounds; each ratio is taken per round, its median reported.
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ import collections
 import csv
 import json
 import tempfile
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
-from bench._common import Goal, at_most
+from bench._common import Figure, Goal, at_most, interleaved, ratios, rounds, timed
 
 PRODUCTS = 100_000
-REPEATS = 5
+ROUNDS = 5
 
 GOALS: dict[str, Goal] = {
     "json_parse_ratio_vs_json_load": at_most(1.0),
@@ -32,19 +33,7 @@ def _consume(rows: Iterable[object]) -> None:
     collections.deque(rows, maxlen=0)
 
 
-def _best(pair: tuple[Callable[[], object], Callable[[], object]]) -> tuple[float, float]:
-    """Min wall seconds of each of the two, over REPEATS interleaved runs (order alternating)."""
-    best = [float("inf"), float("inf")]
-    for i in range(REPEATS):
-        order = (0, 1) if i % 2 == 0 else (1, 0)
-        for side in order:
-            start = time.perf_counter()
-            pair[side]()
-            best[side] = min(best[side], time.perf_counter() - start)
-    return best[0], best[1]
-
-
-def run() -> dict[str, float]:
+def run() -> dict[str, Figure]:
     from sellerkit.testing.wabi2b import render_file
     from sellerkit.wabi2b._rows import iter_csv_rows, iter_json_rows
 
@@ -66,16 +55,23 @@ def run() -> dict[str, float]:
             with csv_path.open(newline="", encoding="utf-8") as fh:
                 _consume(csv.DictReader(fh))
 
-        json_typed, json_std = _best((lambda: _consume(iter_json_rows(json_path)), json_load))
-        csv_typed, csv_std = _best((lambda: _consume(iter_csv_rows(csv_path)), dict_reader))
+        t = interleaved(
+            {
+                "json_typed": lambda: timed(lambda: _consume(iter_json_rows(json_path))),
+                "json_load": lambda: timed(json_load),
+                "csv_typed": lambda: timed(lambda: _consume(iter_csv_rows(csv_path))),
+                "csv_dictreader": lambda: timed(dict_reader),
+            },
+            ROUNDS,
+        )
         json_mb, csv_mb = json_path.stat().st_size / 1e6, csv_path.stat().st_size / 1e6
     return {
         "parse_json_file_mb": round(json_mb, 1),
-        "parse_json_typed_s": round(json_typed, 3),
-        "parse_json_load_s": round(json_std, 3),
-        "json_parse_ratio_vs_json_load": round(json_typed / json_std, 3),
+        "parse_json_typed_s": rounds(t["json_typed"]),
+        "parse_json_load_s": rounds(t["json_load"]),
+        "json_parse_ratio_vs_json_load": rounds(ratios(t["json_typed"], t["json_load"])),
         "parse_csv_file_mb": round(csv_mb, 1),
-        "parse_csv_typed_s": round(csv_typed, 3),
-        "parse_csv_dictreader_s": round(csv_std, 3),
-        "csv_parse_ratio_vs_dictreader": round(csv_typed / csv_std, 3),
+        "parse_csv_typed_s": rounds(t["csv_typed"]),
+        "parse_csv_dictreader_s": rounds(t["csv_dictreader"]),
+        "csv_parse_ratio_vs_dictreader": rounds(ratios(t["csv_typed"], t["csv_dictreader"])),
     }

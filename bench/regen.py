@@ -1,20 +1,21 @@
-"""Regeneration: `python -m generator --force` and a no-change run vs bare openapi-python-client."""
+"""Regeneration: `python -m generator --force` and a no-change run vs bare openapi-python-client.
+
+The three runs interleave over ROUNDS rounds; each ratio is taken per round, its median reported.
+"""
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-from bench._common import ROOT, Goal, at_most, child_env
+from bench._common import MIN_ROUNDS, ROOT, Figure, Goal, at_most, child_env, interleaved, ratios, rounds
 
-REPEATS = 3
+ROUNDS = MIN_ROUNDS
 
 GOALS: dict[str, Goal] = {
     "regen_full_ratio_vs_bare_opc": at_most(1.2),
@@ -29,11 +30,7 @@ def _wall(cmd: list[str], cwd: Path = ROOT) -> float:
     return time.perf_counter() - start
 
 
-def _median(fn: Callable[[], float]) -> float:
-    return statistics.median(fn() for _ in range(REPEATS))
-
-
-def run() -> dict[str, float]:
+def run() -> dict[str, Figure]:
     from generator.config import load_table
 
     table = load_table()
@@ -63,13 +60,18 @@ def run() -> dict[str, float]:
                 for v in table.vendors
             )
 
-    forced = _median(lambda: _wall([sys.executable, "-m", "generator", "--force"]))
-    noop = _median(lambda: _wall([sys.executable, "-m", "generator"]))
-    bare_opc = _median(bare)
+    t = interleaved(
+        {
+            "forced": lambda: _wall([sys.executable, "-m", "generator", "--force"]),
+            "noop": lambda: _wall([sys.executable, "-m", "generator"]),
+            "bare": bare,
+        },
+        ROUNDS,
+    )
     return {
-        "regen_full_s": round(forced, 3),
-        "regen_noop_s": round(noop, 3),
-        "regen_bare_opc_s": round(bare_opc, 3),
-        "regen_full_ratio_vs_bare_opc": round(forced / bare_opc, 3),
-        "regen_noop_ratio": round(noop / forced, 3),
+        "regen_full_s": rounds(t["forced"]),
+        "regen_noop_s": rounds(t["noop"]),
+        "regen_bare_opc_s": rounds(t["bare"]),
+        "regen_full_ratio_vs_bare_opc": rounds(ratios(t["forced"], t["bare"])),
+        "regen_noop_ratio": rounds(ratios(t["noop"], t["forced"])),
     }

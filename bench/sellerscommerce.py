@@ -8,7 +8,8 @@ with the default page size (500): every page fetched, its envelope checked, its 
 JSON-lines file, a checkpoint per page, the file fsynced and placed. The child reports its time around
 `export()` only, the rows it wrote (checked against the file), and its peak RSS growth, measured as in
 bench/download.py: VmHWM after the export minus VmRSS before it, with the high-water mark reset just before
-(`/proc/self/clear_refs`; else ru_maxrss growth). A 20,000-order export is measured the same way, so the
+(`/proc/self/clear_refs`; else ru_maxrss growth). Each figure is the median
+(min - max in results.json) of `ROUNDS` exports. 20,000-order exports are measured the same way, so the
 growth can be compared across row counts (it should not depend on them). The rate includes the
 simulator's own time per page: it is a figure for this client against this simulator on this machine.
 """
@@ -18,19 +19,18 @@ from __future__ import annotations
 import json
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench._common import Goal, at_most, child_env, child_figures, child_lines
+from bench._common import MIN_ROUNDS, Figure, Goal, at_most, child_env, child_figures, child_lines, rounds
 from bench.download import _reset_peak, _status_kib
 
 ORDERS = 100_000
 SMALL = 20_000
 SEEDED = 40  # the simulator's seed orders
-REPEATS = 3
+ROUNDS = MIN_ROUNDS  # each a fresh interpreter: rows/s and RSS growth are the median (min, max) of these
 MIB = 1 << 20
 ENV = "SELLERKIT_BENCH_SELLERSCOMMERCE"  # "access key\nshared secret" of the simulator, for the child
 
@@ -45,13 +45,14 @@ def _export(origin: str, credentials: str, dest: Path) -> dict[str, float]:
     )
 
 
-def _runs(total: int, repeats: int) -> list[dict[str, float]]:
+def _runs(total: int, count: int) -> list[dict[str, float]]:
+    """`count` exports of `total` orders, each in a fresh interpreter, against one simulator process."""
     runs = []
     with (
         child_lines("bench.sellerscommerce", "serve", str(total - SEEDED), count=3) as (origin, key, secret),
         tempfile.TemporaryDirectory(prefix="sellerkit-bench-sellerscommerce-") as tmp,
     ):
-        for i in range(repeats):
+        for i in range(count):
             dest = Path(tmp) / f"run-{i}" / "orders.jsonl"
             try:
                 figures = _export(origin, f"{key}\n{secret}", dest)
@@ -64,14 +65,13 @@ def _runs(total: int, repeats: int) -> list[dict[str, float]]:
     return runs
 
 
-def run() -> dict[str, float]:
-    large = _runs(ORDERS, REPEATS)
-    small = _runs(SMALL, 1)
-    seconds = statistics.median(r["seconds"] for r in large)
+def run() -> dict[str, Figure]:
+    large = _runs(ORDERS, ROUNDS)
+    small = _runs(SMALL, ROUNDS)
     return {
-        "sellerscommerce_export_rows_per_s": round(ORDERS / seconds),
-        "sellerscommerce_export_peak_rss_growth_mib": round(max(r["rss_growth_mib"] for r in large), 1),
-        "sellerscommerce_export_20k_peak_rss_growth_mib": round(small[0]["rss_growth_mib"], 1),
+        "sellerscommerce_export_rows_per_s": rounds((ORDERS / r["seconds"] for r in large), 0),
+        "sellerscommerce_export_peak_rss_growth_mib": rounds((r["rss_growth_mib"] for r in large), 1),
+        "sellerscommerce_export_20k_peak_rss_growth_mib": rounds((r["rss_growth_mib"] for r in small), 1),
     }
 
 

@@ -18,7 +18,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -26,12 +25,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench._common import Goal, SectionSkipped, at_most, child_env, child_figures, child_lines
+from bench._common import (
+    MIN_ROUNDS,
+    Figure,
+    Goal,
+    SectionSkipped,
+    at_most,
+    child_env,
+    child_figures,
+    child_lines,
+    rounds,
+)
 from bench.download import _reset_peak, _status_kib
 
 SIZE = 1 << 30
 CHUNK = 1 << 20
-REPEATS = 3
+REPEATS = MIN_ROUNDS
 MIN_FREE = 3 << 30
 MIB = 1 << 20
 OPERATION_ID = "downloadWildberriesSpecification"  # the simulator's name for the module below
@@ -56,7 +65,7 @@ def _download(origin: str, key: str, folder: Path, sha256: str) -> dict[str, flo
     )
 
 
-def run() -> dict[str, float]:
+def run() -> dict[str, Figure]:
     from sellerkit.testing.selsup import large_file_sha256
 
     tmp_root = Path(tempfile.gettempdir())
@@ -75,14 +84,13 @@ def run() -> dict[str, float]:
                 runs.append(_download(origin, key, folder, expected))
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
-    seconds = statistics.median(r["seconds"] for r in runs)
     sha256_ok = min(r["sha256_ok"] for r in runs)
     if sha256_ok != 1:
         print("[selsup] a download's SHA-256 differs from the simulator's file", file=sys.stderr)
     return {
-        "selsup_file_download_peak_rss_growth_mib": round(max(r["rss_growth_mib"] for r in runs), 1),
+        "selsup_file_download_peak_rss_growth_mib": rounds((r["rss_growth_mib"] for r in runs), 1),
         "selsup_file_download_sha256_ok": sha256_ok,
-        "selsup_file_download_mib_s": round(SIZE / MIB / seconds, 1),
+        "selsup_file_download_mib_s": rounds((SIZE / MIB / r["seconds"] for r in runs), 1),
     }
 
 

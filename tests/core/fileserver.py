@@ -89,13 +89,15 @@ class FileServer:
     files: dict[str, Served] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
     port: int = 0
+    tls: tuple[str, str] | None = None
+    """(certificate file, key file): serve HTTPS."""
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
     @property
     def origin(self) -> str:
-        """`http://host:port`."""
-        return f"http://{self.host}:{self.port}"
+        """`http://host:port` (`https://` with `tls`)."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         """Absolute URL of `path` (which starts with `/`)."""
@@ -124,6 +126,8 @@ class FileServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
+            ssl_certfile=self.tls[0] if self.tls else None,
+            ssl_keyfile=self.tls[1] if self.tls else None,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

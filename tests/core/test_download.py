@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sellerkit._core import download as core_download
 from sellerkit._core.bodies import ErrorFacts
 from sellerkit._core.download import (
     META_SUFFIX,
@@ -35,7 +36,13 @@ from sellerkit._core.download import (
     same_origin,
     validator_of,
 )
-from sellerkit._core.errors import ConfigurationError, DownloadError, NotFoundError, ServerError
+from sellerkit._core.errors import (
+    ConfigurationError,
+    DownloadError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+)
 from sellerkit._core.files import numbered, resolve
 from sellerkit._core.retry import RetryPolicy
 from sellerkit._core.transport import (
@@ -358,6 +365,117 @@ def test_each_request_is_one_transport_attempt_the_restarts_are_the_retries(
     assert seen == [1, 1]  # the transport's 5 attempts never multiply the download's restarts
 
 
+FILES = "https://files.example"  # a signed file URL's host: not the API's origin, no sellerkit transport
+
+
+def throttled_file_host(answers: list[httpx.Response]) -> tuple[list[httpx.Request], Any]:
+    """An API that redirects to a file on FILES, which gives `answers` in turn (then the body)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "api.example":
+            return httpx.Response(302, headers={"Location": f"{FILES}/f.csv?sig=abc"})
+        if answers:
+            return answers.pop(0)
+        return httpx.Response(200, content=BODY)
+
+    return seen, handler
+
+
+def throttled_download(mode: str, handler: Any, dest: Path, settings: HttpSettings) -> Any:
+    """A download whose API client and file-host client both answer through `handler`."""
+    transport = httpx.MockTransport(handler)
+    facts = VendorFacts("acme", ErrorFacts("acme"))
+    if mode == "sync":
+        plain: httpx.Client | httpx.AsyncClient = httpx.Client(transport=transport)
+    else:
+        plain = httpx.AsyncClient(transport=transport)
+    kwargs = {"base_url": "https://api.example", "transport": transport}
+    return run_download(mode, kwargs, "/f.csv", dest, plain_client=plain, facts=facts, settings=settings)
+
+
+def recording(waits: list[float]) -> HttpSettings:
+    async def async_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    # as a client builds them: the budget at least max_wait, each wait at most max_wait
+    retry = RetryPolicy(max_total_wait=120.0)
+    return HttpSettings(retry=retry, sleep=waits.append, async_sleep=async_sleep, max_wait=60.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_throttled_file_host_is_waited_past_like_the_api(mode: str, tmp_path: Path) -> None:
+    """429 (and 503 with Retry-After) from the file host: the hop is re-sent after the wait the transport
+    would take (Retry-After + its 1 s resolution), not turned into a DownloadError, no restart counted."""
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "3"}),
+        httpx.Response(503, headers={"Retry-After": "2"}),
+    ]
+    seen, handler = throttled_file_host(answers)
+    waits: list[float] = []
+    result = throttled_download(mode, handler, tmp_path / "f.csv", recording(waits))
+    assert result.path.read_bytes() == BODY
+    assert waits == [4.0, 3.0]
+    hosts = [r.url.host for r in seen]
+    assert hosts == ["api.example", "files.example", "files.example", "files.example"]  # the hop re-sent
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_file_host_throttle_past_max_wait_is_a_rate_limited_error(
+    mode: str, status: int, tmp_path: Path
+) -> None:
+    """A Retry-After beyond max_wait: RateLimitedError with retry_after at once (no early retry, no wait)."""
+    seen, handler = throttled_file_host([httpx.Response(status, headers={"Retry-After": "100"})])
+    waits: list[float] = []
+    with pytest.raises(RateLimitedError) as caught:
+        throttled_download(mode, handler, tmp_path / "f.csv", recording(waits))
+    error = caught.value
+    assert (error.status_code, error.retry_after, error.vendor) == (status, 101.0, "acme")
+    assert "max_wait=60" in error.message and "sig=abc" not in str(error)  # the signed URL redacted
+    assert waits == [] and len(seen) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_file_host_throttling_every_attempt_ends_with_the_policy(mode: str, tmp_path: Path) -> None:
+    """A bare 429 every time: retried by the policy's backoff (never at 0 s), then RateLimitedError."""
+    seen, handler = throttled_file_host([httpx.Response(429) for _ in range(10)])
+    waits: list[float] = []
+    settings = dataclasses.replace(recording(waits), retry=RetryPolicy(max_attempts=3, initial_backoff=0.1))
+    with pytest.raises(RateLimitedError) as caught:
+        throttled_download(mode, handler, tmp_path / "f.csv", settings)
+    assert caught.value.retry_after is None  # the server named no wait
+    assert waits == [1.0, 1.0] and len(seen) == 4  # 3 attempts at the file host; a throttle waits >= 1 s
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_throttle_while_resuming_keeps_the_part_file_for_the_next_call(mode: str, tmp_path: Path) -> None:
+    """The file host cuts the body, then throttles the resume past max_wait: RateLimitedError, and the bytes
+    received stay in the part file; the next call asks for the rest only."""
+    seen: list[httpx.Request] = []
+    ranged = short_then_ranged(seen)
+    throttle = [True]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.example":
+            return httpx.Response(302, headers={"Location": f"{FILES}/stock.csv?sig=abc"})
+        if "range" in request.headers and throttle:
+            throttle.pop()
+            seen.append(request)
+            return httpx.Response(429, headers={"Retry-After": "100"})
+        return ranged(request)
+
+    dest = tmp_path / "stock.csv"
+    with pytest.raises(RateLimitedError):
+        throttled_download(mode, handler, dest, recording([]))
+    assert leftovers(tmp_path) == [f"stock.csv{META_SUFFIX}", f"stock.csv{PART_SUFFIX}"]
+    result = throttled_download(mode, handler, dest, recording([]))
+    assert result.path.read_bytes() == BODY
+    assert [r.headers.get("range") for r in seen] == [None, "bytes=1000-", "bytes=1000-"]
+
+
 # --- stream sinks ----------------------------------------------------------------------------------------
 
 
@@ -449,8 +567,27 @@ def servers() -> Iterator[tuple[FileServer, FileServer]]:
         yield api, files
 
 
+@pytest.fixture(params=["httpx", "raw"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each socket test twice: bodies read by httpx, and every body read beneath it (`_RawBody`, normally
+    for bodies of RAW_MIN bytes and more) — the same behaviour either way."""
+    chosen: list[object] = []
+    if request.param == "raw":
+        real = core_download._raw_body
+
+        def spied(response: httpx.Response) -> Any:
+            chosen.append(real(response))
+            return chosen[-1]
+
+        monkeypatch.setattr(core_download, "RAW_MIN", 1)
+        monkeypatch.setattr(core_download, "_raw_body", spied)
+    yield request.param
+    # a body was streamed: then at least one went beneath httpx (small ones the transport read do not)
+    assert not chosen or any(c is not None for c in chosen)
+
+
 @pytest.fixture
-def api(servers: tuple[FileServer, FileServer]) -> FileServer:
+def api(servers: tuple[FileServer, FileServer], reader: str) -> FileServer:
     for server in servers:
         server.reset()
     return servers[0]
@@ -797,3 +934,123 @@ def test_memory_stays_flat_for_a_200_mib_download(mode: str, tmp_path: Path) -> 
     assert report["size"] == size and report["sha256"] == sha256_of(size)
     # ru_maxrss is in KiB on Linux; the server's buffers share the process, so allow some slack
     assert report["growth_kib"] < 32 * 1024, report
+
+
+class FakeStream:
+    """A network stream's `get_extra_info` and nothing else."""
+
+    def __init__(self, sock: object, ssl_object: object) -> None:
+        self.info = {"socket": sock, "ssl_object": ssl_object}
+
+    def get_extra_info(self, name: str) -> object:
+        return self.info.get(name)
+
+
+def test_raw_bodies_are_received_into_buffers_only_from_a_socket_carrying_the_body() -> None:
+    import socket
+    import ssl
+
+    plain = socket.socket()
+    context = ssl.create_default_context()
+    tls = context.wrap_socket(socket.socket(), do_handshake_on_connect=False, server_hostname="h")
+    inner = context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="h")
+    try:
+
+        def chosen(sock: object, ssl_object: object) -> object:
+            return core_download._RawBody(FakeStream(sock, ssl_object), 10, None).socket()
+
+        assert chosen(plain, None) is plain
+        assert chosen(tls, object()) is tls  # TLS by the ssl module: recv_into decrypts
+        assert chosen(tls, inner) is None  # TLS inside TLS (an HTTPS proxy): httpcore's read decrypts
+        assert chosen(plain, inner) is None
+        assert chosen(None, None) is None  # a custom network backend: its read()
+    finally:
+        plain.close()
+        tls.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux's")
+def test_writeback_is_started_through_sync_file_range(tmp_path: Path) -> None:
+    call = core_download._sync_file_range()
+    assert call is not None
+    with open(tmp_path / "part", "wb", buffering=0) as fh:
+        fh.write(b"x" * 100_000)
+        assert call(fh.fileno(), 0, 0, 2) == 0  # SYNC_FILE_RANGE_WRITE over the whole file
+        core_download._start_writeback(fh.fileno())
+    assert call(-1, 0, 0, 2) == -1  # a bad descriptor: the call really reached the kernel
+
+
+def test_batches_are_written_whole_in_slices(tmp_path: Path) -> None:
+    pieces: list[bytes | memoryview] = [b"a" * 70_000, memoryview(bytearray(b"b" * 100_000))[:99_999], b""]
+    with open(tmp_path / "part", "wb", buffering=0) as fh:
+        core_download._write_all(fh.fileno(), pieces)
+    assert (tmp_path / "part").read_bytes() == b"a" * 70_000 + b"b" * 99_999
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def self_signed(folder: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509  # pinned in the dev extra: this test never skips
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_large_body_over_tls_is_read_beneath_httpx_and_resumed(
+    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    cert, key = self_signed(certs)
+    chosen: list[Any] = []
+    real = core_download._raw_body
+
+    def spied(response: httpx.Response) -> Any:
+        chosen.append(real(response))
+        return chosen[-1]
+
+    monkeypatch.setattr(core_download, "_raw_body", spied)
+    size = 3 << 20  # above RAW_MIN: the raw reader, through the TLS socket (sync: recv_into)
+    with FileServer(tls=(cert, key)) as server:
+        server.files["/big.bin"] = Served(size=size, chunk=256 << 10, drop_after=size // 2)
+        verify = ssl.create_default_context(cafile=cert)
+        client_kwargs = {"base_url": server.origin, "timeout": 5.0, "verify": verify}
+        result = run_download(mode, client_kwargs, "/big.bin", tmp_path / "big.bin")
+        assert result.sha256 == sha256_of(size) and result.size == size
+        assert [r.headers.get("range") for r in server.requests] == [None, f"bytes={size // 2}-"]
+    raw = [c for c in chosen if c is not None]
+    assert len(raw) == 2  # both attempts, the resumed one too
+    if mode == "sync":
+        assert all(isinstance(c.socket(), ssl.SSLSocket) for c in raw)

@@ -19,6 +19,8 @@ from sellerkit._core.bodies import (
     parse_retry_after,
     reset_time_throttle,
     seconds_until,
+    server_time,
+    wait_past,
 )
 from sellerkit._core.errors import (
     ApiError,
@@ -232,8 +234,8 @@ def test_retry_after_header_on_429() -> None:
         response(429, body={"message": "slow down"}, headers={"Retry-After": "17"}), FACTS
     )
     assert isinstance(error, RateLimitedError)
-    assert error.retry_after == 17.0
-    assert "retry after 17.0 s" in str(error)
+    assert error.retry_after == 18.0  # whole seconds, possibly rounded down: the wait that surely suffices
+    assert "retry after 18.0 s" in str(error)
 
 
 def test_vendor_throttle_body_is_rate_limited_whatever_the_status() -> None:
@@ -241,8 +243,17 @@ def test_vendor_throttle_body_is_rate_limited_whatever_the_status() -> None:
     body = {"Error": "Too many requests.", "RateLimitResetTime": "2026-11-23T12:01:30Z"}
     error = error_from_response(response(503, body=body), facts)
     assert isinstance(error, RateLimitedError)
-    assert error.retry_after == pytest.approx(90.0)
+    # 90 s on the client's clock, + 1 s: the reset time's resolution, + 1 s: no Date, the skew is unknown
+    assert error.retry_after == pytest.approx(92.0)
     assert error.status == 503
+    # the server's Date says its clock is 5 s ahead: 85 s on it, + the resolution
+    served = {"Date": format_datetime(datetime(2026, 11, 23, 12, 0, 5, tzinfo=UTC), usegmt=True)}
+    ahead = error_from_response(response(503, body=body, headers=served), facts)
+    assert isinstance(ahead, RateLimitedError) and ahead.retry_after == pytest.approx(86.0)
+    # a reset time already past on the server's clock still waits the shortest throttle wait
+    past = {"Error": "Too many requests.", "RateLimitResetTime": "2026-11-23T11:59:00Z"}
+    late = error_from_response(response(429, body=past, headers=served), facts)
+    assert isinstance(late, RateLimitedError) and late.retry_after == 1.0
     other = error_from_response(response(503, body={"Error": "boom"}), facts)
     assert type(other) is ServerError
 
@@ -262,6 +273,31 @@ def test_vendor_throttle_body_is_rate_limited_whatever_the_status() -> None:
 )
 def test_seconds_until(moment: str, expected: float | None) -> None:
     assert seconds_until(moment, now=NOW) == (None if expected is None else pytest.approx(expected))
+
+
+@pytest.mark.parametrize(
+    ("moment", "server_now", "expected"),
+    [
+        ("2026-11-23T12:00:30Z", None, 32.0),  # + 1 s resolution + 1 s unknown skew
+        ("2026-11-23T12:00:30Z", NOW + 2.0, 29.0),  # the server's clock 2 s ahead: + 1 s resolution only
+        ("2026-11-23T12:00:30Z", NOW - 2.0, 33.0),  # 2 s behind
+        ("2026-11-23T12:00:30.250Z", NOW, 30.251),  # milliseconds: a millisecond's resolution
+        (format_datetime(datetime(2026, 11, 23, 12, 2, tzinfo=UTC), usegmt=True), NOW, 121.0),
+        ("2026-11-23T11:00:00Z", NOW, -3599.0),  # past: negative (the caller floors throttle waits)
+        ("soon", NOW, None),
+    ],
+)
+def test_wait_past_a_server_moment(moment: str, server_now: float | None, expected: float | None) -> None:
+    got = wait_past(moment, now=NOW, server_now=server_now)
+    assert got == (None if expected is None else pytest.approx(expected))
+
+
+def test_server_time_is_the_date_header() -> None:
+    date = format_datetime(datetime(2026, 11, 23, 12, 0, 7, tzinfo=UTC), usegmt=True)
+    assert server_time(httpx.Headers({"Date": date})) == NOW + 7.0
+    assert server_time({"date": date}) == NOW + 7.0
+    assert server_time(httpx.Headers({"Date": "yesterday"})) is None
+    assert server_time(httpx.Headers()) is None and server_time(None) is None
 
 
 @pytest.mark.parametrize(

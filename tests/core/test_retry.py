@@ -116,14 +116,25 @@ def test_nothing_to_retry_without_an_outcome() -> None:
     assert wait() is None
 
 
-def test_retry_after_seconds() -> None:
-    assert wait(status=503, headers={"Retry-After": "7"}) == 7.0
-    assert wait(status=429, headers=httpx.Headers({"retry-after": "0"})) == 0.0
+def test_retry_after_seconds_are_waited_out_with_their_resolution() -> None:
+    # whole seconds may have been rounded down by the server: one more second is waited (issue 13)
+    assert wait(status=503, headers={"Retry-After": "7"}) == 8.0
+    assert wait(status=503, headers={"Retry-After": "7.5"}) == 7.5  # a fraction says its own precision
+    # "0" still means one second at least: a retry after a throttle never fires at once
+    assert wait(status=429, headers=httpx.Headers({"retry-after": "0"})) == 1.0
 
 
 def test_retry_after_http_date() -> None:
     date = format_datetime(datetime(2026, 11, 23, 12, 0, 42, tzinfo=UTC), usegmt=True)
-    assert wait(status=429, headers={"Retry-After": date}) == pytest.approx(42.0)
+    # no Date header: 42 s on the client's clock, + 1 s resolution of the date, + 1 s for the unknown skew
+    assert wait(status=429, headers={"Retry-After": date}) == pytest.approx(44.0)
+
+
+def test_retry_after_http_date_is_read_against_the_server_s_date() -> None:
+    date = format_datetime(datetime(2026, 11, 23, 12, 0, 42, tzinfo=UTC), usegmt=True)
+    # the server's clock says 12:00:10 (the client's is 12:00:00): 32 s on it, + 1 s resolution
+    served = format_datetime(datetime(2026, 11, 23, 12, 0, 10, tzinfo=UTC), usegmt=True)
+    assert wait(status=429, headers={"Retry-After": date, "Date": served}) == pytest.approx(33.0)
 
 
 def test_invalid_retry_after_falls_back_to_backoff() -> None:
@@ -133,7 +144,8 @@ def test_invalid_retry_after_falls_back_to_backoff() -> None:
 def test_vendor_reset_time_wins_and_makes_any_status_retryable() -> None:
     assert wait(status=503, headers={"Retry-After": "7"}, throttle_wait=33.0) == 33.0
     assert wait(status=400, throttle_wait=12.5, job_creating=True, method="POST") == 12.5
-    assert wait(status=503, throttle_wait=-5.0) == 0.0
+    assert wait(status=503, throttle_wait=-5.0) == 1.0  # a reset already past still waits a second
+    assert wait(status=429, throttle_wait=0.0) == 1.0
 
 
 def test_exponential_backoff_is_capped_per_wait() -> None:
@@ -158,8 +170,9 @@ def test_full_jitter_stays_within_bounds(attempt: int) -> None:
 
 def test_total_wait_is_capped() -> None:
     policy = RetryPolicy(jitter=False, max_total_wait=10.0)
-    assert wait(policy, status=429, headers={"Retry-After": "6"}, waited=4.0) == 6.0
-    assert wait(policy, status=429, headers={"Retry-After": "6"}, waited=4.5) is None
+    # Retry-After 5 is a 6 s wait (its resolution): 4 + 6 fits the budget, 4.5 + 6 does not
+    assert wait(policy, status=429, headers={"Retry-After": "5"}, waited=4.0) == 6.0
+    assert wait(policy, status=429, headers={"Retry-After": "5"}, waited=4.5) is None
     assert wait(policy, status=429, throttle_wait=11.0) is None
     decision = explain(policy, attempt=1, waited=9.9, method="GET", job_creating=False, status=503)
     assert decision.wait is None and "max_total_wait" in decision.reason

@@ -79,7 +79,7 @@ def _after(sim: SellercloudSimulator, record: RequestRecord) -> RequestRecord:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("target", ["job GET", "export POST"])
 @pytest.mark.parametrize(
-    ("fmt", "retry_after", "low", "high"), [("seconds", 7, 7.0, 7.01), ("http-date", 30, 27.0, 30.01)]
+    ("fmt", "retry_after", "low", "high"), [("seconds", 7, 8.0, 8.01), ("http-date", 30, 30.0, 31.01)]
 )
 def test_429_with_retry_after_is_retried_after_the_wait(
     mode: str,
@@ -102,7 +102,8 @@ def test_429_with_retry_after_is_retried_after_the_wait(
     assert fault.hits == 1
     calls = _job_gets(sellercloud_sim) if target == "job GET" else _posts(sellercloud_sim)
     assert [c.status for c in calls[:2]] == [429, 200]
-    # an HTTP date has whole seconds and is read against the real wall clock (the simulated one started there)
+    # whole seconds waited out with their resolution (+1 s); an HTTP date is read on the server's clock (its
+    # Date header, whole seconds too): never before the throttle ends, at most a second after (issue 13)
     assert low <= calls[1].sim_time - calls[0].sim_time <= high
     assert len(_posts(sellercloud_sim)) == (1 if target == "job GET" else 2)
     assert sellercloud_sim.stats.jobs_created == 1
@@ -135,7 +136,8 @@ def test_throttle_body_waits_until_its_reset_time_whatever_the_status(
     resent = _after(sellercloud_sim, throttled)
     assert (resent.method, resent.route) == (throttled.method, throttled.route)
     reset_at = throttled.sim_time + 50.0
-    assert reset_at <= resent.sim_time <= reset_at + 1.01  # RateLimitResetTime is rounded up to the second
+    # past the reset on the server's clock (its Date): both have whole seconds, + 1 s at most each
+    assert reset_at <= resent.sim_time <= reset_at + 2.01
     assert sellercloud_sim.stats.jobs_created == 1 and len(_posts(sellercloud_sim)) == (
         2 if target == "export POST" else 1
     )
@@ -157,6 +159,50 @@ def test_full_rate_limit_window_is_waited_out_with_one_job(
     assert sim.stats.throttled >= 1 and sim_clock.now() - start >= 600.0
     refused = [r for r in sim.requests if r.status == 429]
     assert all(_after(sim, r).sim_time >= start + 600.0 for r in refused)
+    assert sim.stats.jobs_created == 1
+    assert_downloaded(sim, tmp_path, ref, result)
+
+
+SKEWS = {"same clock": 0.0, "client 1.5 s ahead": 1.5, "client 1.5 s behind": -1.5}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("target", ["window", "output file GET"])
+@pytest.mark.parametrize("skew", list(SKEWS.values()), ids=list(SKEWS))
+def test_a_whole_second_reset_time_is_waited_out_on_the_server_s_side(
+    mode: str,
+    target: str,
+    skew: float,
+    make_sellercloud_sim: MakeSellercloudSim,
+    sim_clock: ScaledClock,
+    tmp_path: Path,
+) -> None:
+    """Issue 13: RateLimitResetTime has whole seconds (truncated, as .NET prints a DateTime) and the client's
+    clock may be off. A client waking at the named second is up to a second (plus the skew) early, gets the
+    throttle body again, computes a wait of 0 s and spends its attempts within milliseconds. The wait must
+    end past the reset on the server's clock (its Date header tells the skew): every refused request is
+    sent again once, after the reset, and answered."""
+    if target == "window":
+        sim = make_sellercloud_sim(clock=sim_clock, rate_limit=4, rate_limit_period=600.0)
+    else:
+        sim = make_sellercloud_sim(clock=sim_clock)
+        sim.faults.add("throttle", method="GET", path=OUTPUT_PATH, status=429, reset_in=30.4)
+    start = sim_clock.now()
+    wall = {"wall_clock": lambda: sim_clock.now() + skew}
+    ref, result = dual(mode, sim, sim_clock, _script(tmp_path), hooks=wall)
+    refused = [r for r in sim.requests if r.status == 429]
+    assert refused
+    for record in refused:
+        resent = _after(sim, record)
+        assert resent.status != 429, [(r.route, r.status, round(r.sim_time - start, 3)) for r in sim.requests]
+        assert resent.sim_time - record.sim_time > 0.5  # never a retry at 0 s
+    if target == "window":
+        assert all(_after(sim, r).sim_time >= start + 600.0 for r in refused)
+    else:
+        (throttled,) = refused
+        # past the reset (30.4 s), within the resolution of the reset time and the Date header (1 s each)
+        # and the 1 s margin for a truncated reset time
+        assert 30.4 <= _after(sim, throttled).sim_time - throttled.sim_time <= 30.4 + 3.0
     assert sim.stats.jobs_created == 1
     assert_downloaded(sim, tmp_path, ref, result)
 

@@ -15,6 +15,7 @@ from sellerkit._core.errors import (
     DownloadError,
     JobFailedError,
     NotFoundError,
+    RateLimitedError,
     SellerkitError,
     ServerError,
 )
@@ -46,7 +47,7 @@ def _calls(sim: Wabi2bSimulator, method: str, path: str = DOWNLOAD_PATH) -> list
 
 @MODES
 @pytest.mark.parametrize(
-    ("fmt", "retry_after", "low", "high"), [("seconds", 7, 7.0, 7.01), ("http-date", 30, 27.0, 30.01)]
+    ("fmt", "retry_after", "low", "high"), [("seconds", 7, 8.0, 8.01), ("http-date", 30, 30.0, 31.01)]
 )
 def test_429_on_status_get_is_retried_after_retry_after(
     mode: str,
@@ -67,14 +68,15 @@ def test_429_on_status_get_is_retried_after_retry_after(
     assert fault.hits == 1
     gets = _calls(wabi2b_sim, "GET")
     assert gets[0].status == 429 and gets[1].status == 200
-    # an HTTP date is read against the wall clock, which the manual simulated clock started from
+    # whole seconds waited out with their resolution (+1 s); an HTTP date is read on the server's clock (its
+    # Date header, whole seconds too): never before the throttle ends, at most a second after (issue 13)
     assert low <= gets[1].sim_time - gets[0].sim_time <= high
     assert_identical_file(wabi2b_sim, tmp_path, GTINS, "json")
 
 
 @MODES
 @pytest.mark.parametrize(
-    ("fmt", "retry_after", "low", "high"), [("seconds", 4, 4.0, 4.01), ("http-date", 30, 27.0, 30.01)]
+    ("fmt", "retry_after", "low", "high"), [("seconds", 4, 5.0, 5.01), ("http-date", 30, 30.0, 31.01)]
 )
 def test_429_on_post_is_resent_once_after_retry_after(
     mode: str,
@@ -325,6 +327,43 @@ def test_file_link_answering_404_is_a_typed_error(
     else:
         assert isinstance(caught.value, DownloadError) and not isinstance(caught.value, ApiError)
     assert len(_file_gets(sim)) == 1
+    assert not list(tmp_path.glob("wabi2b-*.json"))
+    assert_no_part_files(tmp_path)
+
+
+@MODES
+@pytest.mark.parametrize("files_host", [None, "127.0.0.2"], ids=["api-origin", "other-origin"])
+def test_429_on_the_file_is_waited_past_on_either_origin(
+    mode: str, files_host: str | None, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """A throttled file GET is re-sent once its Retry-After (+1 s: whole seconds) has passed, whether the
+    sellerkit transport saw it (the API's origin) or only the downloader did (a file host elsewhere)."""
+    sim = make_wabi2b_sim(clock=sim_clock, files_host=files_host)
+    sim.faults.add("rate_limit", method="GET", path=FILE_PREFIX, retry_after=3)
+    rows = bulk_rows(mode, sim, sim_clock, GTINS, dest=tmp_path)
+    assert [r.product for r in rows] == GTINS
+    gets = _file_gets(sim)
+    assert [g.status for g in gets] == [429, 200]
+    assert all(g.host == (files_host or "127.0.0.1") for g in gets)
+    assert 4.0 <= gets[1].sim_time - gets[0].sim_time <= 4.01
+    assert_identical_file(sim, tmp_path, GTINS, "json")
+
+
+@MODES
+@pytest.mark.parametrize("files_host", [None, "127.0.0.2"], ids=["api-origin", "other-origin"])
+def test_a_file_throttle_past_max_wait_is_a_rate_limited_error_on_either_origin(
+    mode: str, files_host: str | None, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """A Retry-After longer than the client's max_wait: `RateLimitedError` with `retry_after` at once (issue
+    13: whatever request was throttled), not a `DownloadError`, no early retry, nothing left on disk."""
+    sim = make_wabi2b_sim(clock=sim_clock, files_host=files_host)
+    sim.faults.add("rate_limit", method="GET", path=FILE_PREFIX, retry_after=120, times=None)
+    with pytest.raises(RateLimitedError) as caught:
+        bulk_rows(mode, sim, sim_clock, GTINS, dest=tmp_path, client={"max_wait": 30.0})
+    error = caught.value
+    assert (error.status_code, error.retry_after) == (429, 121.0)
+    assert not isinstance(error, DownloadError)
+    assert [g.status for g in _file_gets(sim)] == [429]
     assert not list(tmp_path.glob("wabi2b-*.json"))
     assert_no_part_files(tmp_path)
 

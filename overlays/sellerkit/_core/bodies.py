@@ -67,20 +67,61 @@ class ErrorFacts:
     """The error class for a vendor code, whatever the status (Sellers Commerce: its codes 21-36)."""
 
 
-def seconds_until(moment: str, *, now: float | None = None) -> float | None:
-    """Seconds from `now` (epoch; default: the wall clock) until an ISO-8601 or HTTP date, or None."""
-    text = moment.strip()
+CLOCK_MARGIN = 1.0
+"""Seconds added to a wait until a server's moment when its clock is unknown (no `Date` header)."""
+MIN_THROTTLE_WAIT = 1.0
+"""The shortest wait after a throttle: the resolution of every rate-limit hint (whole seconds)."""
+
+
+def _moment(text: str) -> tuple[datetime, float] | None:
+    """An ISO-8601 or HTTP date (no zone = UTC) and its resolution in seconds."""
+    text = text.strip()
     try:
         when = datetime.fromisoformat(text)
+        fraction = re.search(r"T\d\d:?\d\d:?\d\d[.,](\d+)", text)
+        resolution = 10.0 ** -len(fraction.group(1)) if fraction else 1.0
     except ValueError:
         try:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
+        resolution = 1.0  # HTTP dates have whole seconds
     if when.tzinfo is None:
         # vendors that omit the zone send UTC (Sellercloud's reset time is documented as UTC)
         when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return when, resolution
+
+
+def seconds_until(moment: str, *, now: float | None = None) -> float | None:
+    """Seconds from `now` (epoch; default: the wall clock) until an ISO-8601 or HTTP date, or None."""
+    parsed = _moment(moment)
+    if parsed is None:
+        return None
+    return max(0.0, parsed[0].timestamp() - (time.time() if now is None else now))
+
+
+def server_time(headers: Mapping[str, str] | None) -> float | None:
+    """The server's clock (epoch seconds) from its `Date` header, or None (truncated: < 1 s behind)."""
+    value = None if headers is None else (headers.get("date") or headers.get("Date"))
+    parsed = None if not value else _moment(value)
+    return None if parsed is None else parsed[0].timestamp()
+
+
+def wait_past(moment: str, *, now: float | None = None, server_now: float | None = None) -> float | None:
+    """Seconds until `moment` (a server's ISO-8601 or HTTP date) has surely passed on the server's clock.
+
+    The moment is taken as its last instant (a whole-second time may have been truncated: up to its
+    resolution later) and measured from the server's own clock when its `Date` is known (`server_now`: a
+    truncated Date can only trail that clock, so the wait can only err long, by < 1 s), else from `now`
+    (the client's wall clock) plus `CLOCK_MARGIN` for an unknown skew. None if `moment` is not a date.
+    """
+    parsed = _moment(moment)
+    if parsed is None:
+        return None
+    when, resolution = parsed
+    if server_now is not None:
+        return when.timestamp() + resolution - server_now
+    return when.timestamp() + resolution - (time.time() if now is None else now) + CLOCK_MARGIN
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -96,12 +137,34 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return seconds if seconds >= 0 and seconds != float("inf") else None
 
 
+def retry_after_wait(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
+    """How long a `Retry-After` header really asks to wait: its seconds plus their resolution (a server may
+    have rounded them down), or its HTTP date waited past on the server's clock (`wait_past`, with the
+    response's `Date`); never less than `MIN_THROTTLE_WAIT`. None without a valid header."""
+    if headers is None:
+        return None
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    seconds = parse_retry_after(value, now=now)
+    if seconds is None or value is None:
+        return None
+    text = value.strip()
+    if not re.fullmatch(r"[\d\s.+-]*", text):  # an HTTP date
+        past = wait_past(text, now=now, server_now=server_time(headers))
+        seconds = seconds if past is None else past
+    elif "." not in text:
+        seconds += 1.0  # whole seconds: the true wait may be up to one more
+    return max(MIN_THROTTLE_WAIT, seconds)
+
+
 def reset_time_throttle(key: str, *, clock: Callable[[], float] = time.time) -> Throttle:
-    """A `throttle` for bodies like `{"<key>": "<ISO-8601 reset time>"}` (Sellercloud)."""
+    """A `throttle` for bodies like `{"<key>": "<ISO-8601 reset time>"}` (Sellercloud): the wait until that
+    time has surely passed on the server's clock (`wait_past`, skew estimated from the `Date` header)."""
 
     def throttle(response: httpx.Response, body: object) -> float | None:
         value = body.get(key) if isinstance(body, dict) else None
-        return seconds_until(value, now=clock()) if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        return wait_past(value, now=clock(), server_now=server_time(response.headers))
 
     return throttle
 
@@ -217,9 +280,7 @@ def build_error(
     if hint:
         message = f"{message} ({hint})"
     if throttle_wait is not None or status == 429:
-        retry_after = (
-            throttle_wait if throttle_wait is not None else parse_retry_after(lowered.get("retry-after"))
-        )
+        retry_after = throttle_wait if throttle_wait is not None else retry_after_wait(lowered)
         return RateLimitedError(message, retry_after=retry_after, **common)
     if status in facts.authentication_statuses:
         return AuthenticationError(message, **common)
@@ -231,7 +292,8 @@ def throttle_wait(response: httpx.Response, facts: ErrorFacts, content: bytes) -
     if facts.throttle is None or len(content) > MAX_ERROR_BODY:
         return None
     wait = facts.throttle(response, _parse_json(content))
-    return None if wait is None else max(0.0, wait)
+    # a throttle never means "retry now": a reset time already past still buys the shortest wait
+    return None if wait is None else max(MIN_THROTTLE_WAIT, wait)
 
 
 def error_from_response(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, NamedTuple, Protocol, TypeVar, overload
 
 import httpx
 
@@ -38,6 +38,16 @@ def generated_client(factory: type[G], base_url: str, http: httpx.Client | httpx
     else:
         api.set_httpx_client(http)
     return api
+
+
+class Parsed(NamedTuple):
+    """A `DetailedResponse` made from an httpx response and a generated `_parse_response` result (what
+    `ClientCore._parse` unwraps: the generated `_build_response` would add an `HTTPStatus` and a copy)."""
+
+    status_code: int
+    content: bytes
+    headers: Mapping[str, str]
+    parsed: object
 
 
 class DetailedResponse(Protocol[T_co]):
@@ -93,7 +103,22 @@ def unwrap(
 
 
 # what the generated parsers raise on a 2xx body that is not JSON or lacks a required key
-_UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError)
+UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError)
+
+
+def unreadable_error(
+    vendor: str, what: str, response: httpx.Response | None, exc: BaseException
+) -> ServerError:
+    """The `ServerError` for a 2xx body a generated parser could not read (transient for polling)."""
+    request = response.request if response is not None else None
+    return ServerError(
+        f"{vendor} sent an unreadable {what} ({type(exc).__name__}: {str(exc)[:200]})",
+        vendor=vendor,
+        status=200 if response is None else response.status_code,
+        method=None if request is None else request.method,
+        url=None if request is None else request.url,
+        response=response,
+    )
 
 
 @contextmanager
@@ -102,13 +127,5 @@ def readable(vendor: str, what: str, response: httpx.Response | None = None) -> 
     names the request, when the response is given."""
     try:
         yield
-    except _UNREADABLE as exc:
-        request = response.request if response is not None else None
-        raise ServerError(
-            f"{vendor} sent an unreadable {what} ({type(exc).__name__}: {str(exc)[:200]})",
-            vendor=vendor,
-            status=200 if response is None else response.status_code,
-            method=None if request is None else request.method,
-            url=None if request is None else request.url,
-            response=response,
-        ) from exc
+    except UNREADABLE as exc:
+        raise unreadable_error(vendor, what, response, exc) from exc

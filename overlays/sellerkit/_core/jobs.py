@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .kit import AsyncClient, ClientCore, SyncClient
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class JobState:
     """One observation of a job, in vendor-neutral terms (the vendor's `JobSpec` maps its statuses here)."""
 
@@ -43,6 +43,34 @@ class JobState:
     raw: object = field(default=None, repr=False, compare=False)
     record: Record | None = field(default=None, repr=False, compare=False)
     """The journal record of the call that started (or adopted) the job."""
+
+    def __init__(
+        self,
+        reference: str,
+        status: str,
+        terminal: bool,
+        succeeded: bool,
+        progress: Progress | None = None,
+        result_url: str | None = None,
+        message: str | None = None,
+        poll_hint: float | None = None,
+        raw: object = None,
+        record: Record | None = None,
+    ) -> None:
+        # one per status poll: a frozen dataclass's own __init__ pays object.__setattr__ per field, this
+        # one dict update (the instance stays frozen: assigning a field still raises)
+        self.__dict__.update(
+            reference=reference,
+            status=status,
+            terminal=terminal,
+            succeeded=succeeded,
+            progress=progress,
+            result_url=result_url,
+            message=message,
+            poll_hint=poll_hint,
+            raw=raw,
+            record=record,
+        )
 
 
 class JobSpec:

@@ -23,7 +23,7 @@ import httpx
 
 from . import _aio
 from .bodies import ErrorFacts, reset_time_throttle
-from .calls import generated_client
+from .calls import UNREADABLE, Parsed, generated_client, unreadable_error, unwrap
 from .download import download, download_async
 from .errors import (
     ApiError,
@@ -361,6 +361,7 @@ class ClientCore:
         if shared is None or getattr(self, "_auth_url", None) != self.base_url:
             self._auth, self._auth_url = self._make_auth(), self.base_url
         settings = replace(self._settings(), inner_transport=inner)
+        self._http_settings = settings  # the downloader waits out other hosts' throttles by the same rules
         self._http = self._httpx(
             base_url=self.base_url,
             auth=self._auth,
@@ -393,12 +394,14 @@ class ClientCore:
 
     def _parse(self, operation: Any, response: httpx.Response, expected: type[T] | None = None) -> Any:
         """A generated operation's typed answer for `response`; unexpected shapes are typed errors."""
-        from .calls import readable, unwrap
-
-        what = f"{_words(operation)} answer"
-        with readable(self.vendor.name, what, response):
-            detailed = operation._build_response(client=self.api, response=response)
+        # on every status poll: no context manager, no HTTPStatus enum or Response copy (the generated
+        # _build_response), and the error's words only built for an error
+        try:
+            parsed = operation._parse_response(client=self.api, response=response)
+            detailed = Parsed(response.status_code, response.content, response.headers, parsed)
             return unwrap(detailed, expected, errors=self._errors)
+        except UNREADABLE as exc:
+            raise unreadable_error(self.vendor.name, f"{_words(operation)} answer", response, exc) from exc
 
     def _parse_json(self, response: httpx.Response, what: str) -> Any:
         """A JSON answer the spec gives no model for; an unreadable one is a typed `ServerError`."""
@@ -561,6 +564,8 @@ class SyncClient(ClientCore):
                 effect.target,
                 on_progress=effect.on_progress,
                 max_restarts=self.max_retries,
+                facts=self._facts(),
+                settings=self._http_settings,
             )
         if isinstance(effect, Offload):
             return effect.fn()
@@ -682,6 +687,8 @@ class AsyncClient(ClientCore):
                 effect.target,
                 on_progress=effect.on_progress,
                 max_restarts=self.max_retries,
+                facts=self._facts(),
+                settings=self._http_settings,
             )
         if isinstance(effect, Offload):
             return await _aio.to_thread(effect.fn)

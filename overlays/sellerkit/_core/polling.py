@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -15,15 +14,13 @@ from .waits import LONG_WAIT, announce
 
 log = logging.getLogger("sellerkit.poll")
 
-# Derivation (tests/core/test_polling.py prints the numbers): a blind geometric schedule makes about
-# log_g(T) status calls, so the call goal 2*log2(T/0.5)+3 means g >= sqrt(2) in the long run, while a lag
-# of 10% of T would need g <= 1.1 -- both cannot hold. 1.33 is the slowest growth that, together with the
-# 37 s cap, stays one call under the goal for *every* job length up to 200 s (not just 2/20/200 s); the
-# spare call absorbs timing noise. A lower cap would cut the lag of long jobs but break the call goal.
-DEFAULT_GROWTH = 1.33
-DEFAULT_MAX_INTERVAL = 37.0
+DEFAULT_INITIAL = 0.5
+"""The first wait; the next ones double until `short_interval` (a job done in a second is seen at once)."""
+DEFAULT_SHORT_INTERVAL = 1.0
+DEFAULT_LAG_FRACTION = 0.1
+DEFAULT_MAX_INTERVAL = 60.0
 MIN_INTERVAL = 0.05
-"""Floor for server hints and ETA guesses, so a hint of 0 cannot turn into a busy loop."""
+"""Floor for server hints, so a hint of 0 cannot turn into a busy loop."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +34,48 @@ class Progress:
 
 @dataclass(frozen=True)
 class PollPolicy:
-    """When to ask again: fixed `interval`, else server hint, else progress ETA, else growing to a cap."""
+    """When to ask again. Lag first: a finished job is noticed within 10 % of the time it took.
+
+    Without a hint the wait before the next status call, at `t` seconds since the wait began, is
+    `min(max_interval, max(min(short_interval, initial * 2**n), lag_fraction * t))` (n: waits so far) —
+    never more than `max(short_interval, lag_fraction * t)`: 0.5 s, then 1 s until t = 10 s, then
+    10 % of t, at most 60 s. A fixed `interval` replaces all of it. A server hint (`poll_hint`) or the
+    progress ETA (remaining fraction over the rate measured between the first sample that moved — the job
+    left its queue — and the latest) may shorten that wait; once the job is measurably moving (two
+    samples with rising progress after that) they may also lengthen it, never past `max_interval`. A
+    failed status call is retried at the blind pace, never lengthened.
+
+    Worst-case lag (no hint, no progress): a job ending between two calls at t_k < T <= t_k+1 is seen at
+    t_k+1, so the lag is at most `t_k+1 - t_k <= max(short_interval, lag_fraction * t_k)`, i.e. at most
+    `min(max_interval, max(1 s, 0.1 * T))` for any job length T. With progress, a lengthened wait ends
+    at the ETA: a job that suddenly speeds up is seen at most `max_interval` late.
+
+    Calls for a job of T seconds, first call at t = 0 (no hint, no progress): about T + 2 up to 10.5 s
+    (calls at 0, 0.5, 1.5, 2.5, ... 10.5), then one per 10 % of growth, 12 + ln(T / 10.5) / ln 1.1
+    = 12 + 10.5 ln(T / 10.5) up to T = 600 s (where 10 % reaches the 60 s cap), then (T - 600) / 60 more.
+    Exactly (`schedule_stats`, checked by tests/core/test_polling.py):
+
+    | T (s)  | calls | lag (s) | worst-case lag (s) |
+    |-------:|------:|--------:|-------------------:|
+    |      2 |     4 |    0.50 |               1.00 |
+    |      8 |    10 |    0.50 |               1.00 |
+    |     20 |    19 |    0.46 |               1.86 |
+    |    200 |    43 |    1.54 |              18.32 |
+    |    600 |    55 |   32.52 |              57.50 |
+    |  3,600 |   105 |   32.52 |              60.00 |
+
+    (The issue-13 call goal 12 ln(max(T, 10) / 10) + 13 holds up to T ≈ 1,700 s; past that the 60 s cap
+    costs T / 60 calls an hour — 3600 s needs a `max_interval` of ~120 s or more to stay within it.)
+    """
 
     interval: float | None = None
-    initial: float = 0.5
-    growth: float = DEFAULT_GROWTH
+    initial: float = DEFAULT_INITIAL
+    short_interval: float = DEFAULT_SHORT_INTERVAL
+    """The longest blind wait while `lag_fraction` of the elapsed time is less than this."""
+    lag_fraction: float = DEFAULT_LAG_FRACTION
+    """The longest blind wait as a fraction of the time elapsed since the wait began (the lag bound)."""
     max_interval: float = DEFAULT_MAX_INTERVAL
+    """No wait is longer, whatever the schedule, the progress or the server's hint says."""
     timeout: float | None = 3600.0
     max_fetch_failures: int = 3
     """Consecutive transient fetch failures (after the transport's own retries) tolerated before raising."""
@@ -53,10 +86,14 @@ class PollPolicy:
             problems.append(f"interval must be > 0 seconds or None, got {self.interval}")
         if not self.initial > 0:
             problems.append(f"initial must be > 0 seconds, got {self.initial}")
-        if not self.growth >= 1:
-            problems.append(f"growth must be >= 1, got {self.growth}")
-        if not self.max_interval >= self.initial:
-            problems.append(f"max_interval ({self.max_interval}) must be >= initial ({self.initial})")
+        if not self.short_interval >= self.initial:
+            problems.append(f"short_interval ({self.short_interval}) must be >= initial ({self.initial})")
+        if not 0 < self.lag_fraction <= 1:
+            problems.append(f"lag_fraction must be in (0, 1], got {self.lag_fraction}")
+        if not self.max_interval >= self.short_interval:
+            problems.append(
+                f"max_interval ({self.max_interval}) must be >= short_interval ({self.short_interval})"
+            )
         if self.timeout is not None and not self.timeout >= 0:
             problems.append(f"timeout must be >= 0 seconds or None, got {self.timeout}")
         if self.max_fetch_failures < 0:
@@ -95,11 +132,10 @@ def transient(error: Exception) -> bool:
     return isinstance(error, ServerError) and (error.status_code or 0) < 500
 
 
-def blind_interval(policy: PollPolicy, step: int) -> float:
-    """The `step`-th (0-based) wait of the blind schedule: `initial * growth**step`, capped."""
-    # log form: growth**step overflows a float long before a one-hour wait runs out of steps
-    exponent = step * math.log(policy.growth) + math.log(policy.initial)
-    return min(policy.max_interval, math.exp(min(exponent, 700.0)))
+def blind_interval(policy: PollPolicy, step: int, elapsed: float) -> float:
+    """The `step`-th (0-based) wait of the blind schedule, `elapsed` seconds after the wait began."""
+    ramp = policy.initial * 2.0 ** min(step, 60)  # the exponent bounded: no overflow on hour-long waits
+    return min(policy.max_interval, max(min(policy.short_interval, ramp), policy.lag_fraction * elapsed))
 
 
 def blind_schedule(policy: PollPolicy, *, fetch_first: bool = True) -> Iterator[float]:
@@ -109,7 +145,7 @@ def blind_schedule(policy: PollPolicy, *, fetch_first: bool = True) -> Iterator[
         yield elapsed
     step = 0
     while True:
-        elapsed += blind_interval(policy, step)
+        elapsed += blind_interval(policy, step, elapsed)
         step += 1
         yield elapsed
 
@@ -135,13 +171,12 @@ def schedule_stats(policy: PollPolicy, job_seconds: float, *, fetch_first: bool 
     raise AssertionError("unreachable: the schedule is endless")
 
 
-def eta_interval(policy: PollPolicy, first: tuple[float, float], latest: tuple[float, float]) -> float | None:
-    """Wait until the estimated completion from two `(time, fraction)` samples, or None if unknown."""
+def eta_interval(first: tuple[float, float], latest: tuple[float, float]) -> float | None:
+    """Seconds until the estimated completion from two `(time, fraction)` samples, or None if unknown."""
     (t0, f0), (t1, f1) = first, latest
     if not (t1 > t0 and f1 > f0 and 0 <= f1 < 1):
         return None
-    remaining = (1 - f1) * (t1 - t0) / (f1 - f0)
-    return min(policy.max_interval, max(policy.initial, remaining))
+    return (1 - f1) * (t1 - t0) / (f1 - f0)
 
 
 def _fraction(progress: Progress | None) -> float | None:
@@ -170,13 +205,19 @@ class _Poller:
     ) -> None:
         self.policy, self.vendor, self.reference = policy, vendor, reference
         self.on_progress = on_progress
+        self.started = now
         self.deadline = None if policy.timeout is None else now + policy.timeout
         self.last: Pollable | None = None
         self.reported: Progress | None = None
+        # progress samples (time, fraction): the first seen, the first that moved past it (the job left its
+        # queue: a rate measured from a queued 0 % predicts far too long a wait), and the latest
         self.first_sample: tuple[float, float] | None = None
+        self.moved_sample: tuple[float, float] | None = None
         self.latest_sample: tuple[float, float] | None = None
         self.steps = 0
         self.failures = 0
+        self.failed_last = False
+        self.shortened = False  # the last wait was cut short by the ETA
         self.last_error: Exception | None = None
         # a known state (e.g. from the submit call) makes an immediate fetch pointless: wait first
         self.fetch_now = state is None
@@ -202,7 +243,7 @@ class _Poller:
                 reference=self.reference,
                 last_status=status,
             ) from self.last_error
-        wait = self._interval()
+        wait = self._interval(now)
         self.steps += 1
         wait = wait if self.deadline is None else min(wait, self.deadline - now)
         if not self.announced and wait >= LONG_WAIT:
@@ -213,38 +254,62 @@ class _Poller:
     def _status(self) -> str:
         return "not fetched yet" if self.last is None else f"still {self.last.status}"
 
-    def _interval(self) -> float:
+    @property
+    def moving(self) -> bool:
+        """Two samples with rising progress after the job left its queue: a rate worth extrapolating."""
+        moved, latest = self.moved_sample, self.latest_sample
+        return moved is not None and latest is not None and latest[1] > moved[1]
+
+    def _interval(self, now: float) -> float:
         policy = self.policy
         if policy.interval is not None:
             return policy.interval
+        blind = blind_interval(policy, self.steps, now - self.started)
+        if self.failed_last:
+            return blind  # a failed call is retried at the schedule's pace: it told us nothing new
+        proposal: float | None = None
         if self.last is not None and self.last.poll_hint is not None:
-            return max(MIN_INTERVAL, self.last.poll_hint)
-        if self.first_sample is not None and self.latest_sample is not None:
-            eta = eta_interval(policy, self.first_sample, self.latest_sample)
-            if eta is not None:
-                return max(MIN_INTERVAL, eta)
-        return blind_interval(policy, self.steps)
+            proposal = max(MIN_INTERVAL, self.last.poll_hint)
+        elif self.moving and self.moved_sample is not None and self.latest_sample is not None:
+            eta = eta_interval(self.moved_sample, self.latest_sample)
+            if eta is not None and eta < blind and self.shortened:
+                eta = None  # it said "almost" and was wrong: one blind wait before it may cut one short again
+            proposal = None if eta is None else max(eta, min(blind, policy.initial))
+            self.shortened = proposal is not None and proposal < blind
+        if proposal is None:
+            return blind
+        if self.moving:
+            return min(policy.max_interval, proposal)
+        return min(blind, proposal)  # a hint for a job not yet moving may only shorten the wait
 
     def observe(self, state: Pollable, now: float) -> bool:
         """Record a fetched state; True when it is terminal."""
-        self.last, self.failures, self.last_error = state, 0, None
+        self.last, self.failures, self.failed_last, self.last_error = state, 0, False, None
         progress = state.progress
         fraction = _fraction(progress)
         if fraction is not None:
-            sample = (now, fraction)
-            self.first_sample = self.first_sample or sample
-            self.latest_sample = sample
+            self._sample((now, fraction))
         log.debug("%s job %s: %s (progress %s)", self.vendor, self.reference, state.status, progress)
         if progress is not None and progress != self.reported and self.on_progress is not None:
             self.reported = progress
             self.on_progress(progress)
         return state.terminal
 
+    def _sample(self, sample: tuple[float, float]) -> None:
+        latest = self.latest_sample
+        if self.first_sample is None or (latest is not None and sample[1] < latest[1]):
+            # the first sample, or progress went back (a job restarted): measure the rate afresh
+            self.first_sample, self.moved_sample = sample, None
+        elif self.moved_sample is None and sample[1] > self.first_sample[1]:
+            self.moved_sample = sample
+        self.latest_sample = sample
+
     def tolerate(self, error: Exception) -> bool:
         """True if the wait goes on after this fetch failure; False: the caller re-raises it."""
         if not transient(error) or self.failures >= self.policy.max_fetch_failures:
             return False
         self.failures += 1
+        self.failed_last = True
         self.last_error = error
         log.warning(
             "%s job %s: status fetch failed (%d of %d tolerated in a row): %s",

@@ -133,6 +133,9 @@ class QuotaLimiter:
         with self._lock:
             now = self.clock()
             for grants in self._grants:
+                if grants and grants[-1] == granted:
+                    grants[-1] = now  # the usual case, one call at a time: the newest grant moves in place
+                    continue
                 for index in range(len(grants) - 1, -1, -1):  # a held call is among the newest
                     if grants[index] <= granted:
                         if grants[index] == granted:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from .bodies import parse_retry_after
+from .bodies import MIN_THROTTLE_WAIT, retry_after_wait
 from .errors import ConfigurationError
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -116,12 +116,9 @@ def explain(
     if attempt >= policy.max_attempts:
         return Decision(None, f"{attempt} of {policy.max_attempts} attempts used")
 
-    retry_after = None
-    if headers is not None:
-        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-        retry_after = parse_retry_after(value, now=now)
+    retry_after = retry_after_wait(headers, now=now)
     if throttle_wait is not None:
-        wait, source = max(0.0, throttle_wait), "vendor reset time"
+        wait, source = throttle_wait, "vendor reset time"
     elif retry_after is not None:
         wait, source = retry_after, "Retry-After"
     else:
@@ -130,6 +127,9 @@ def explain(
         wait, source = (
             (random.uniform(0, ceiling), "jittered backoff") if policy.jitter else (ceiling, "backoff")
         )
+    if throttle_wait is not None or status == 429:
+        # a throttle is never retried at once: a reset time already past (or a bare 429) still waits
+        wait = max(wait, MIN_THROTTLE_WAIT)
     if waited + wait > policy.max_total_wait:
         # a server asking for longer than the budget gets an error now, not an early retry it will refuse
         return Decision(None, f"{source} {wait:.3f} s would exceed max_total_wait {policy.max_total_wait} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -34,6 +35,10 @@ MAX_ATTEMPTS = "sellerkit.max_attempts"
 """Request extension: attempts after a transport error (no answer) instead of the policy's. 1: the caller
 owns those retries, as the downloader does with its restarts, so the two never multiply; retryable
 statuses (429, 503, ...) are still retried here, under the policy, before any body is read."""
+BODY_ERROR = "sellerkit.body_error"
+"""Response extension: `(httpx.TransportError) -> APIConnectionError`, how this transport types an error
+raised while the body is read. The downloader reads large bodies beneath httpx (`network_stream`) and types
+its own read errors with it, exactly as the wrapped stream would."""
 
 http_log = logging.getLogger("sellerkit.http")
 retry_log = logging.getLogger("sellerkit.retry")
@@ -103,11 +108,15 @@ class _Attempts:
         self.error_policy = (
             self.policy if limit is None else replace(self.policy, max_attempts=max(1, int(limit)))
         )
-        flag = request.extensions.get(JOB_CREATING)
-        self.job_creating = bool(flag) if flag is not None else facts.is_job_creating(request)
         self.attempt = 0
         self.waited = 0.0
         self.refused: str | None = None  # why a wait the server asked for was not taken (max_wait)
+
+    @functools.cached_property
+    def job_creating(self) -> bool:
+        """Whether the request may start something at the vendor (asked only when a retry is considered)."""
+        flag = self.request.extensions.get(JOB_CREATING)
+        return bool(flag) if flag is not None else self.facts.is_job_creating(self.request)
 
     def after_error(self, error: httpx.TransportError) -> float | None:
         """Seconds to wait before re-sending after a transport error, or None to give up."""
@@ -142,6 +151,7 @@ class _Attempts:
             waited=self.waited,
             method=self.request.method,
             job_creating=self.job_creating,
+            now=self.settings.wall_clock(),  # HTTP dates on the client's wall clock (the runtime's)
             **outcome_fields,
         )
         where = f"{self.facts.name} {self.request.method} {redact_url(self.request.url)}"
@@ -234,11 +244,11 @@ MAX_THROTTLE_PROBE = 4096
 
 def _may_be_throttle(facts: VendorFacts, response: httpx.Response) -> bool:
     """A 2xx answer small and JSON enough to be the vendor's throttle body (never a streamed file)."""
+    if not facts.throttle_on_success or facts.errors.throttle is None:
+        return False  # most vendors: no header lookups on every response
     length = response.headers.get("content-length", "")
     return (
-        facts.throttle_on_success
-        and facts.errors.throttle is not None
-        and "json" in response.headers.get("content-type", "")
+        "json" in response.headers.get("content-type", "")
         and length.isdigit()
         and int(length) <= MAX_THROTTLE_PROBE
     )
@@ -251,7 +261,8 @@ def _with_body(request: httpx.Request, response: httpx.Response, content: bytes)
         headers=headers,
         content=content,
         request=request,
-        extensions=response.extensions,
+        # its connection is back in the pool (or closed): its network stream is no longer this body's
+        extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
     )
 
 
@@ -283,7 +294,10 @@ class _TypedStream(httpx.SyncByteStream):
         try:
             yield from self._inner
         except httpx.TransportError as exc:
-            raise connection_error(self._vendor, self._request, self._attempts, exc) from exc
+            raise self.typed(exc) from exc
+
+    def typed(self, exc: httpx.TransportError) -> APIConnectionError:
+        return connection_error(self._vendor, self._request, self._attempts, exc)
 
     def close(self) -> None:
         self._inner.close()
@@ -302,7 +316,10 @@ class _AsyncTypedStream(httpx.AsyncByteStream):
             async for chunk in self._inner:
                 yield chunk
         except httpx.TransportError as exc:
-            raise connection_error(self._vendor, self._request, self._attempts, exc) from exc
+            raise self.typed(exc) from exc
+
+    def typed(self, exc: httpx.TransportError) -> APIConnectionError:
+        return connection_error(self._vendor, self._request, self._attempts, exc)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -338,9 +355,9 @@ class SellerkitTransport(httpx.BaseTransport):
                 response.request = request
                 if response.status_code < 400 and not _may_be_throttle(self._facts, response):
                     if isinstance(response.stream, httpx.SyncByteStream):
-                        response.stream = _TypedStream(
-                            response.stream, self._facts.name, request, attempts.attempt
-                        )
+                        typed = _TypedStream(response.stream, self._facts.name, request, attempts.attempt)
+                        response.stream = typed
+                        response.extensions[BODY_ERROR] = typed.typed
                     return response
                 head = _read_head(response)
                 if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:
@@ -391,9 +408,11 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
                 response.request = request
                 if response.status_code < 400 and not _may_be_throttle(self._facts, response):
                     if isinstance(response.stream, httpx.AsyncByteStream):
-                        response.stream = _AsyncTypedStream(
+                        atyped = _AsyncTypedStream(
                             response.stream, self._facts.name, request, attempts.attempt
                         )
+                        response.stream = atyped
+                        response.extensions[BODY_ERROR] = atyped.typed
                     return response
                 head = await _aread_head(response)
                 if response.status_code < 400 and throttle_wait(response, self._facts.errors, head) is None:

@@ -31,13 +31,14 @@ def make_client(
     The quota limiter is a fresh one on the same clock (the vendor's documented quotas, or `quotas=`), so
     tests never share the process-wide limiter of a real credential.
     """
-    runtime: dict[str, Any] = dict(hooks or {})
+    runtime: dict[str, Any] = {}
     if clock is not None:
         runtime.update(clock=clock.now, wall_clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep)
         if limiter is None:
             vendor: Vendor = getattr(cls, "vendor")  # noqa: B009 (C is any client class)
             quotas: tuple[Quota, ...] = tuple(kwargs.get("quotas") or vendor.quotas)
             limiter = QuotaLimiter(quotas, clock=clock.now, sleep=clock.sleep, async_sleep=clock.asleep)
+    runtime.update(hooks or {})  # a hook wins over the clock's (e.g. a wall clock that is off by a second)
     if limiter is not None:
         runtime["limiter"] = limiter
     with use_runtime(**runtime):

@@ -471,6 +471,11 @@ class FaultMiddleware(HttpLayer["Simulator"]):
         async def recorded(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = int(message["status"])
+                # the server's clock is the simulated one: a Date header in real time would tell a client
+                # on a manual clock its server is hours off (and reset times are read against it)
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                stamp = email.utils.formatdate(sim.clock.now(), usegmt=True).encode("latin-1")
+                message = {**message, "headers": [*headers, (b"date", stamp)]}
             await send(message)
 
         no_range = take("no_range")
@@ -951,6 +956,7 @@ def serve(
         log_level="warning",
         access_log=False,
         server_header=False,
+        date_header=False,  # simulators send their own, in simulated time (FaultMiddleware)
         timeout_graceful_shutdown=2,
     )
     server = _PromptServer(config)

@@ -178,9 +178,16 @@ def sim_from_utc(when: dt.datetime | str) -> float:
     return when.timestamp() - EPOCH_OFFSET
 
 
-def format_utc(sim_time: float) -> str:
-    """ISO-8601 UTC with a "Z", whole seconds rounded UP, so a client waiting until it is never early."""
-    return utc_from_sim(math.ceil(sim_time + EPOCH_OFFSET) - EPOCH_OFFSET).strftime("%Y-%m-%dT%H:%M:%SZ")
+RESET_ROUNDINGS: Final = ("down", "up")
+
+
+def format_utc(sim_time: float, rounding: str = "up") -> str:
+    """ISO-8601 UTC with a "Z" in whole seconds: rounded "up" (a client waiting until it is never early) or
+    "down" (truncated, as .NET's sortable format prints a DateTime: up to a second before the reset)."""
+    if rounding not in RESET_ROUNDINGS:
+        raise ValueError(f"rounding must be one of {RESET_ROUNDINGS}, not {rounding!r}")
+    whole = math.ceil if rounding == "up" else math.floor
+    return utc_from_sim(whole(sim_time + EPOCH_OFFSET) - EPOCH_OFFSET).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_server_time(sim_time: float) -> str:
@@ -351,6 +358,9 @@ class SellercloudSettings:
     rate_limit_period: float = 3600.0  # simulated seconds
     throttle_status: int = 429  # the docs give no status for the throttle body; the spec says 429
     throttle_retry_after: bool = False  # add Retry-After (seconds until the reset) to the throttle body
+    # RateLimitResetTime has whole seconds; the docs don't say how they are rounded. A .NET server printing a
+    # DateTime with a seconds format truncates, so by default the time named is up to 1 s before the reset
+    reset_time_rounding: str = "down"
     not_found_status: int = 404  # unknown job ids, and output files a job doesn't have
     file_format_names: bool = False  # also accept FileFormat as a string ("Excel", "2"), as Json.NET does
     first_job_id: int = DOCS_JOB_ID
@@ -366,6 +376,7 @@ class SellercloudSettings:
             ("output_shape", self.output_shape, OUTPUT_SHAPES),
             ("basic_response", self.basic_response, EXPORT_RESPONSES),
             ("custom_response", self.custom_response, EXPORT_RESPONSES),
+            ("reset_time_rounding", self.reset_time_rounding, RESET_ROUNDINGS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -1183,21 +1194,27 @@ class _RateLimitGate(HttpLayer["SellercloudSimulator"]):
             retry = (
                 sim.settings.throttle_retry_after if fault["retry_after"] is None else fault["retry_after"]
             )
-            await _throttled(now, reset_at, status, bool(retry))(scope, receive, send)
+            rounding = sim.settings.reset_time_rounding
+            await _throttled(now, reset_at, status, bool(retry), rounding)(scope, receive, send)
             return
         admitted, reset_at = sim.state.admit(client, now)
         if not admitted:
             settings = sim.settings
-            await _throttled(now, reset_at, settings.throttle_status, settings.throttle_retry_after)(
-                scope, receive, send
-            )
+            await _throttled(
+                now,
+                reset_at,
+                settings.throttle_status,
+                settings.throttle_retry_after,
+                settings.reset_time_rounding,
+            )(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def _throttled(now: float, reset_at: float, status: int, retry_after: bool) -> Response:
+def _throttled(now: float, reset_at: float, status: int, retry_after: bool, rounding: str) -> Response:
     headers = {"retry-after": str(max(0, math.ceil(reset_at - now)))} if retry_after else {}
-    return _json({"Error": THROTTLE_ERROR, "RateLimitResetTime": format_utc(reset_at)}, status, headers)
+    body = {"Error": THROTTLE_ERROR, "RateLimitResetTime": format_utc(reset_at, rounding)}
+    return _json(body, status, headers)
 
 
 # --------------------------------------------------------------- command line (sellerkit/testing/__main__.py)

@@ -29,7 +29,8 @@ def job_state(reference: str, status: ProductsBulkDownloadStatus) -> JobState:
     """A bulk download's status as a `JobState` (pure)."""
     text = str(status.status)
     complete = text == _facts.STATUS_COMPLETE
-    failed = not complete and bool(_facts.FAILURE_STATUS.search(text))
+    running = text == _facts.STATUS_IN_PROGRESS  # the answer to almost every poll: no pattern search
+    failed = not complete and not running and bool(_facts.FAILURE_STATUS.search(text))
     path = status.path if isinstance(status.path, str) else None
     return JobState(
         reference=reference,
@@ -37,7 +38,7 @@ def job_state(reference: str, status: ProductsBulkDownloadStatus) -> JobState:
         terminal=complete or failed,
         succeeded=complete and path is not None,
         result_url=path,
-        message=None if complete or text == _facts.STATUS_IN_PROGRESS else f"status {text!r}",
+        message=None if complete or running else f"status {text!r}",
         raw=status,
     )
 

@@ -23,17 +23,21 @@ class HeaderAuth(httpx.Auth):
             raise ConfigurationError("HeaderAuth needs at least one header, e.g. {'x-api-key': key}")
         self._sources = {name: _source(name, value) for name, value in headers.items()}
         self._scheme = scheme
+        # (header, value source, prefix) worked out once: this runs on every request
+        self._plan = tuple(
+            (name, source, f"{scheme} " if scheme and name.lower() == "authorization" else "")
+            for name, source in self._sources.items()
+        )
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        for name, source in self._sources.items():
+        headers = request.headers
+        for name, source, prefix in self._plan:
             value = source()
             if not isinstance(value, str) or not value:
                 raise ConfigurationError(
                     f"the callable for the {name} header returned no value: return a str"
                 )
-            if self._scheme and name.lower() == "authorization":
-                value = f"{self._scheme} {value}"
-            request.headers[name] = value
+            headers[name] = prefix + value if prefix else value
         yield request
 
     def __repr__(self) -> str:
