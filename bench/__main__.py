@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+import tempfile
 import time
 import traceback
 from types import ModuleType
@@ -69,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default=",".join(SECTIONS), help=f"comma-separated sections ({', '.join(SECTIONS)})"
     )
     args = parser.parse_args(argv)
+    # the sections' job journals and token stores go to a folder of this run, never the user's state folder
+    # (`sellerkit jobs` would list thousands of benchmark chunks)
+    with tempfile.TemporaryDirectory(prefix="sellerkit-bench-state-") as state:
+        os.environ["SELLERKIT_STATE_DIR"] = state
+        return _run(parser, args)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SECTIONS]
     if unknown or not chosen:

@@ -7,7 +7,9 @@ the vendor; only the base URL and the (simulator-minted) credentials differ.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -258,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="where the files go")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    summary = wabi2b(out) + sellercloud(out) + selsup(out) + websale(out) + sellerscommerce(out)
+    # every run has its own simulators: their jobs and tokens stay in this run, not the user's state folder
+    with tempfile.TemporaryDirectory(prefix="sellerkit-demo-state-") as state:
+        os.environ["SELLERKIT_STATE_DIR"] = state
+        summary = wabi2b(out) + sellercloud(out) + selsup(out) + websale(out) + sellerscommerce(out)
     print("\nDone. Where the files went:")
     for line in summary:
         print(f"  {line}")

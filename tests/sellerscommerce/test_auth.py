@@ -167,6 +167,19 @@ def test_wrong_credentials_are_an_authentication_error_naming_the_fix(
     assert "not-the-secret" not in str(caught.value) and "not-the-secret" not in repr(caught.value)
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_wrong_secret_never_reuses_the_tokens_a_right_one_stored(
+    mode: str, sim: SellersCommerceSimulator, state: Path
+) -> None:
+    async def script(client: Any) -> None:
+        await aw(client.call(list_roles))
+
+    dual(mode, sim, script)  # the default token store now holds live tokens for this access key
+    # the same access key with another secret must log in (and fail), not answer from that store
+    with pytest.raises(AuthenticationError, match="rejected the username/password"):
+        dual(mode, sim, script, shared_secret="not-the-secret")
+
+
 def test_credentials_come_from_the_environment_and_are_checked(
     sim: SellersCommerceSimulator, monkeypatch: pytest.MonkeyPatch, state: Path
 ) -> None:

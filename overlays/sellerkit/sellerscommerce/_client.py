@@ -11,6 +11,7 @@ paged exports to one JSON-lines or CSV file that resume after a crash and can be
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -128,8 +129,13 @@ class SellersCommerceCore(ClientCore):
             return FileTokenStore(given)
         if given is not None:
             return given
-        # one file per API root and access key; the name is a digest, so the key is not on disk in clear
-        digest = hashlib.sha256(f"{self.base_url}\n{self._credential('access_key')}".encode()).hexdigest()
+        # one file per API root and credential pair, named by a digest keyed with the secret: the key is
+        # not on disk in clear, and a changed (or wrong) secret never reuses tokens the old one obtained
+        digest = hmac.new(
+            self._credential("shared_secret").encode(),
+            f"{self.base_url}\n{self._credential('access_key')}".encode(),
+            hashlib.sha256,
+        ).hexdigest()
         return FileTokenStore(default_folder().parent / "tokens" / _facts.VENDOR / f"{digest[:32]}.json")
 
     def _make_auth(self) -> httpx.Auth:
