@@ -188,9 +188,20 @@ def test_exit_codes(
     assert message.startswith("sellerkit: ") and hint.strip().startswith("fix:")
 
 
+def _interruptible() -> None:
+    # a test run started in the background (`make test &`, nohup) ignores SIGINT; its children inherit
+    # that and Python then never installs its KeyboardInterrupt handler: give the child the default back
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _popen(env: dict[str, str], args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(SELLERKIT), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(SELLERKIT), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_interruptible,
     )
 
 
