@@ -104,7 +104,7 @@ class SellersCommerceCore(ClientCore):
         shared_secret: its shared secret key (the password); default `SELLERSCOMMERCE_SHARED_SECRET`.
         token_store: where the tokens outlive the process, so a restart refreshes instead of logging in
             again: a `TokenStore`, a file path, or False for memory only. Default: a 0600 file per
-            access key under `$SELLERKIT_STATE_DIR/tokens` (or the user state folder).
+            API root, access key and secret under `$SELLERKIT_STATE_DIR/tokens` (or the user state folder).
         **options: base_url, timeout, max_retries, max_wait, deadline, http_client, default_headers,
             quotas, journal (see `sellerkit.ClientOptions`).
         """
