@@ -980,11 +980,137 @@ def test_writeback_is_started_through_sync_file_range(tmp_path: Path) -> None:
     assert call(-1, 0, 0, 2) == -1  # a bad descriptor: the call really reached the kernel
 
 
-def test_batches_are_written_whole_in_slices(tmp_path: Path) -> None:
-    pieces: list[bytes | memoryview] = [b"a" * 70_000, memoryview(bytearray(b"b" * 100_000))[:99_999], b""]
-    with open(tmp_path / "part", "wb", buffering=0) as fh:
-        core_download._write_all(fh.fileno(), pieces)
-    assert (tmp_path / "part").read_bytes() == b"a" * 70_000 + b"b" * 99_999
+class _SinkJob:
+    """What `_Sink` reads of a download: the part file, its offset, the hash."""
+
+    def __init__(self, part: Path, offset: int = 0) -> None:
+        self.part, self.offset, self.stream = part, offset, None
+        self.file = open(part, "r+b" if part.exists() else "w+b", buffering=0)  # noqa: SIM115
+        self.hasher, self.hashed = hashlib.sha256(), 0
+
+
+def _direct_supported(folder: Path) -> bool:
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag or not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.close(os.open(folder / "probe", os.O_WRONLY | os.O_CREAT | flag))
+    except OSError:
+        return False
+    return True
+
+
+def _recorded_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int, int]]:
+    """(through O_DIRECT, offset, length) of every os.pwrite the download module makes."""
+    import fcntl
+
+    writes: list[tuple[bool, int, int]] = []
+    real = os.pwrite
+
+    def pwrite(fd: int, data: Any, offset: int) -> int:
+        direct = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & getattr(os, "O_DIRECT", 0))
+        n = real(fd, data, offset)
+        writes.append((direct, offset, n))
+        return n
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    return writes
+
+
+def _feed(sink: Any, data: bytes, first: int) -> None:
+    """`first` bytes added as bytes (httpx's first event), the rest received into the sink's buffers."""
+    sink.add(data[:first])
+    at = first
+    while at < len(data):
+        view = sink.take()
+        n = min(len(view), len(data) - at, 3 << 20)  # never a whole buffer at once, as from a socket
+        view[:n] = data[at : at + n]
+        sink.add(view[:n])
+        at += n
+
+
+@pytest.mark.parametrize("offset", [0, 5_000])
+def test_sink_writes_whole_blocks_direct_and_only_the_edges_through_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offset: int
+) -> None:
+    data = os.urandom(9 << 20) + b"tail-77" * 11
+    kept = os.urandom(offset)
+    part = tmp_path / "file.part"
+    part.write_bytes(kept)
+    writes = _recorded_writes(monkeypatch)
+    job = _SinkJob(part, offset)
+    job.hasher.update(kept)
+    sink = core_download._Sink(job, batch=1 << 20, write_here=True)  # type: ignore[arg-type]
+    try:
+        _feed(sink, data, first=1_000)
+        sink.drain()
+    finally:
+        sink.stop()
+        job.file.close()
+    assert part.read_bytes() == kept + data
+    assert job.hasher.hexdigest() == hashlib.sha256(kept + data).hexdigest()
+    assert job.hashed == len(data)
+    assert sorted(o for _, o, _ in writes) == [o for _, o, _ in writes]  # in order, each byte once
+    assert sum(n for _, _, n in writes) == len(data)
+    if not _direct_supported(tmp_path):
+        assert not any(direct for direct, _, _ in writes)
+        return
+    direct = [(o, n) for d, o, n in writes if d]
+    assert direct and all(o % 4096 == 0 and n % 4096 == 0 for o, n in direct)
+    buffered = sum(n for d, _, n in writes if not d)
+    # the first buffer (it starts where the kept bytes end, then holds the odd first piece) ends on a
+    # block boundary; after it only the last partial block goes through the page cache
+    assert buffered < (4 << 20) + 4096, buffered
+    assert writes[-1][0] is False and writes[-1][2] == (offset + len(data)) % 4096
+
+
+def test_sink_falls_back_to_the_page_cache_when_direct_writes_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import fcntl
+
+    real = os.pwrite
+    refused: list[int] = []
+
+    def pwrite(fd: int, data: Any, offset: int) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & getattr(os, "O_DIRECT", 0):
+            refused.append(offset)
+            raise OSError(errno.EINVAL, "Invalid argument")  # a filesystem that opens but won't write
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    data = os.urandom(6 << 20)
+    job = _SinkJob(tmp_path / "file.part")
+    sink = core_download._Sink(job, batch=1 << 20, write_here=True)  # type: ignore[arg-type]
+    try:
+        _feed(sink, data, first=4096)
+        sink.drain()
+    finally:
+        sink.stop()
+        job.file.close()
+    assert (tmp_path / "file.part").read_bytes() == data
+    assert job.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert len(refused) <= 1  # refused once, then never tried again
+
+
+def test_sink_hands_a_write_error_to_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def full(fd: int, data: Any, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    job = _SinkJob(tmp_path / "file.part")
+    sink = core_download._Sink(job, batch=1 << 20, write_here=True)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(OSError, match="No space left"):  # on the next add/take, or at the drain
+            _feed(sink, os.urandom(5 << 20), first=10)
+            sink.drain()
+        assert job.hashed == 0  # nothing is hashed that is not on the file
+    finally:
+        sink.stop()
+        job.file.close()
 
 
 LOOPBACK = "127.0.0.1"
