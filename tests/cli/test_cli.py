@@ -106,7 +106,10 @@ def test_bad_input_is_one_line_and_the_fix(
         ),
         export(fast_selsup, "download-customers-file", tmp_path, "--limit", "0"),
         ["resume", "424242"],  # not in the journal
+        export(fast_selsup, "export-stocks-file", tmp_path / "a-file"),  # --out is a file
+        export(fast_selsup, "export-stocks-file", tmp_path / "a-file" / "sub"),  # --out cannot be made
     ]
+    (tmp_path / "a-file").write_text("not a folder")
     for args in cases:
         done = sk(env, *args)
         assert done.returncode == Exit.BAD_INPUT, (args, done.stderr)

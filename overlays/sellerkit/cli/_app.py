@@ -281,6 +281,24 @@ def _folder(out: Path) -> str:
     return str(out) + os.sep  # a trailing separator: always a folder, created if needed
 
 
+def _writable(out: Path, option: str) -> Path:
+    """`out` as a folder this process can create files in (made if needed), before any request is sent:
+    a job must not be started, nor a quota spent, for a file that could not be saved."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except FileExistsError:
+        raise ConfigurationError(f"{option} {out} is a file, not a folder: pass a folder") from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{option} {out} cannot be written to ({exc.strerror or exc}): pass a folder you can write to"
+        ) from None
+    return out
+
+
 def run_export(
     item: Export,
     filters: dict[str, Any],
@@ -293,6 +311,7 @@ def run_export(
 ) -> int:
     CONTEXT.vendor = item.vendor
     began = _now()
+    _writable(out, "--out")
     client = _client(item.vendor, credentials, base_url)
     with client, _watching(as_json) as display:
         label = f"{item.vendor} {item.name}"
@@ -490,6 +509,7 @@ def resume(
     folder = out or (Path(started.out) if started else None)
     if folder is None:
         raise ConfigurationError(f"job {reference!r} was not started by `sellerkit export`: pass --out DIR")
+    _writable(folder, "--out" if out is not None else "the export's --out")
     with client, _watching(json) as display:
         display.started(job.reference, f"{client.vendor.name} {job.reference}", adopted=True)
         return _finish(client, job, folder, display)
