@@ -162,7 +162,8 @@ def test_wrong_credentials_are_an_authentication_error_naming_the_fix(
     async def script(client: Any) -> None:
         await aw(client.call(list_roles))
 
-    with pytest.raises(AuthenticationError, match="rejected the username/password") as caught:
+    rejected = "sellerscommerce rejected the access key/shared secret"
+    with pytest.raises(AuthenticationError, match=rejected) as caught:
         dual(mode, sim, script, shared_secret="not-the-secret")
     assert "not-the-secret" not in str(caught.value) and "not-the-secret" not in repr(caught.value)
 
@@ -176,7 +177,7 @@ def test_a_wrong_secret_never_reuses_the_tokens_a_right_one_stored(
 
     dual(mode, sim, script)  # the default token store now holds live tokens for this access key
     # the same access key with another secret must log in (and fail), not answer from that store
-    with pytest.raises(AuthenticationError, match="rejected the username/password"):
+    with pytest.raises(AuthenticationError, match="sellerscommerce rejected the access key/shared secret"):
         dual(mode, sim, script, shared_secret="not-the-secret")
 
 

@@ -5,6 +5,7 @@ for vendors that can't."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -69,12 +70,16 @@ def test_wrong_password_and_missing_permission_are_authentication_errors(
 
     dual(mode, sim, script)
 
-    async def wrong(client: Any) -> None:
-        with pytest.raises(AuthenticationError, match=r"rejected the username/password") as caught:
-            await aw(client.job("product").refresh())
-        assert "wrong-Secret-9" not in str(caught.value) + repr(caught.value)
+    def wrong(names: str, secret: str) -> Callable[[Any], Awaitable[None]]:
+        async def script(client: Any) -> None:
+            with pytest.raises(AuthenticationError, match=rf"^websale rejected the {names} — ") as caught:
+                await aw(client.job("product").refresh())
+            assert secret not in str(caught.value) + repr(caught.value)
 
-    dual(mode, sim, wrong, password="wrong-Secret-9")
+        return script
+
+    dual(mode, sim, wrong("email/password", "wrong-Secret-9"), password="wrong-Secret-9")
+    dual(mode, sim, wrong("API key", "wrong-Key-7"), api_key="wrong-Key-7")  # named as it was passed
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -148,6 +148,7 @@ class SellersCommerceCore(ClientCore):
             refresh_lifetime=_facts.REFRESH_LIFETIME,
             clock=self._runtime.wall_clock,
             single_use_refresh=True,
+            credential_names=("access key/shared secret", "access_key= and shared_secret="),
         )
 
     # -- any operation

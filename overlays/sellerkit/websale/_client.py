@@ -94,6 +94,7 @@ class WebsaleCore(ClientCore):
             password=password or "(api key)",  # unused with a key: TokenAuth logs in with a pair
             scheme="Bearer",
             clock=self._runtime.wall_clock,
+            credential_names=("API key", "api_key=") if key else ("email/password", "email= and password="),
         )
 
     @starts_job

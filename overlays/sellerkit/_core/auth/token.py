@@ -78,8 +78,11 @@ class TokenAuth(httpx.Auth):
         clock: Callable[[], float] = time.time,
         wait_timeout: float = 600.0,
         single_use_refresh: bool = False,
+        credential_names: tuple[str, str] = ("username/password", "username= and password="),
     ) -> None:
         self.vendor = vendor
+        # how errors name the login credentials: as the user passed them to the vendor's client
+        self._names, self._params = credential_names
         self._endpoint = endpoint
         self._credentials = _credentials(vendor, username, password)
         refresh = Secret(refresh_token) if isinstance(refresh_token, str) else refresh_token
@@ -296,13 +299,13 @@ class TokenAuth(httpx.Auth):
                 if credentials is None:
                     raise self._rejected(
                         error,
-                        f"{self.vendor} rejected the refresh token and no username/password is configured: "
-                        "pass username= and password= or a fresh refresh token",
+                        f"{self.vendor} rejected the refresh token and no {self._names} is configured: "
+                        f"pass {self._params} or a fresh refresh token",
                     ) from error
                 auth_log.debug("%s: refresh token rejected (HTTP %d); logging in", self.vendor, error.status)
         if credentials is None:
             raise ConfigurationError(
-                f"{self.vendor} has no usable token and no username/password: pass username= and password= "
+                f"{self.vendor} has no usable token and no {self._names}: pass {self._params} "
                 "or a fresh refresh token"
             )
         auth_log.debug("%s: logging in", self.vendor)
@@ -312,7 +315,7 @@ class TokenAuth(httpx.Auth):
             return self._parse(response, now, None), False
         error = self._token_error(response)
         if response.status_code in (400, 401):
-            raise self._rejected(error, f"{self.vendor} rejected the username/password") from error
+            raise self._rejected(error, f"{self.vendor} rejected the {self._names}") from error
         raise error
 
     # ---- small steps
