@@ -290,7 +290,7 @@ _ALIGN = 4096
 use (a disk with 512-byte blocks takes it too)."""
 _BATCH_MIN = 2 << 20
 _DEPTH = 4
-_DIRECT_MIN = 64 << 10
+_DIRECT_MIN = 64 << 10  # a smaller remnant goes through the page cache: a device round trip each
 _WRITE_SLICE = 32 << 10
 _WRITEBACK_EVERY = 8 << 20
 _O_DIRECT: int = getattr(os, "O_DIRECT", 0) if sys.platform.startswith("linux") else 0
@@ -305,10 +305,10 @@ class _Sink:
     into it, `take`; other bytes are copied in, `add`). A full buffer is hashed, then written by a writer
     thread, then free again — one hand-off per buffer, not per read (a queue round trip per 64 KiB chunk
     cost more than the hashing it moved). The sync driver (`write_here`) hashes on its own thread, right
-    after receiving, while the kernel's socket buffer keeps filling: hashed on another core, the same
-    bytes hashed 25-40 % slower (measured here, 1 GiB: 0.61-0.65 s of SHA-256 on the receiving thread,
-    0.80-0.98 s on a second one, which then bounded the download). The async driver leaves the hashing to
-    a thread of its own, so the event loop never waits on it.
+    after receiving, while the kernel's socket buffer keeps filling: on another core the same bytes hash
+    slower (measured here, 1 GiB: 0.61-0.80 s of SHA-256 on the receiving thread, 0.80-0.98 s on a second
+    one, which then bounded the download). The async driver leaves the hashing to a thread of its own,
+    so the event loop never waits on it.
 
     The writer writes whole 4 KiB blocks of a part file with O_DIRECT where the system allows it (Linux,
     a filesystem that takes it: else it falls back for good): measured here for 1 GiB, buffered writes
