@@ -112,7 +112,7 @@ class Contract:
         assert not unknown, f"{self.vendor}: no such check {sorted(unknown)}"
         return [self.replaced.get(c.__name__, c) for c in base if c.__name__ not in self.excluded]
 
-    def start(self, stack: ExitStack) -> tuple[Simulator, Headers]:
+    def start(self, stack: ExitStack) -> tuple[Simulator[Any, Any], Headers]:
         row = SIMULATORS[self.vendor]
         sim = row.simulator(ScaledClock.manual(), row.settings(**self.settings))
         stack.enter_context(sim.running())
@@ -268,9 +268,9 @@ class ContractSims:
 
     def __init__(self, stack: ExitStack) -> None:
         self._stack = stack
-        self._running: dict[str, tuple[Simulator, Headers]] = {}
+        self._running: dict[str, tuple[Simulator[Any, Any], Headers]] = {}
 
-    def __getitem__(self, vendor: str) -> tuple[Simulator, Headers]:
+    def __getitem__(self, vendor: str) -> tuple[Simulator[Any, Any], Headers]:
         if vendor not in self._running:
             self._running[vendor] = CONTRACTS[vendor].start(self._stack)
         return self._running[vendor]

@@ -40,7 +40,7 @@ from sellerkit.testing.vendors import SIMULATORS
 BIG = bytes(range(256)) * 800  # 204,800 bytes
 
 
-class EchoSimulator(Simulator):
+class EchoSimulator(Simulator[Any, Any]):
     """A toy vendor: /json (JSON), /big (bytes, honours Range), /headers (the request's header names)."""
 
     name = "echo"

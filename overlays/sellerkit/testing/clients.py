@@ -45,7 +45,7 @@ def make_client(
         return cls(**kwargs)
 
 
-def client_for(sim: Simulator, *, asynchronous: bool = False, **options: Any) -> Any:
+def client_for(sim: Simulator[Any, Any], *, asynchronous: bool = False, **options: Any) -> Any:
     """The vendor's client pointed at a running simulator: its base URL, its credentials (each credential
     the vendor declares, read from the simulator's attribute of that name; a method is called) and its
     clock. `options` (client options, or other credentials) win."""

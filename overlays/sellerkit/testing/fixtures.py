@@ -41,14 +41,14 @@ def sim_clock() -> ScaledClock:
 def _fixtures(vendor: SimVendor) -> tuple[Any, Any]:
     """The `<name>_sim` and `make_<name>_sim` fixtures of one table row."""
 
-    def sim(sim_clock: ScaledClock) -> Iterator[Simulator]:
+    def sim(sim_clock: ScaledClock) -> Iterator[Simulator[Any, Any]]:
         with vendor.simulator(clock=sim_clock).running() as running:
             yield running
 
-    def make(sim_clock: ScaledClock) -> Iterator[Callable[..., Simulator]]:
+    def make(sim_clock: ScaledClock) -> Iterator[Callable[..., Simulator[Any, Any]]]:
         with ExitStack() as stack:
 
-            def start(*, clock: ScaledClock | None = None, **kwargs: Any) -> Simulator:
+            def start(*, clock: ScaledClock | None = None, **kwargs: Any) -> Simulator[Any, Any]:
                 ctor, serving, settings = vendor.split(kwargs)
                 default = ScaledClock.manual() if vendor.fresh_clock else sim_clock
                 made = vendor.simulator(

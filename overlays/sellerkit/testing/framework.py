@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Self, TypeVar, overload
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast, overload
 
 import uvicorn
 from starlette.responses import Response
@@ -420,8 +420,10 @@ class RequestLog(Sequence[RequestRecord]):
 # ---------------------------------------------------------------- the middleware
 
 
-SimT = TypeVar("SimT", bound="Simulator")
+SimT = TypeVar("SimT", bound="Simulator[Any, Any]")
 T = TypeVar("T")
+ClientT = TypeVar("ClientT")
+AsyncClientT = TypeVar("AsyncClientT")
 
 
 class HttpLayer(Generic[SimT]):
@@ -442,7 +444,7 @@ class HttpLayer(Generic[SimT]):
         raise NotImplementedError
 
 
-class FaultMiddleware(HttpLayer["Simulator"]):
+class FaultMiddleware(HttpLayer["Simulator[Any, Any]"]):
     """Outermost ASGI layer: logs each request and applies the generic faults armed on the simulator."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -799,15 +801,16 @@ def settings_from(args: argparse.Namespace, settings: Callable[..., T], options:
 # ---------------------------------------------------------------- simulator base and serving
 
 
-SERVING: list[Simulator] = []
+SERVING: list[Simulator[Any, Any]] = []
 """The simulators serving in this process (the command line applies `--fault` to them)."""
 
 
-class Simulator:
+class Simulator(Generic[ClientT, AsyncClientT]):
     """Base of a stateful vendor simulator: a clock, faults, a request log and a served ASGI app.
 
     `with sim.running(host, port=0): ...` serves it; meanwhile `origin` is "http://host:port" and `base_url`
-    the origin plus `api_prefix` (the spec's server path).
+    the origin plus `api_prefix` (the spec's server path). The type parameters are the vendor's sync and
+    async client classes, what `client()` and `async_client()` return.
     """
 
     name: ClassVar[str] = "simulator"
@@ -841,20 +844,20 @@ class Simulator:
                     client.close()
                 self.origin = None
 
-    def client(self, **options: Any) -> Any:
+    def client(self, **options: Any) -> ClientT:
         """The vendor's sellerkit client pointed at this running simulator (base URL, credentials, the
         simulator's clock); `options` are client options (`max_retries=`, ...). Closed when it stops."""
         from .clients import client_for
 
         made = client_for(self, **options)
         self._clients.append(made)
-        return made
+        return cast(ClientT, made)
 
-    def async_client(self, **options: Any) -> Any:
+    def async_client(self, **options: Any) -> AsyncClientT:
         """The vendor's async client, the same way (close it yourself: `async with sim.async_client():`)."""
         from .clients import client_for
 
-        return client_for(self, asynchronous=True, **options)
+        return cast(AsyncClientT, client_for(self, asynchronous=True, **options))
 
     def url(self, path: str = "") -> str:
         """`origin + path`; a RuntimeError that says how when the simulator is not running."""

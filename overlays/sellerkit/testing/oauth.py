@@ -57,7 +57,7 @@ class OAuthStats:
     access_tokens_seen: set[str] = field(default_factory=set, repr=False)
 
 
-class OAuthSimulator(Simulator):
+class OAuthSimulator(Simulator[Any, Any]):
     """Issues and checks tokens; used refresh tokens die (rotation), like the real servers."""
 
     name: ClassVar[str] = "oauth"

@@ -62,6 +62,8 @@ from .framework import (
 if TYPE_CHECKING:
     import argparse
 
+    from sellerkit.sellercloud import AsyncSellercloudClient, SellercloudClient  # noqa: F401 (the simulator's type arguments)
+
 __all__ = [
     "COLUMNS",
     "DEFAULT_PLUGINS",
@@ -697,7 +699,7 @@ def _product_ids(payload: Mapping[str, Any], errors: dict[str, str]) -> tuple[st
 # ---------------------------------------------------------------- the simulator
 
 
-class SellercloudSimulator(Simulator):
+class SellercloudSimulator(Simulator["SellercloudClient", "AsyncSellercloudClient"]):
     """The simulator. Serve it with `running()`; get a token over HTTP or with `token()`."""
 
     name: ClassVar[str] = "sellercloud"

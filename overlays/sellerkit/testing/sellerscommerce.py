@@ -95,6 +95,8 @@ from .sellerscommerce_data import CODES, ENTITY_FIELDS, ENUMS, SERVICE_TYPES, St
 if TYPE_CHECKING:
     import argparse
 
+    from sellerkit.sellerscommerce import AsyncSellersCommerceClient, SellersCommerceClient  # noqa: F401 (the simulator's type arguments)
+
 __all__ = [
     "ROUTES",
     "ApiError",
@@ -530,7 +532,7 @@ _ENUM_FIELD: Final = {
 }
 
 
-class SellersCommerceSimulator(Simulator):
+class SellersCommerceSimulator(Simulator["SellersCommerceClient", "AsyncSellersCommerceClient"]):
     """A Sellers Commerce store behind its Open API (see the module docstring)."""
 
     name: ClassVar[str] = "sellerscommerce"

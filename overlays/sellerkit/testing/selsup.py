@@ -72,6 +72,9 @@ from .framework import (
 if TYPE_CHECKING:
     import argparse
 
+    from sellerkit.selsup import AsyncSelsupClient, SelsupClient  # noqa: F401 (the simulator's type arguments)
+
+
 __all__ = [
     "ERROR_SHAPES",
     "FAILURE_STATUSES",
@@ -845,7 +848,7 @@ def _spring_error(status: int, reason: str, path: str, now: float) -> JSONRespon
 # ---------------------------------------------------------------- the simulator
 
 
-class SelsupSimulator(Simulator):
+class SelsupSimulator(Simulator["SelsupClient", "AsyncSelsupClient"]):
     """The simulator. Serve it with `running()`; send `sim.auth_headers()` (`Authorization: <api key>`)."""
 
     name: ClassVar[str] = "selsup"

@@ -22,7 +22,7 @@ class SimVendor:
     """One simulated server: how fixtures make it and how the command line starts it."""
 
     name: str
-    simulator: Callable[..., Simulator]  # the class: (clock, settings, **identity)
+    simulator: Callable[..., Simulator[Any, Any]]  # the class: (clock, settings, **identity)
     settings: type[Any]
     #: keywords of `make_<name>_sim` that go to the constructor (the rest but `clock` and `serving` are
     #: settings fields); the constructor's defaults apply to those not given

@@ -42,6 +42,8 @@ from starlette.types import ASGIApp
 if TYPE_CHECKING:
     import argparse
 
+    from sellerkit.wabi2b import AsyncWabi2bClient, Wabi2bClient  # noqa: F401 (the simulator's type arguments)
+
 from .framework import (
     FAULT_KINDS,
     FileBody,
@@ -569,7 +571,7 @@ def _error(status: int, message: str) -> JSONResponse:
 # ---------------------------------------------------------------- the simulator
 
 
-class Wabi2bSimulator(Simulator):
+class Wabi2bSimulator(Simulator["Wabi2bClient", "AsyncWabi2bClient"]):
     """The simulator. Serve it with `running()`; mint credentials with `jwt()` / `mint_jwt()`."""
 
     name: ClassVar[str] = "wabi2b"

@@ -48,6 +48,8 @@ from .framework import (
 if TYPE_CHECKING:
     import argparse
 
+    from sellerkit.websale import AsyncWebsaleClient, WebsaleClient  # noqa: F401 (the simulator's type arguments)
+
 __all__ = [
     "FORMATS",
     "OUTCOMES",
@@ -210,7 +212,7 @@ class _Tokens:
     refresh: set[str] = field(default_factory=set)  # unused refresh tokens
 
 
-class WebsaleSimulator(Simulator):
+class WebsaleSimulator(Simulator["WebsaleClient", "AsyncWebsaleClient"]):
     """A WEBSALE shop's Admin Interface API (report exports) on the shared framework."""
 
     name: ClassVar[str] = "websale"
