@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -989,6 +990,17 @@ class _SinkJob:
         self.hasher, self.hashed = hashlib.sha256(), 0
 
 
+@contextlib.contextmanager
+def _sinking(job: _SinkJob, *, write_here: bool = True) -> Iterator[Any]:
+    """A sink on `job` (1 MiB batches), stopped and its part file closed at the end."""
+    sink = core_download._Sink(job, batch=1 << 20, write_here=write_here)  # type: ignore[arg-type]
+    try:
+        yield sink
+    finally:
+        sink.stop()
+        job.file.close()
+
+
 def _direct_supported(folder: Path) -> bool:
     flag = getattr(os, "O_DIRECT", 0)
     if not flag or not sys.platform.startswith("linux"):
@@ -1041,13 +1053,9 @@ def test_sink_writes_whole_blocks_direct_and_only_the_edges_through_the_page_cac
     writes = _recorded_writes(monkeypatch)
     job = _SinkJob(part, offset)
     job.hasher.update(kept)
-    sink = core_download._Sink(job, batch=1 << 20, write_here=write_here)  # type: ignore[arg-type]
-    try:
+    with _sinking(job, write_here=write_here) as sink:
         _feed(sink, data, first=1_000)
         sink.drain()
-    finally:
-        sink.stop()
-        job.file.close()
     assert part.read_bytes() == kept + data
     assert job.hasher.hexdigest() == hashlib.sha256(kept + data).hexdigest()
     assert job.hashed == len(data)
@@ -1083,13 +1091,9 @@ def test_sink_falls_back_to_the_page_cache_when_direct_writes_are_refused(
     monkeypatch.setattr(os, "pwrite", pwrite)
     data = os.urandom(6 << 20)
     job = _SinkJob(tmp_path / "file.part")
-    sink = core_download._Sink(job, batch=1 << 20, write_here=True)  # type: ignore[arg-type]
-    try:
+    with _sinking(job) as sink:
         _feed(sink, data, first=4096)
         sink.drain()
-    finally:
-        sink.stop()
-        job.file.close()
     assert (tmp_path / "file.part").read_bytes() == data
     assert job.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
     assert len(refused) <= 1  # refused once, then never tried again
@@ -1103,14 +1107,9 @@ def test_sink_hands_a_write_error_to_the_caller(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(os, "pwrite", full)
     job = _SinkJob(tmp_path / "file.part")
-    sink = core_download._Sink(job, batch=1 << 20, write_here=True)  # type: ignore[arg-type]
-    try:
-        with pytest.raises(OSError, match="No space left"):  # on the next add/take, or at the drain
-            _feed(sink, os.urandom(5 << 20), first=10)
-            sink.drain()
-    finally:
-        sink.stop()
-        job.file.close()
+    with _sinking(job) as sink, pytest.raises(OSError, match="No space left"):  # at an add/take or the drain
+        _feed(sink, os.urandom(5 << 20), first=10)
+        sink.drain()
 
 
 LOOPBACK = "127.0.0.1"

@@ -434,12 +434,10 @@ class _Sink:
         except BaseException:
             self._free.put(buffer)
             raise
-        if not self._caller_writes:
-            self._writes.put(batch)
-        elif self._hash_here:
+        if self._caller_writes:  # hashed and written here (the caller writes only in the sync driver)
             self._free.put(buffer)
         else:
-            self._hashes.put(batch)
+            self._writes.put(batch)
 
     def _raise(self) -> None:
         error, self._error = self._error, None
