@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sellerkit._core.errors import ConfigurationError
-from sellerkit._core.quota import Quota, QuotaLimiter, shared_limiter
+from sellerkit._core.quota import Quota, QuotaCounter, QuotaLimiter, shared_limiter
 from sellerkit._core.redact import Secret
 
 WABI2B = (Quota(750, 300, "5 minutes"), Quota(15_000, 86_400, "day"))
@@ -288,10 +288,10 @@ def test_calls_held_until_their_response_stay_under_the_limit_at_the_server() ->
 
 
 def test_shared_limiter_is_one_per_vendor_and_credential() -> None:
-    first = shared_limiter("test-vendor", "cred-a", WABI2B)
-    assert shared_limiter("test-vendor", Secret("cred-a"), WABI2B) is first
-    assert shared_limiter("test-vendor", "cred-b", WABI2B) is not first
-    assert shared_limiter("other-vendor", "cred-a", WABI2B) is not first
+    first = shared_limiter("test-vendor", "cred-a", WABI2B).counter
+    assert shared_limiter("test-vendor", Secret("cred-a"), WABI2B).counter is first
+    assert shared_limiter("test-vendor", "cred-b", WABI2B).counter is not first
+    assert shared_limiter("other-vendor", "cred-a", WABI2B).counter is not first
 
 
 def test_shared_limiter_refuses_conflicting_configuration() -> None:
@@ -305,9 +305,9 @@ def test_shared_limiter_refuses_conflicting_configuration() -> None:
 
 
 def test_shared_limiter_is_shared_between_threads() -> None:
-    seen: list[QuotaLimiter] = []
+    seen: list[QuotaCounter] = []
     threads = [
-        threading.Thread(target=lambda: seen.append(shared_limiter("test-vendor", "cred-d", WABI2B)))
+        threading.Thread(target=lambda: seen.append(shared_limiter("test-vendor", "cred-d", WABI2B).counter))
         for _ in range(20)
     ]
     for thread in threads:

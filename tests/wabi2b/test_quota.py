@@ -120,7 +120,7 @@ def test_two_clients_of_one_key_share_the_quota(
 
         results = asyncio.run(main())
     assert [[r.product for r in rows] for rows in results] == batches
-    assert limiter is shared_limiter(VENDOR.name, sim.api_key, VENDOR.quotas)
+    assert limiter.counter is shared_limiter(VENDOR.name, sim.api_key, VENDOR.quotas).counter
     assert _api_calls(sim) > QUOTA
     _assert_never_throttled(sim)
     jobs = {job.gtins: job.code for job in created_jobs(sim)}

@@ -202,6 +202,19 @@ class DownloadError(SellerkitError):
         return f"{self.message} — {self.url}"
 
 
+class StoreError(SellerkitError):
+    """The shared store (Redis) of quotas and job records refused or lost what it holds. `url` is redacted."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = redact_url(url)
+
+
+class StoreUnavailableError(StoreError):
+    """The shared store can't be reached (after reconnect attempts); no vendor request was sent for it."""
+
+
 class TokenUnavailableError(SellerkitError):
     """No token for this request: the token requests it waited for (made by other calls) did not finish."""
 

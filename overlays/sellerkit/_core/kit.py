@@ -14,6 +14,8 @@ import copy
 import functools
 import logging
 import os
+import socket
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from types import ModuleType
@@ -34,12 +36,13 @@ from .errors import (
     RateLimitedError,
     SellerkitError,
 )
-from .journal import Journal, Record, fingerprint
+from .journal import JobStore, Journal, Record, fingerprint
 from .polling import PollPolicy, poll, poll_async
-from .quota import Quota, QuotaLimiter, shared_limiter
+from .quota import LocalQuotaStore, Quota, QuotaLimiter, QuotaStore
 from .redact import Secret, redact_url
 from .runtime import Runtime, current, deadline, deadline_scope
-from .steps import Download, Emit, Offload, Send, Steps, Wait, public
+from .steps import Download, Emit, Offload, Pause, Send, Steps, Wait, public
+from .stores import default_job_store, default_quota_store
 from .transport import DEFAULT_TIMEOUT, HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from .vendor import Vendor, check_base_url, read_credentials
 
@@ -74,6 +77,8 @@ class ClientOptions(TypedDict, total=False):
     default_headers: Mapping[str, str]
     quotas: Sequence[Quota]
     journal: Journal | str | os.PathLike[str] | None
+    quota_store: QuotaStore | None
+    journal_store: JobStore | None
 
 
 OPTIONS_DOC = """
@@ -95,7 +100,23 @@ OPTIONS_DOC = """
         quotas: the call quotas to stay under (default: the vendor's documented ones).
         journal: where started jobs are recorded so a re-run adopts them (a `Journal` or a folder);
             default `$SELLERKIT_STATE_DIR/jobs` or the user state folder.
+        quota_store / journal_store: where the quota counters / the job records live, to share them between
+            processes and machines: a `sellerkit.RedisStore`; default `$SELLERKIT_REDIS_URL` if set, else
+            this process (quotas) and the journal folder (records).
 """
+
+
+CLAIM_PAUSE, CLAIM_PAUSE_MAX = 0.05, 2.0
+"""How often a call waiting for an identical one elsewhere to start its job looks for the job's record."""
+
+
+def _store(name: str, value: Any) -> Any:
+    wanted = "counter" if name == "quota_store" else "claim"
+    if value is not None and not callable(getattr(value, wanted, None)):
+        raise ConfigurationError(
+            f"{name} must be a store such as sellerkit.RedisStore(url), not {type(value).__name__}"
+        )
+    return value
 
 
 def _timeout(value: object) -> httpx.Timeout:
@@ -264,8 +285,17 @@ class ClientCore:
         if not all(isinstance(q, Quota) for q in quotas):
             raise ConfigurationError("quotas must be a sequence of sellerkit Quota objects")
         self.quotas: tuple[Quota, ...] = quotas
+        self.quota_store: QuotaStore = _store("quota_store", options.get("quota_store")) or default_quota_store()
+        jobs = _store("journal_store", options.get("journal_store"))
         journal = options.get("journal")
-        self.journal: Journal = journal if isinstance(journal, Journal) else Journal(journal)
+        if isinstance(journal, Journal):
+            if jobs is not None:
+                raise ConfigurationError(
+                    "pass journal_store= or a Journal(store=...) as journal=, not both"
+                )
+            self.journal: Journal = journal
+        else:
+            self.journal = Journal(journal, store=jobs or default_job_store())
         client = options.get("http_client")
         wanted = httpx.AsyncClient if self._async else httpx.Client
         if client is not None and not isinstance(client, wanted):
@@ -300,11 +330,25 @@ class ClientCore:
         return self._quota_key()
 
     def _limiter(self) -> QuotaLimiter | None:
-        if self._runtime.limiter is not None:
-            return self._runtime.limiter
+        runtime = self._runtime
+        if runtime.limiter is not None:
+            return runtime.limiter
         if not self.quotas:
             return None
-        return shared_limiter(self.vendor.name, self._quota_key(), self.quotas)
+        store, key = self.quota_store, self._quota_key()
+        if isinstance(store, LocalQuotaStore):
+            clock = None  # in-process counters keep their first user's clock (tests share keys across clocks)
+        else:
+            clock = None if runtime.clock is time.monotonic else runtime.clock  # else the store's own time
+            if self.vendor.quota_scope == "base_url":
+                key = f"{key}@{socket.gethostname()}"  # counted per client IP: one counter per machine
+        return QuotaLimiter(
+            self.quotas,
+            clock=runtime.clock,
+            sleep=runtime.sleep,
+            async_sleep=runtime.async_sleep,
+            counter=store.counter(self.vendor.name, key, self.quotas, clock),
+        )
 
     def _settings(self) -> HttpSettings:
         base = self._runtime.retry or self.vendor.retry
@@ -425,18 +469,55 @@ class ClientCore:
         """
         spec = self._job_spec()
         key = fingerprint(self.vendor.name, self.base_url, self._account(), operation, params)
-        record = None if fresh else (yield Offload(lambda: self.journal.find(self.vendor.name, key)))
-        if record is not None:
-            adopted = yield from self._adopt(spec, record)
+        journal, vendor = self.journal, self.vendor.name
+        token = None
+        if not fresh:
+            adopted, token = yield from self._adopt_or_claim(spec, key)
             if adopted is not None:
                 return adopted
-        state = yield from begin()
-        if state.terminal:
-            return state  # the answer was the result itself (an inline file): no job to adopt later
-        record = yield Offload(
-            lambda: self.journal.started(self.vendor.name, key, operation, state.reference)
-        )
-        return replace(state, record=record)
+        try:
+            state = yield from begin()
+        except BaseException:
+            if token is not None:
+                journal.unclaim(vendor, key, token)  # directly: no step may be yielded while unwinding
+            raise
+        if not state.terminal:
+            record = yield Offload(lambda: journal.started(vendor, key, operation, state.reference))
+            state = replace(state, record=record)
+        if token is not None:
+            yield Offload(lambda: journal.unclaim(vendor, key, token))
+        return state  # a terminal answer was the result itself (an inline file): no job to adopt later
+
+    def _adopt_or_claim(self, spec: JobSpec, key: str) -> Steps[tuple[JobState | None, str | None]]:
+        """The journalled job of `key`, adopted; else the claim to start it (None: waited too long for an
+        identical call elsewhere that held it, and starts it regardless)."""
+        journal, vendor = self.journal, self.vendor.name
+        waited, pause = 0.0, CLAIM_PAUSE
+        while True:
+            record = yield Offload(lambda: journal.find(vendor, key))
+            if record is not None:
+                adopted = yield from self._adopt(spec, record)
+                if adopted is not None:
+                    return adopted, None
+            token = yield Offload(lambda: journal.claim(vendor, key, journal.claim_seconds))
+            if token is not None:
+                # the holder may have recorded its job between our find and our claim
+                record = yield Offload(lambda: journal.find(vendor, key))
+                if record is None:
+                    return None, token
+                yield Offload(lambda: journal.unclaim(vendor, key, token))
+                continue
+            if waited >= journal.claim_seconds:
+                log.warning(
+                    "an identical %s call has been starting its job for %.0f s; starting another",
+                    self.vendor.title,
+                    waited,
+                )
+                return None, None
+            if not waited:
+                log.info("an identical %s call elsewhere is starting this job; waiting to adopt it", vendor)
+            yield Pause(pause)
+            waited, pause = waited + pause, min(pause * 2, CLAIM_PAUSE_MAX)
 
     def _adopt(self, spec: JobSpec, record: Record) -> Steps[JobState | None]:
         try:
@@ -569,6 +650,8 @@ class SyncClient(ClientCore):
             )
         if isinstance(effect, Offload):
             return effect.fn()
+        if isinstance(effect, Pause):
+            return self._runtime.sleep(effect.seconds)
         if isinstance(effect, Wait):
             return self._wait(effect)
         raise TypeError(f"not an effect: {effect!r}")
@@ -692,6 +775,8 @@ class AsyncClient(ClientCore):
             )
         if isinstance(effect, Offload):
             return await _aio.to_thread(effect.fn)
+        if isinstance(effect, Pause):
+            return await self._runtime.async_sleep(effect.seconds)
         if isinstance(effect, Wait):
             return await self._wait(effect)
         raise TypeError(f"not an effect: {effect!r}")

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from . import _aio
 from .errors import ConfigurationError, RateLimitedError
@@ -44,33 +45,39 @@ class Quota:
         return f"{self.name or 'quota'} ({self.limit} per {self.period_seconds:g} s)"
 
 
-class QuotaLimiter:
-    """An exact sliding-window limiter over several quotas, safe across threads and asyncio tasks at once."""
+Ticket = float | str
+"""What a grant is known by until `release`: its time (the in-process counter) or a token (a shared store)."""
 
-    def __init__(
-        self,
-        quotas: Iterable[Quota],
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
-    ) -> None:
-        self.quotas = tuple(quotas)
-        wrong = [q for q in self.quotas if not isinstance(q, Quota)]
-        if wrong:
-            raise ConfigurationError(
-                f"QuotaLimiter takes Quota(limit, period_seconds) objects, got {wrong!r}"
-            )
-        self.clock = clock
-        self._sleep = sleep
-        self._async_sleep = async_sleep
+
+class QuotaCounter(Protocol):
+    """The bookkeeping behind a `QuotaLimiter`: the grants of one credential's quotas, wherever they live.
+
+    `take` records a call if every quota has room and returns (0, its ticket, None), else (the seconds until
+    the fullest quota has room, None, that quota) and records nothing. `restart` moves a granted call's
+    window start to now (its response arrived). Both are atomic: no two callers get the last slot."""
+
+    quotas: tuple[Quota, ...]
+
+    def take(self) -> tuple[float, Ticket | None, Quota | None]: ...
+
+    async def take_async(self) -> tuple[float, Ticket | None, Quota | None]: ...
+
+    def restart(self, ticket: Ticket) -> None: ...
+
+    async def restart_async(self, ticket: Ticket) -> None: ...
+
+
+class LocalCounter:
+    """The in-process counter: an exact sliding-window log per quota, safe across threads and tasks."""
+
+    def __init__(self, quotas: tuple[Quota, ...], clock: Callable[[], float]) -> None:
+        self.quotas, self.clock = quotas, clock
         # grant times still inside each quota's window, oldest first; at most `limit` each
-        self._grants: list[deque[float]] = [deque() for _ in self.quotas]
+        self._grants: list[deque[float]] = [deque() for _ in quotas]
         # held only for the bookkeeping below, never across a sleep or an await
         self._lock = threading.Lock()
 
-    def _try_grant(self) -> tuple[float, float, Quota | None]:
-        """(0, grant time, None) after recording a call if every quota has room, else (wait, 0, the quota)."""
+    def take(self) -> tuple[float, Ticket | None, Quota | None]:
         with self._lock:
             now = self.clock()
             wait, full = 0.0, None
@@ -86,50 +93,13 @@ class QuotaLimiter:
                 for grants in self._grants:
                     grants.append(now)
                 return 0.0, now, None
-        log.debug("%s is used up: waiting %.3f s", full, wait)
-        return wait, 0.0, full
+        return wait, None, full
 
-    def _before_wait(
-        self, wait: float, full: Quota | None, max_wait: float | None, vendor: str, first: bool
-    ) -> None:
-        if max_wait is not None and wait > max_wait:
-            raise RateLimitedError(
-                f"the quota {full} is used up for {wait:.0f} s more, longer than max_wait {max_wait:g} s",
-                vendor=vendor or "sellerkit",
-                status=429,
-                retry_after=wait,
-            )
-        if first:
-            announce(f"{vendor} quota {full} used up".strip(), wait)
+    async def take_async(self) -> tuple[float, Ticket | None, Quota | None]:
+        return self.take()
 
-    def hold(self, *, max_wait: float | None = None, vendor: str = "") -> float:
-        """Block until every quota has room, record the call, and return its grant time (for `release`).
-
-        A wait longer than `max_wait` raises `RateLimitedError(retry_after=...)` instead."""
-        first = True
-        while True:
-            wait, granted, full = self._try_grant()
-            if wait <= 0:
-                return granted
-            self._before_wait(wait, full, max_wait, vendor, first)
-            first = False
-            self._sleep(wait)
-
-    async def hold_async(self, *, max_wait: float | None = None, vendor: str = "") -> float:
-        """`hold()` without blocking the event loop."""
-        first = True
-        while True:
-            wait, granted, full = self._try_grant()
-            if wait <= 0:
-                return granted
-            self._before_wait(wait, full, max_wait, vendor, first)
-            first = False
-            await self._async_sleep(wait)
-
-    def release(self, granted: float) -> None:
-        """Restart the window of the call granted at `granted` now, when it has surely reached the server."""
-        # A server counts a call when it receives it, somewhere between our grant and the response;
-        # counting it from the response on keeps that server under its limit whatever the latency.
+    def restart(self, ticket: Ticket) -> None:
+        granted = float(ticket)
         with self._lock:
             now = self.clock()
             for grants in self._grants:
@@ -143,23 +113,152 @@ class QuotaLimiter:
                         break
                 grants.append(now)
 
+    async def restart_async(self, ticket: Ticket) -> None:
+        self.restart(ticket)
+
+
+class QuotaLimiter:
+    """Waits for room in several quotas at once (sync or async), over an in-process or shared counter."""
+
+    def __init__(
+        self,
+        quotas: Iterable[Quota],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] = _aio.sleep,
+        counter: QuotaCounter | None = None,
+    ) -> None:
+        self.quotas = tuple(quotas)
+        wrong = [q for q in self.quotas if not isinstance(q, Quota)]
+        if wrong:
+            raise ConfigurationError(
+                f"QuotaLimiter takes Quota(limit, period_seconds) objects, got {wrong!r}"
+            )
+        self.clock = clock
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self.counter: QuotaCounter = counter if counter is not None else LocalCounter(self.quotas, clock)
+
+    def _before_wait(
+        self, wait: float, full: Quota | None, max_wait: float | None, vendor: str, first: bool
+    ) -> None:
+        log.debug("%s is used up: waiting %.3f s", full, wait)
+        if max_wait is not None and wait > max_wait:
+            raise RateLimitedError(
+                f"the quota {full} is used up for {wait:.0f} s more, longer than max_wait {max_wait:g} s",
+                vendor=vendor or "sellerkit",
+                status=429,
+                retry_after=wait,
+            )
+        if first:
+            announce(f"{vendor} quota {full} used up".strip(), wait)
+
+    def hold(self, *, max_wait: float | None = None, vendor: str = "") -> Ticket:
+        """Block until every quota has room, record the call, and return its ticket (for `release`).
+
+        A wait longer than `max_wait` raises `RateLimitedError(retry_after=...)` instead."""
+        first = True
+        while True:
+            wait, ticket, full = self.counter.take()
+            if ticket is not None:
+                return ticket
+            self._before_wait(wait, full, max_wait, vendor, first)
+            first = False
+            self._sleep(wait)
+
+    async def hold_async(self, *, max_wait: float | None = None, vendor: str = "") -> Ticket:
+        """`hold()` without blocking the event loop."""
+        first = True
+        while True:
+            wait, ticket, full = await self.counter.take_async()
+            if ticket is not None:
+                return ticket
+            self._before_wait(wait, full, max_wait, vendor, first)
+            first = False
+            await self._async_sleep(wait)
+
+    def release(self, ticket: Ticket) -> None:
+        """Restart the window of the call granted as `ticket` now, when it has surely reached the server."""
+        # A server counts a call when it receives it, somewhere between our grant and the response;
+        # counting it from the response on keeps that server under its limit whatever the latency.
+        self.counter.restart(ticket)
+
+    async def release_async(self, ticket: Ticket) -> None:
+        """`release()` without blocking the event loop."""
+        await self.counter.restart_async(ticket)
+
     def acquire(self) -> float:
         """Block until every quota has room, record the call, and return the seconds waited."""
         start = self.clock()
-        return self.hold() - start
+        ticket = self.hold()
+        return (ticket if isinstance(ticket, float) else self.clock()) - start
 
     async def acquire_async(self) -> float:
         """`acquire()` without blocking the event loop."""
         start = self.clock()
-        return await self.hold_async() - start
+        ticket = await self.hold_async()
+        return (ticket if isinstance(ticket, float) else self.clock()) - start
 
 
-_shared: dict[tuple[str, str], QuotaLimiter] = {}
-_shared_lock = threading.Lock()
+class QuotaStore(Protocol):
+    """Where the quota counters of every client live: this process (`LocalQuotaStore`, the default) or a
+    store shared by many processes and machines (`sellerkit.RedisStore`)."""
+
+    def counter(
+        self, vendor: str, credential: str, quotas: tuple[Quota, ...], clock: Callable[[], float] | None
+    ) -> QuotaCounter:
+        """The counter of (vendor, credential): every client of one credential on one store shares it.
+        `clock`: the client's injected clock (tests), or None for the store's own time."""
+        ...
 
 
 def _shape(quotas: Iterable[Quota]) -> list[tuple[int, float]]:
     return sorted((q.limit, q.period_seconds) for q in quotas)
+
+
+def credential_value(credential: str | Secret) -> str:
+    value = credential.get() if isinstance(credential, Secret) else credential
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError("a quota counter needs the non-empty credential the vendor counts calls by")
+    return value
+
+
+class LocalQuotaStore:
+    """Counters in this process: every client of one credential in the process shares one."""
+
+    def __init__(self) -> None:
+        self._counters: dict[tuple[str, str], LocalCounter] = {}
+        self._lock = threading.Lock()
+
+    def counter(
+        self, vendor: str, credential: str, quotas: tuple[Quota, ...], clock: Callable[[], float] | None
+    ) -> LocalCounter:
+        # only a digest is kept: the registry must not become a place where credentials live
+        key = (vendor, hashlib.sha256(credential_value(credential).encode()).hexdigest())
+        with self._lock:
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = LocalCounter(quotas, clock or time.monotonic)
+            elif _shape(counter.quotas) != _shape(quotas):
+                raise ConfigurationError(
+                    f"{vendor}: this credential already has a limiter with quotas "
+                    f"{', '.join(map(str, counter.quotas))}; "
+                    "pass the same quotas for every client of one credential"
+                )
+            elif clock is not None and clock is not counter.clock:
+                raise ConfigurationError(
+                    f"{vendor}: this credential's shared limiter already runs on another clock; "
+                    "pass the same clock (or none) for every client of one credential"
+                )
+        return counter
+
+    def __repr__(self) -> str:
+        return "LocalQuotaStore()"
+
+
+LOCAL_QUOTAS = LocalQuotaStore()
+"""The process-wide in-process store (the default)."""
 
 
 def shared_limiter(
@@ -170,32 +269,15 @@ def shared_limiter(
     clock: Callable[[], float] | None = None,
     sleep: Callable[[float], object] | None = None,
     async_sleep: Callable[[float], Awaitable[object]] | None = None,
+    store: QuotaStore | None = None,
 ) -> QuotaLimiter:
-    """The process-wide limiter for (vendor, credential): every client of one credential shares it."""
-    value = credential.get() if isinstance(credential, Secret) else credential
-    if not isinstance(value, str) or not value:
-        raise ConfigurationError("shared_limiter needs the non-empty credential the vendor counts calls by")
+    """A limiter over the counter of (vendor, credential) in `store` (default: this process's)."""
     quotas = tuple(quotas)
-    # only a digest is kept: the registry must not become a place where credentials live
-    key = (vendor, hashlib.sha256(value.encode()).hexdigest())
-    with _shared_lock:
-        limiter = _shared.get(key)
-        if limiter is None:
-            limiter = _shared[key] = QuotaLimiter(
-                quotas,
-                clock=clock or time.monotonic,
-                sleep=sleep or time.sleep,
-                async_sleep=async_sleep or _aio.sleep,
-            )
-        elif _shape(limiter.quotas) != _shape(quotas):
-            raise ConfigurationError(
-                f"{vendor}: this credential already has a limiter with quotas "
-                f"{', '.join(map(str, limiter.quotas))}; "
-                "pass the same quotas for every client of one credential"
-            )
-        elif clock is not None and clock is not limiter.clock:
-            raise ConfigurationError(
-                f"{vendor}: this credential's shared limiter already runs on another clock; "
-                "pass the same clock (or none) for every client of one credential"
-            )
-    return limiter
+    counter = (store or LOCAL_QUOTAS).counter(vendor, credential_value(credential), quotas, clock)
+    return QuotaLimiter(
+        quotas,
+        clock=clock or time.monotonic,
+        sleep=sleep or time.sleep,
+        async_sleep=async_sleep or _aio.sleep,
+        counter=counter,
+    )

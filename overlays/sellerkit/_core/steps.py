@@ -77,6 +77,15 @@ class Offload:
         self.fn = fn
 
 
+class Pause:
+    """Wait `seconds` on the client's clock (its sleep, or its async sleep) before the next step."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
 class Wait:
     """Poll a job until it ends (the client's clock, sleep and deadline); → the succeeded terminal
     `JobState` (a failed one raises the vendor's failure). `on_state` sees every fetched state first (a job
@@ -105,7 +114,7 @@ class Emit(Generic[T]):
         self.item = item
 
 
-Action = Send | Download | Offload | Wait
+Action = Send | Download | Offload | Pause | Wait
 Effect = Action | Emit[Any]
 Steps = Generator[Effect, Any, T]
 """A verb's steps: yields effects, is sent their results, returns a `T`."""
