@@ -23,6 +23,7 @@ from sellerkit._core.journal import Journal
 from sellerkit._core.kit import ClientOptions
 from sellerkit._core.polling import PollPolicy, Progress
 from sellerkit._core.quota import Quota
+from sellerkit._core.redis_store import RedisStore
 
 __all__ = [
     "AsyncJob",
@@ -34,6 +35,7 @@ __all__ = [
     "PollPolicy",
     "Progress",
     "Quota",
+    "RedisStore",
     "StreamedFile",
 ]
 _SHARED = list(__all__)

@@ -2,8 +2,8 @@
 
 `SellerkitError` is the base of all of them. HTTP errors are `ApiError`s (`status_code`, `request_id`, `code`,
 `vendor_message`, `body`, `response`) with a subclass per status; no HTTP answer at all (refused, DNS, TLS,
-dropped, timed out) is an `APIConnectionError` / `APITimeoutError`; export jobs fail with `JobError`s; a shared
-store (Redis) that is unreachable or lost its data is a `StoreUnavailableError` / `StoreError`;
+dropped, timed out) is an `APIConnectionError` / `APITimeoutError`; export jobs fail with `JobError`s; a
+shared store (Redis) that is unreachable or lost its data is a `StoreUnavailableError` / `StoreError`;
 `ConfigurationError` is bad input, raised before any request. Every vendor package re-exports the same set.
 """
 

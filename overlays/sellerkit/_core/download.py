@@ -39,6 +39,7 @@ from .runtime import deadline
 from .transport import (
     BODY_ERROR,
     MAX_ATTEMPTS,
+    UNCOUNTED,
     HttpSettings,
     VendorFacts,
     _aread_head,
@@ -814,7 +815,11 @@ class _Download:
             headers=headers,
             content=hop.content or None,
             # one attempt per send: the restarts below are this download's retries (they never multiply)
-            extensions={**self.request.extensions, MAX_ATTEMPTS: 1} if hop.trusted else {},
+            extensions=(
+                {**self.request.extensions, MAX_ATTEMPTS: 1, UNCOUNTED: not self.facts.quota_counts_files}
+                if hop.trusted
+                else {}
+            ),
         )
 
     def on_response(self, response: httpx.Response) -> str:

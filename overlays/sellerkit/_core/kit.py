@@ -285,14 +285,14 @@ class ClientCore:
         if not all(isinstance(q, Quota) for q in quotas):
             raise ConfigurationError("quotas must be a sequence of sellerkit Quota objects")
         self.quotas: tuple[Quota, ...] = quotas
-        self.quota_store: QuotaStore = _store("quota_store", options.get("quota_store")) or default_quota_store()
+        self.quota_store: QuotaStore = (
+            _store("quota_store", options.get("quota_store")) or default_quota_store()
+        )
         jobs = _store("journal_store", options.get("journal_store"))
         journal = options.get("journal")
         if isinstance(journal, Journal):
             if jobs is not None:
-                raise ConfigurationError(
-                    "pass journal_store= or a Journal(store=...) as journal=, not both"
-                )
+                raise ConfigurationError("pass journal_store= or a Journal(store=...) as journal=, not both")
             self.journal: Journal = journal
         else:
             self.journal = Journal(journal, store=jobs or default_job_store())
@@ -381,6 +381,7 @@ class ClientCore:
             quotas=self.quotas,
             is_job_creating=vendor.is_job_creating,
             throttle_on_success=vendor.throttle_on_success,
+            quota_counts_files=vendor.quota_counts_files,
         )
 
     def _generated(self) -> type[Any]:
@@ -505,7 +506,7 @@ class ClientCore:
                 record = yield Offload(lambda: journal.find(vendor, key))
                 if record is None:
                     return None, token
-                yield Offload(lambda: journal.unclaim(vendor, key, token))
+                yield Offload(functools.partial(journal.unclaim, vendor, key, token))
                 continue
             if waited >= journal.claim_seconds:
                 log.warning(

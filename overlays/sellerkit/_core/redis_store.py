@@ -1,6 +1,6 @@
 """Quotas and the job journal shared through Redis, so many processes on many machines act as one client.
 
-`RedisStore(url)` is both a `QuotaStore` (sliding-window grant logs, one sorted set per vendor + credential) and
+`RedisStore(url)` is both a `QuotaStore` (sliding-window grant logs, a sorted set per vendor + credential) and
 a `JobStore` (job records and start claims). Pass it as `quota_store=` / `journal_store=` on a client, or set
 `SELLERKIT_REDIS_URL` for both. Keys start with the namespace (default `sellerkit`) and expire with their
 windows (quotas) or `max_age` (records); the credential is never stored, only an HMAC of it keyed with
@@ -8,7 +8,7 @@ windows (quotas) or `max_age` (records); the credential is never stored, only an
 
 Time is Redis's own clock (`TIME`), so machines whose clocks disagree still agree on every window; a client
 with an injected clock (tests) passes its own. Redis unreachable (after ~5 s of reconnect attempts) raises
-`StoreUnavailableError` before any vendor request, unless `fallback="local"` (`SELLERKIT_REDIS_FALLBACK=local`):
+`StoreUnavailableError` before any vendor request, unless `fallback="local"` (SELLERKIT_REDIS_FALLBACK=local):
 then this process counts on its own, with a WARNING, and tries Redis again every 30 s. Give Redis persistence
 (`appendonly yes`): one that restarts empty has forgotten the windows, and a client that notices raises
 `StoreError` rather than guess.
@@ -53,7 +53,8 @@ RETRY_AFTER_FALLBACK = 30.0
 
 # KEYS: grants (zset token -> grant time), shape, epoch.
 # ARGV: now ('' = Redis TIME), shape, the epoch this counter saw ('' = none yet), token, a new epoch, ttl ms,
-# then limit, period pairs. → {'ok', now} | {'wait', seconds, quota index (1-based)} | {'lost'} | {'shape', s}
+# then limit, period pairs.
+# → {'ok', epoch, now} | {'wait', epoch, seconds, quota index (from 1)} | {'lost'} | {'shape', the other one}
 _TAKE = """
 local now_s = ARGV[1]
 if now_s == '' then
@@ -64,7 +65,8 @@ local now = tonumber(now_s)
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
   if ARGV[3] ~= '' then return {'lost'} end
-  redis.call('SET', KEYS[3], ARGV[5])
+  epoch = ARGV[5]
+  redis.call('SET', KEYS[3], epoch)
 elseif ARGV[3] ~= '' and epoch ~= ARGV[3] then
   return {'lost'}
 end
@@ -87,11 +89,11 @@ for i = 7, #ARGV, 2 do
     if full == 0 or w > wait then wait, full = w, (i - 5) / 2 end
   end
 end
-if full > 0 then return {'wait', string.format('%.6f', math.max(wait, 0.000001)), tostring(full)} end
+if full > 0 then return {'wait', epoch, string.format('%.6f', math.max(wait, 0.000001)), tostring(full)} end
 redis.call('ZADD', KEYS[1], now_s, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[6])
-return {'ok', now_s}
+return {'ok', epoch, now_s}
 """
 
 # KEYS: grants. ARGV: now ('' = Redis TIME), token, ttl ms. The call's window starts again now.
@@ -119,6 +121,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+
 def _redis() -> Any:
     """The redis package (an optional dependency), with a message that names the install."""
     try:
@@ -142,8 +145,8 @@ def _unreachable(exc: BaseException) -> bool:
 class RedisStore:
     """Quota counters and job records in Redis, shared by every process that uses the same URL and namespace.
 
-    `url`: `redis://[:password@]host:port/db` or `rediss://` (default `$SELLERKIT_REDIS_URL`); `namespace`: the
-    key prefix; `secret`: the HMAC key for credentials in key names (default `$SELLERKIT_REDIS_SECRET`);
+    `url`: `redis://[:password@]host:port/db` or `rediss://` (default `$SELLERKIT_REDIS_URL`); `namespace`:
+    the key prefix; `secret`: the HMAC key for credentials in key names (default `$SELLERKIT_REDIS_SECRET`);
     `fallback="local"`: count in this process, with a WARNING, while Redis is unreachable (default: raise
     `StoreUnavailableError`; `$SELLERKIT_REDIS_FALLBACK=local`); `claim_seconds`: how long the call that
     claimed a job may take to start it before another may (a killed worker's claim lapses then).
@@ -165,10 +168,14 @@ class RedisStore:
                 f"RedisStore needs a redis:// or rediss:// URL (or ${ENV_URL}), not {redact_url(url)!r}"
             )
         if not isinstance(namespace, str) or not namespace or any(c in namespace for c in "{}* "):
-            raise ConfigurationError(f"namespace must be a non-empty name without {{}}* or spaces, not {namespace!r}")
+            raise ConfigurationError(
+                f"namespace must be a non-empty name without {{}}* or spaces, not {namespace!r}"
+            )
         fallback = fallback if fallback is not None else os.environ.get(ENV_FALLBACK) or "error"  # type: ignore[assignment]
         if fallback not in ("error", "local"):
-            raise ConfigurationError(f'fallback must be "error" or "local" (${ENV_FALLBACK}), not {fallback!r}')
+            raise ConfigurationError(
+                f'fallback must be "error" or "local" (${ENV_FALLBACK}), not {fallback!r}'
+            )
         if not (isinstance(claim_seconds, int | float) and claim_seconds > 0):
             raise ConfigurationError(f"claim_seconds must be seconds > 0, not {claim_seconds!r}")
         if not (isinstance(timeout, int | float) and timeout > 0):
@@ -191,15 +198,17 @@ class RedisStore:
         self._put = self._sync.register_script(_PUT)
         self._unclaim = self._sync.register_script(_UNCLAIM)
 
-    def _options(self, redis: Any) -> dict[str, Any]:
+    def _options(self, redis: Any, *, asynchronous: bool = False) -> dict[str, Any]:
+        from redis.asyncio.retry import Retry as AsyncRetry
         from redis.backoff import ExponentialBackoff
         from redis.retry import Retry
 
         # ~5 s of reconnect attempts ride out a restart; then the caller decides (error or fallback)
+        retry = (AsyncRetry if asynchronous else Retry)(ExponentialBackoff(cap=1.0, base=0.05), 8)
         return {
             "socket_timeout": self._timeout,
             "socket_connect_timeout": self._timeout,
-            "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 8),
+            "retry": retry,
             "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
             "health_check_interval": 30,
             "decode_responses": True,
@@ -222,7 +231,7 @@ class RedisStore:
         with self._lock:
             entry = self._async.get(loop)
             if entry is None:
-                client = redis.asyncio.Redis.from_url(self._url, **self._options(_redis()))
+                client = redis.asyncio.Redis.from_url(self._url, **self._options(_redis(), asynchronous=True))
                 entry = self._async[loop] = (client, {})
             scripts = entry[1]
             script = scripts.get(source)
@@ -232,8 +241,8 @@ class RedisStore:
 
     def unavailable(self, exc: BaseException) -> StoreUnavailableError:
         return StoreUnavailableError(
-            f"the shared store at {self.url} is unreachable ({type(exc).__name__}: {exc}); sellerkit makes no "
-            "vendor call it can't count. Start or reach Redis (check $SELLERKIT_REDIS_URL), or allow "
+            f"the shared store at {self.url} is unreachable ({type(exc).__name__}: {exc}); sellerkit makes "
+            "no vendor call it can't count. Start or reach Redis (check $SELLERKIT_REDIS_URL), or allow "
             'counting in this process meanwhile: RedisStore(url, fallback="local") or '
             "SELLERKIT_REDIS_FALLBACK=local",
             url=self.url,
@@ -354,14 +363,16 @@ class RedisCounter:
     def _answer(self, answer: list[str], args: list[Any]) -> tuple[float, Ticket | None, Quota | None]:
         kind = answer[0]
         if kind == "ok":
-            self._epoch = self._epoch or str(args[4])
+            self._epoch = answer[1]
             if self._local is not None:
-                log.warning("%s: the shared store at %s answers again; counting there", self._vendor, self._store.url)
+                log.warning(
+                    "%s: the shared store at %s answers again; counting there", self._vendor, self._store.url
+                )
                 self._local = None
             return 0.0, str(args[3]), None
         if kind == "wait":
-            self._epoch = self._epoch or str(args[4])
-            return float(answer[1]), None, self.quotas[int(answer[2]) - 1]
+            self._epoch = answer[1]
+            return float(answer[2]), None, self.quotas[int(answer[3]) - 1]
         if kind == "shape":
             raise ConfigurationError(
                 f"{self._vendor}: another client of this credential counts different quotas in "

@@ -1,5 +1,5 @@
-"""Which stores a client uses when none is passed: `$SELLERKIT_REDIS_URL` (one `RedisStore` per URL and process,
-for quotas and job records), else this process's counters and the journal folder's files."""
+"""Which stores a client uses when none is passed: `$SELLERKIT_REDIS_URL` (one `RedisStore` per URL and
+process, for quotas and job records), else this process's counters and the journal folder's files."""
 
 from __future__ import annotations
 

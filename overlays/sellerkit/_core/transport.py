@@ -35,6 +35,9 @@ MAX_ATTEMPTS = "sellerkit.max_attempts"
 """Request extension: attempts after a transport error (no answer) instead of the policy's. 1: the caller
 owns those retries, as the downloader does with its restarts, so the two never multiply; retryable
 statuses (429, 503, ...) are still retried here, under the policy, before any body is read."""
+UNCOUNTED = "sellerkit.uncounted"
+"""Request extension: True keeps the request out of the client's quotas (a result file the vendor's quotas
+don't count, see `VendorFacts.quota_counts_files`)."""
 BODY_ERROR = "sellerkit.body_error"
 """Response extension: `(httpx.TransportError) -> APIConnectionError`, how this transport types an error
 raised while the body is read. The downloader reads large bodies beneath httpx (`network_stream`) and types
@@ -59,6 +62,9 @@ class VendorFacts:
     is_job_creating: Callable[[httpx.Request], bool] = is_post
     # a vendor whose throttle body may come with a 2xx status: small JSON 2xx bodies are checked for it
     throttle_on_success: bool = False
+    # whether its quotas count result-file downloads from the API's own host (False: the spec's x-quotas
+    # name only API operations)
+    quota_counts_files: bool = True
 
 
 @dataclass(frozen=True)
@@ -337,7 +343,7 @@ class SellerkitTransport(httpx.BaseTransport):
         attempts = _Attempts(self._facts, self._settings, request)
         while True:
             # each attempt holds its quota slot from before sending until its response (or error) arrived
-            limiter = self._settings.limiter
+            limiter = None if request.extensions.get(UNCOUNTED) else self._settings.limiter
             granted = (
                 limiter.hold(max_wait=self._settings.max_wait, vendor=self._facts.name)
                 if limiter is not None
@@ -390,7 +396,7 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
         timeouts = _apply_default_timeouts(request, self._settings.timeout)
         attempts = _Attempts(self._facts, self._settings, request)
         while True:
-            limiter = self._settings.limiter
+            limiter = None if request.extensions.get(UNCOUNTED) else self._settings.limiter
             granted = (
                 await limiter.hold_async(max_wait=self._settings.max_wait, vendor=self._facts.name)
                 if limiter is not None
@@ -426,7 +432,7 @@ class AsyncSellerkitTransport(httpx.AsyncBaseTransport):
                     raise error
             finally:
                 if limiter is not None:
-                    limiter.release(granted)
+                    await limiter.release_async(granted)
             await self._settings.async_sleep(wait)
 
     async def aclose(self) -> None:

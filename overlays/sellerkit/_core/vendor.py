@@ -51,6 +51,9 @@ class Vendor:
     quotas: tuple[Quota, ...] = ()
     quota_scope: str = ""
     """What a quota counts against: a credential's name (default: the first one) or "base_url" (per IP)."""
+    quota_counts_files: bool = True
+    """Whether the quotas count result-file downloads from the API's host (False where the spec's x-quotas
+    name only API operations)."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_wait: float = 120.0
     """The longest single wait (throttle, Retry-After, quota window) before `RateLimitedError` instead."""

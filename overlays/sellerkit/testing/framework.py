@@ -95,6 +95,21 @@ class ScaledClock:
     # quota and polling code often asks for a monotonic clock; simulated time never goes backwards
     monotonic = now
 
+    @property
+    def origin(self) -> tuple[float, float, float]:
+        """(simulated start, its `time.monotonic()` origin, scale): what `following()` needs elsewhere."""
+        with self._lock:
+            return self._start + self._offset, self._real0, self.scale
+
+    @classmethod
+    def following(cls, origin: tuple[float, float, float]) -> ScaledClock:
+        """A running clock that reads what the clock of `origin` reads, in another process on this machine
+        (CLOCK_MONOTONIC is one clock for all of them); advance() on either is not seen by the other."""
+        start, real0, scale = origin
+        clock = cls(scale, start=start)
+        clock._real0 = real0
+        return clock
+
     def advance(self, seconds: float) -> None:
         """Jump forward by `seconds` simulated seconds (in either mode)."""
         if seconds < 0 or not math.isfinite(seconds):

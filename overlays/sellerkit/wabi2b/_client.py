@@ -147,18 +147,26 @@ class Wabi2bCore(ClientCore):
         poll: PollPolicy | None = None,
         on_progress: Callable[[BulkProgress], object] | None = None,
         fresh: bool = False,
+        chunk_size: int = _facts.MAX_GTINS_PER_REQUEST,
     ) -> Emits[Product]:
         """Rows for any number of GTINs: validated, split by 10,000, polled, downloaded, parsed as streamed.
 
         Files and a small state file go to `dest` (default `./wabi2b-bulk-download`); running the same call
         again after a crash reuses its jobs (the journal) and intact files instead of starting over.
+        `chunk_size` (1 to 10,000 GTINs per job): smaller jobs finish and can be retried sooner, at the cost
+        of more calls against the quota.
         """
+        limit = _facts.MAX_GTINS_PER_REQUEST
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= limit:
+            raise ConfigurationError(
+                f"chunk_size must be an int from 1 to {limit:,} GTINs, not {chunk_size!r}"
+            )
         unique, file_format = validate_gtins(gtins), check_format(format)
         folder = _folder(dest)
         report = on_progress or (lambda _: None)
         yield Offload(lambda: folder.mkdir(parents=True, exist_ok=True))
-        state = yield Offload(lambda: BulkState.load_or_create(folder, unique, file_format))
-        pieces = chunk(unique)
+        state = yield Offload(lambda: BulkState.load_or_create(folder, unique, file_format, chunk_size))
+        pieces = chunk(unique, chunk_size)
         started: dict[int, JobState] = {}
         for i, piece in enumerate(pieces):  # all first: Wabi2b works on them meanwhile
             if (yield Offload(partial(state.done_file, i))) is None:

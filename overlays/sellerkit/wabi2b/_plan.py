@@ -6,7 +6,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sellerkit._core.errors import ConfigurationError
@@ -85,9 +85,13 @@ class BulkState:
     chunks: list[ChunkState] = field(default_factory=list)
 
     @classmethod
-    def load_or_create(cls, dest: Path, gtins: list[str], file_format: str) -> BulkState:
-        chunks = chunk(gtins)
-        digest = hashlib.sha256(("\n".join(gtins) + "\n" + file_format).encode()).hexdigest()[:16]
+    def load_or_create(
+        cls, dest: Path, gtins: list[str], file_format: str, size: int = MAX_GTINS_PER_REQUEST
+    ) -> BulkState:
+        chunks = chunk(gtins, size)
+        # the default size keeps the name earlier versions gave (their state files stay usable)
+        sized = "" if size == MAX_GTINS_PER_REQUEST else f"\n{size}"
+        digest = hashlib.sha256(("\n".join(gtins) + "\n" + file_format + sized).encode()).hexdigest()[:16]
         path = dest / f"{STATE_PREFIX}{digest}.json"
         fresh = [ChunkState(hashlib.sha256("\n".join(c).encode()).hexdigest(), len(c)) for c in chunks]
         if path.exists():
@@ -102,8 +106,9 @@ class BulkState:
     def save(self) -> None:
         """Write atomically (temp file + rename), so a crash mid-write keeps the previous state."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": self.file_format, "chunks": [asdict(c) for c in self.chunks]}
-        write_atomically(self.path, json.dumps(data, indent=1).encode())
+        # saved after every chunk: vars() and compact JSON, as asdict()'s deep copies made it O(chunks²) slow
+        data = {"format": self.file_format, "chunks": [vars(c) for c in self.chunks]}
+        write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode())
 
     def forget_file(self, index: int) -> None:
         """Drop a chunk's file (it did not parse), keeping its job: the next run downloads it again."""

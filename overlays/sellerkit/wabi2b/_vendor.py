@@ -78,6 +78,7 @@ VENDOR = Vendor(
     errors=ErrorFacts(_facts.VENDOR, hints={401: "check WABI2B_JWT (it expires) and WABI2B_API_KEY"}),
     quotas=tuple(Quota(limit, period, name) for limit, period, name in _facts.QUOTAS),
     quota_scope="api_key",  # per seller key, shared by every client of that key in the process
+    quota_counts_files=False,  # spec x-quotas: the bulk download's POST and GET, not its result files
     # a full 5-minute window is waited out by default; running out of the 24-hour one raises instead
     max_wait=300.0 + 30.0,
     jobs=BulkDownloads(),
