@@ -169,8 +169,9 @@ class FileJobStore:
 class Journal:
     """Durable records of started jobs, keyed by call fingerprint (safe to share between processes).
 
-    `store`: where the job records live (default: files in `folder`; `sellerkit.RedisStore` shares them
-    between machines). Paged exports' checkpoints and marks stay in `folder`: they describe local files."""
+    `store`: where the job records live (default: `$SELLERKIT_REDIS_URL`'s `RedisStore` if set, else files in
+    `folder`; a `sellerkit.RedisStore` shares them between machines). Paged exports' checkpoints and marks
+    stay in `folder`: they describe local files."""
 
     def __init__(
         self,
@@ -184,6 +185,10 @@ class Journal:
             raise ConfigurationError(f"journal max_age must be > 0 seconds, got {max_age}")
         self._folder = Path(folder) if folder is not None else None
         self.max_age, self._clock = max_age, clock
+        if store is None:
+            from .stores import from_env
+
+            store = from_env()
         self.store: JobStore = store if store is not None else FileJobStore(lambda: self.folder)
 
     @property

@@ -42,7 +42,7 @@ from .quota import LocalQuotaStore, Quota, QuotaLimiter, QuotaStore
 from .redact import Secret, redact_url
 from .runtime import Runtime, current, deadline, deadline_scope
 from .steps import Download, Emit, Offload, Pause, Send, Steps, Wait, public
-from .stores import default_job_store, default_quota_store
+from .stores import default_quota_store
 from .transport import DEFAULT_TIMEOUT, HttpSettings, VendorFacts, async_httpx_args, sync_httpx_args
 from .vendor import Vendor, check_base_url, read_credentials
 
@@ -295,7 +295,7 @@ class ClientCore:
                 raise ConfigurationError("pass journal_store= or a Journal(store=...) as journal=, not both")
             self.journal: Journal = journal
         else:
-            self.journal = Journal(journal, store=jobs or default_job_store())
+            self.journal = Journal(journal, store=jobs)
         client = options.get("http_client")
         wanted = httpx.AsyncClient if self._async else httpx.Client
         if client is not None and not isinstance(client, wanted):

@@ -85,10 +85,12 @@ class LocalCounter:
                 # one expression for "leaves the window" in both places: (float) x > now implies x - now > 0
                 while grants and grants[0] + quota.period_seconds <= now:
                     grants.popleft()
-                if len(grants) >= quota.limit and (
-                    full is None or grants[0] + quota.period_seconds - now > wait
-                ):
-                    wait, full = grants[0] + quota.period_seconds - now, quota
+                if len(grants) >= quota.limit:
+                    # a call restarted after it had left the window counts again: above the limit, room comes
+                    # when all but limit - 1 of the calls have left
+                    leaves = grants[len(grants) - quota.limit] + quota.period_seconds - now
+                    if full is None or leaves > wait:
+                        wait, full = leaves, quota
             if full is None:
                 for grants in self._grants:
                     grants.append(now)

@@ -30,6 +30,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
@@ -133,6 +134,18 @@ def _redis() -> Any:
     return redis
 
 
+_BACKOFF_BASE, _BACKOFF_CAP = 0.05, 1.0
+
+
+def _retries_within(seconds: float) -> int:
+    """How many reconnect attempts redis-py's exponential backoff (0.05 s doubling, at most 1 s) fits in."""
+    retries, spent = 0, 0.0
+    while spent + min(_BACKOFF_CAP, _BACKOFF_BASE * 2**retries) <= seconds:
+        spent += min(_BACKOFF_CAP, _BACKOFF_BASE * 2**retries)
+        retries += 1
+    return retries
+
+
 def _unreachable(exc: BaseException) -> bool:
     from redis import exceptions
 
@@ -149,7 +162,9 @@ class RedisStore:
     the key prefix; `secret`: the HMAC key for credentials in key names (default `$SELLERKIT_REDIS_SECRET`);
     `fallback="local"`: count in this process, with a WARNING, while Redis is unreachable (default: raise
     `StoreUnavailableError`; `$SELLERKIT_REDIS_FALLBACK=local`); `claim_seconds`: how long the call that
-    claimed a job may take to start it before another may (a killed worker's claim lapses then).
+    claimed a job may take to start it before another may (a killed worker's claim lapses then);
+    `reconnect`: seconds of reconnect attempts that ride out a restart before the error (or the fallback);
+    `timeout`: seconds for one connect or command.
     """
 
     def __init__(
@@ -160,6 +175,7 @@ class RedisStore:
         secret: str | Secret | None = None,
         fallback: Literal["error", "local"] | None = None,
         claim_seconds: float = 600.0,
+        reconnect: float = 5.0,
         timeout: float = 5.0,
     ) -> None:
         url = url if url is not None else os.environ.get(ENV_URL, "")
@@ -180,6 +196,8 @@ class RedisStore:
             raise ConfigurationError(f"claim_seconds must be seconds > 0, not {claim_seconds!r}")
         if not (isinstance(timeout, int | float) and timeout > 0):
             raise ConfigurationError(f"timeout must be seconds > 0, not {timeout!r}")
+        if not (isinstance(reconnect, int | float) and reconnect >= 0):
+            raise ConfigurationError(f"reconnect must be seconds >= 0, not {reconnect!r}")
         module = _redis()
         key = secret.get() if isinstance(secret, Secret) else secret
         key = key if key is not None else os.environ.get(ENV_SECRET) or f"sellerkit-redis-v1:{namespace}"
@@ -187,11 +205,15 @@ class RedisStore:
         self.url = redact_url(url)
         self.namespace, self.fallback, self.claim_seconds = namespace, fallback, float(claim_seconds)
         self._url, self._timeout = url, float(timeout)
+        self._retries = _retries_within(float(reconnect))
         try:
             self._sync: redis.Redis = module.Redis.from_url(url, **self._options(module))
         except ValueError as exc:
             raise ConfigurationError(f"RedisStore: the URL {self.url} is not usable: {exc}") from None
-        self._async: dict[int, tuple[redis.asyncio.Redis, dict[str, Any]]] = {}  # one per event loop
+        # one asyncio client per event loop (a pool can't cross loops), dropped with its loop
+        self._async: weakref.WeakKeyDictionary[Any, tuple[redis.asyncio.Redis, dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self._take = self._sync.register_script(_TAKE)
         self._restart = self._sync.register_script(_RESTART)
@@ -203,8 +225,8 @@ class RedisStore:
         from redis.backoff import ExponentialBackoff
         from redis.retry import Retry
 
-        # ~5 s of reconnect attempts ride out a restart; then the caller decides (error or fallback)
-        retry = (AsyncRetry if asynchronous else Retry)(ExponentialBackoff(cap=1.0, base=0.05), 8)
+        backoff = ExponentialBackoff(cap=_BACKOFF_CAP, base=_BACKOFF_BASE)
+        retry = (AsyncRetry if asynchronous else Retry)(backoff, self._retries)
         return {
             "socket_timeout": self._timeout,
             "socket_connect_timeout": self._timeout,
@@ -227,7 +249,7 @@ class RedisStore:
 
         import redis.asyncio
 
-        loop = id(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
         with self._lock:
             entry = self._async.get(loop)
             if entry is None:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from .quota import LOCAL_QUOTAS, QuotaStore
 
 if TYPE_CHECKING:
-    from .journal import JobStore
     from .redis_store import RedisStore
 
 ENV_URL = "SELLERKIT_REDIS_URL"
@@ -35,7 +34,3 @@ def from_env() -> RedisStore | None:
 
 def default_quota_store() -> QuotaStore:
     return from_env() or LOCAL_QUOTAS
-
-
-def default_job_store() -> JobStore | None:
-    return from_env()
