@@ -291,7 +291,7 @@ def test_bad_configuration_is_refused_before_anything_is_sent(monkeypatch: pytes
     with pytest.raises(ConfigurationError, match="claim_seconds"):
         RedisStore("redis://localhost", claim_seconds=0)
     with pytest.raises(ConfigurationError, match="quota_store must be a store"):
-        Wabi2bClient(jwt="a.b.c", api_key="k", quota_store="redis://localhost")  # type: ignore[typeddict-item]
+        Wabi2bClient(jwt="a.b.c", api_key="k", quota_store="redis://localhost")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="not both"):
         Wabi2bClient(
             jwt="a.b.c", api_key="k", journal=Journal(), journal_store=RedisStore("redis://localhost")
