@@ -11,10 +11,21 @@ export npm_config_fund := false
 export npm_config_audit := false
 export OPTIC_TELEMETRY_LEVEL := off
 
-.PHONY: setup generate check gates lint typecheck pytest test demo bench clean publish release-gate release ts-test mock
+.PHONY: setup redis-server generate check gates lint typecheck pytest test demo bench clean publish release-gate release ts-test mock
 
 # Idempotent: reinstalls only when pyproject.toml / package-lock.json changed since the last install.
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed redis-server
+
+# The shared-store tests run a real redis-server (Debian's package); installed as root, or with sudo
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt=apt-get; elif command -v sudo >/dev/null; then apt="sudo -n apt-get"; \
+	  else echo "redis-server is missing: install Debian's redis-server package (as root)" >&2; exit 1; fi; \
+	  echo "installing redis-server (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive $$apt install -y -qq redis-server >/dev/null 2>&1 || { \
+	    DEBIAN_FRONTEND=noninteractive $$apt update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive $$apt install -y -qq redis-server >/dev/null; }; \
+	  command -v redis-server >/dev/null; }
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sellerkit needs Python >= 3.11 (set PYTHON=python3.11)")'

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,36 @@ def test_export_checkpoints_expire_marks_do_not_and_neither_shows_up_as_a_job(tm
     assert journal.checkpoint("acme", "k") is None and journal.mark("acme", "other") is None
     (tmp_path / "acme" / "marks" / "bad.json").write_text("{not json")
     assert journal.mark("acme", "bad") is None
+
+
+def test_a_claim_is_exclusive_until_given_back(tmp_path: Path) -> None:
+    first, second = Journal(tmp_path), Journal(tmp_path)
+    token = first.claim("acme", "k1", 60.0)
+    assert token is not None and second.claim("acme", "k1", 60.0) is None
+    assert second.claim("acme", "k2", 60.0) is not None  # another call: its own claim
+    first.unclaim("acme", "k1", token)
+    assert second.claim("acme", "k1", 60.0) is not None
+    assert [r.fingerprint for r in second.records()] == []  # claims are not records
+
+
+def test_a_dead_process_leaves_no_claim_behind(tmp_path: Path) -> None:
+    """The claim is a lock the system drops with its process: a worker killed while starting a job doesn't
+    block the next one."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from sellerkit._core.journal import Journal; "
+            f"t = Journal({str(tmp_path)!r}).claim('acme', 'k1', 60.0); print(t is not None, flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        assert Journal(tmp_path).claim("acme", "k1", 60.0) is None
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert Journal(tmp_path).claim("acme", "k1", 60.0) is not None

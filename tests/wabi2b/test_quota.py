@@ -127,3 +127,37 @@ def test_two_clients_of_one_key_share_the_quota(
     for batch, folder in zip(batches, folders, strict=True):
         (file,) = folder.glob("wabi2b-*.json")
         assert sha256_of(file) == sim.file_sha256(jobs[tuple(batch)])
+
+
+@MODES
+def test_one_export_started_twice_at_once_is_one_job(
+    mode: str, make_wabi2b_sim: MakeWabi2bSim, sim_clock: ScaledClock, tmp_path: Path
+) -> None:
+    """Two threads (or tasks) start the same bulk download at once with the file journal: one starts the job,
+    the other waits for its record and adopts it; both get every row."""
+    sim = make_wabi2b_sim(clock=sim_clock, job_seconds=20.0)
+    _, kwargs = _shared_setup(sim, sim_clock)
+    gtins = [f"{i:014d}" for i in range(1, 31)]
+    folders = [tmp_path / "a", tmp_path / "b"]
+    if mode == "sync":
+        clients = [make_client(Wabi2bClient, **kwargs) for _ in folders]
+
+        def run(i: int) -> list[Product]:
+            with clients[i] as client:
+                return list(client.bulk_download(gtins, dest=folders[i], poll=EAGER))
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(run, range(2)))
+    else:
+
+        async def run_async(client: AsyncWabi2bClient, i: int) -> list[Product]:
+            async with client:
+                return [r async for r in client.bulk_download(gtins, dest=folders[i], poll=EAGER)]
+
+        async def main() -> list[list[Product]]:
+            clients = [make_client(AsyncWabi2bClient, **kwargs) for _ in folders]
+            return list(await asyncio.gather(*(run_async(c, i) for i, c in enumerate(clients))))
+
+        results = asyncio.run(main())
+    assert [[r.product for r in rows] for rows in results] == [gtins, gtins]
+    assert sim.stats.jobs_created == 1
