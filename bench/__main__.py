@@ -24,7 +24,7 @@ from types import ModuleType
 from bench._common import MIN_ROUNDS, ROOT, Figure, Goal, Rounds, SectionSkipped, summary
 
 RESULTS = ROOT / "bench" / "results.json"
-SECTIONS = ("imports", "http", "download", "parse", "polling", "quota", "regen", "selsup", "sellerscommerce")
+SECTIONS = ("imports", "http", "download", "parse", "polling", "quota", "shared_quota", "regen", "selsup", "sellerscommerce")
 
 Summary = dict[str, float]
 

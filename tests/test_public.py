@@ -28,7 +28,7 @@ VENDORS = sorted(tomllib.loads((ROOT / "generator" / "vendors.toml").read_text()
 SHARED = sorted(
     [
         *("AsyncJob", "ClientOptions", "DownloadResult", "Job", "JobState", "Journal", "PollPolicy"),
-        *("Progress", "Quota", "StreamedFile"),
+        *("Progress", "Quota", "RedisStore", "StreamedFile"),
     ]
 )
 OWN = {

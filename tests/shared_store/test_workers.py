@@ -67,7 +67,7 @@ def test_eight_workers_on_one_key_use_the_quota_without_a_429(
 ) -> None:
     """8 processes (4 sync, 4 async), each bulk-downloading its own GTINs in 2-GTIN jobs: every row arrives,
     no call is refused, and while all of them have work they use >= 95 % of 750 calls per 5 minutes."""
-    clock = ScaledClock(50.0)  # a 5-minute window is 6 real seconds
+    clock = ScaledClock(35.0)  # a 5-minute window is 8.6 real seconds
     sim = Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=3.0, seed_docs_example=False))
     sets = _gtin_sets(8, 240)
     with sim.running():
