@@ -4,9 +4,9 @@ Every figure is measured in this run; where the goal is a ratio, both sides are 
 interleaved, round by round, so machine noise affects both alike, and the figure is the median of at least
 `MIN_ROUNDS` rounds' ratios. results.json maps each figure to `{"median", "min", "max", "rounds"}` (an
 exact figure — a count, a simulated time — has one round); goals and the table read the median, the table
-also shows the spread. Sections (one module each): imports, http, download, parse, polling, quota, regen,
-selsup, sellerscommerce. `--only` re-measures some sections and keeps the others' figures from earlier runs
-in results.json (the table shows only what this run measured).
+also shows the spread. Sections (one module each): imports, http, download, parse, polling, quota,
+shared_quota, regen, selsup, sellerscommerce. `--only` re-measures some sections and keeps the others'
+figures from earlier runs in results.json (the table shows only what this run measured).
 """
 
 from __future__ import annotations
@@ -24,7 +24,18 @@ from types import ModuleType
 from bench._common import MIN_ROUNDS, ROOT, Figure, Goal, Rounds, SectionSkipped, summary
 
 RESULTS = ROOT / "bench" / "results.json"
-SECTIONS = ("imports", "http", "download", "parse", "polling", "quota", "shared_quota", "regen", "selsup", "sellerscommerce")
+SECTIONS = (
+    "imports",
+    "http",
+    "download",
+    "parse",
+    "polling",
+    "quota",
+    "shared_quota",
+    "regen",
+    "selsup",
+    "sellerscommerce",
+)
 
 Summary = dict[str, float]
 

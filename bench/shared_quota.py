@@ -1,6 +1,6 @@
 """Shared quota: 8 worker processes on one Wabi2b seller key, their quotas and journal in one Redis.
 
-The simulator (on a clock 35× real time) enforces Wabi2b's per-seller quotas, 750 calls per 5 minutes and
+The simulator (on a clock 35 times real time) enforces Wabi2b's per-seller quotas, 750 calls per 5 minutes and
 15,000 per 24 hours over the bulk download's POST and GET; each worker (4 sync, 4 async clients) runs
 `bulk_download` over its own 240 GTINs in 2-GTIN jobs (120 submissions, 120 status calls, 120 files), so
 together they want far more than the quota allows. A real redis-server (Debian's) holds the counters.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,31 +29,20 @@ WORKERS, GTINS_EACH, CHUNK, SCALE = 8, 240, 2, 35.0
 def _run(redis_url: str, folder: Path) -> dict[str, Any]:
     from sellerkit.testing.framework import ScaledClock
     from sellerkit.testing.wabi2b import Wabi2bSettings, Wabi2bSimulator
-    from tests.shared_store.harness import counted_calls, max_in_window, rate_fraction, run_workers
-    from tests.shared_store.worker import Spec
+    from tests.shared_store.harness import (
+        counted_calls,
+        gtin_sets,
+        max_in_window,
+        rate_fraction,
+        run_workers,
+        specs,
+    )
 
     clock = ScaledClock(SCALE)
     sim = Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=3.0, seed_docs_example=False))
-    sets = [[f"{w * 100_000 + i + 1:014d}" for i in range(GTINS_EACH)] for w in range(WORKERS)]
+    sets = gtin_sets(WORKERS, GTINS_EACH)
     with sim.running():
-        jwt = sim.mint_jwt(ttl=30 * 86_400.0)
-        namespace = f"bench-{time.time_ns()}"  # one for all 8: that is what they share
-        specs = [
-            Spec(
-                base_url=sim.base_url,
-                jwt=jwt,
-                api_key=sim.api_key,
-                redis_url=redis_url,
-                namespace=namespace,
-                clock=clock.origin,
-                gtins=gtins,
-                dest=str(folder / f"worker-{i}"),
-                chunk_size=CHUNK,
-                mode="sync" if i % 2 == 0 else "async",
-            )
-            for i, gtins in enumerate(sets)
-        ]
-        run = run_workers(specs, timeout=300.0)
+        run = run_workers(specs(sim, clock, redis_url, folder, sets, CHUNK), timeout=300.0)
     calls = counted_calls(sim)
     delivered = sum(r["rows"] for r in run.reports)
     fraction, windows = rate_fraction(calls, min(r["finished"] for r in run.reports))

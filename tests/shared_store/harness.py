@@ -8,11 +8,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sellerkit.testing.framework import ScaledClock
 from sellerkit.testing.wabi2b import DOWNLOAD_PATH, Wabi2bSimulator
+from tests.core.test_quota import max_in_any_window
 from tests.shared_store.worker import Report, Spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,9 +99,38 @@ def rate_fraction(calls: list[float], busy_until: float) -> tuple[float, int]:
 
 def max_in_window(calls: list[float]) -> int:
     """The most counted calls in any half-open 5-minute window."""
-    best, low = 0, 0
-    for high, t in enumerate(calls):
-        while calls[low] <= t - PERIOD:
-            low += 1
-        best = max(best, high - low + 1)
-    return best
+    return max_in_any_window(calls, PERIOD)
+
+
+def gtin_sets(workers: int, each: int) -> list[list[str]]:
+    """Disjoint GTIN sets, one per worker."""
+    return [[f"{w * 100_000 + i + 1:014d}" for i in range(each)] for w in range(workers)]
+
+
+def specs(
+    sim: Wabi2bSimulator,
+    clock: ScaledClock,
+    redis_url: str,
+    folder: Path,
+    sets: list[list[str]],
+    chunk_size: int,
+) -> list[Spec]:
+    """One worker per GTIN set on the simulator and its clock, half sync and half async, all sharing one
+    fresh namespace (a Redis used before keeps its windows)."""
+    namespace = f"workers-{uuid.uuid4().hex[:8]}"
+    jwt = sim.mint_jwt(ttl=30 * 86_400.0)
+    return [
+        Spec(
+            base_url=sim.base_url,
+            jwt=jwt,
+            api_key=sim.api_key,
+            redis_url=redis_url,
+            namespace=namespace,
+            clock=clock.origin,
+            gtins=gtins,
+            dest=str(folder / f"worker-{i}"),
+            chunk_size=chunk_size,
+            mode="sync" if i % 2 == 0 else "async",
+        )
+        for i, gtins in enumerate(sets)
+    ]

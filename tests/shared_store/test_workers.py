@@ -4,7 +4,6 @@ export started by several processes at once is one job, and a Redis restart mid-
 from __future__ import annotations
 
 import hashlib
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,16 @@ import pytest
 from sellerkit.testing.framework import ScaledClock
 from sellerkit.testing.wabi2b import Wabi2bSettings, Wabi2bSimulator
 from tests.redis_server import RedisServer, running
-from tests.shared_store.harness import LIMIT, counted_calls, max_in_window, rate_fraction, run_workers
-from tests.shared_store.worker import Report, Spec
+from tests.shared_store.harness import (
+    LIMIT,
+    counted_calls,
+    gtin_sets,
+    max_in_window,
+    rate_fraction,
+    run_workers,
+    specs,
+)
+from tests.shared_store.worker import Report
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -23,37 +30,6 @@ def _digest(gtins: list[str]) -> str:
     for gtin in gtins:
         digest.update(f"{gtin}\n".encode())
     return digest.hexdigest()
-
-
-def _specs(
-    sim: Wabi2bSimulator,
-    clock: ScaledClock,
-    redis_url: str,
-    folder: Path,
-    sets: list[list[str]],
-    chunk_size: int,
-) -> list[Spec]:
-    namespace = f"test-{uuid.uuid4().hex[:8]}"  # the session's Redis keeps other tests' windows
-    jwt = sim.mint_jwt(ttl=30 * 86_400.0)
-    return [
-        Spec(
-            base_url=sim.base_url,
-            jwt=jwt,
-            api_key=sim.api_key,
-            redis_url=redis_url,
-            namespace=namespace,
-            clock=clock.origin,
-            gtins=gtins,
-            dest=str(folder / f"worker-{i}"),
-            chunk_size=chunk_size,
-            mode="sync" if i % 2 == 0 else "async",
-        )
-        for i, gtins in enumerate(sets)
-    ]
-
-
-def _gtin_sets(workers: int, each: int) -> list[list[str]]:
-    return [[f"{w * 100_000 + i + 1:014d}" for i in range(each)] for w in range(workers)]
 
 
 def _assert_delivered(reports: list[Report], sets: list[list[str]]) -> None:
@@ -69,9 +45,9 @@ def test_eight_workers_on_one_key_use_the_quota_without_a_429(
     no call is refused, and while all of them have work they use >= 95 % of 750 calls per 5 minutes."""
     clock = ScaledClock(35.0)  # a 5-minute window is 8.6 real seconds
     sim = Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=3.0, seed_docs_example=False))
-    sets = _gtin_sets(8, 240)
+    sets = gtin_sets(8, 240)
     with sim.running():
-        run = run_workers(_specs(sim, clock, redis_server.url, tmp_path, sets, 2))
+        run = run_workers(specs(sim, clock, redis_server.url, tmp_path, sets, 2))
     _assert_delivered(run.reports, sets)
     calls = counted_calls(sim)
     assert sim.stats.throttled == 0 and all(r.status != 429 for r in sim.requests)
@@ -87,9 +63,9 @@ def test_one_export_started_by_four_processes_is_one_job(redis_server: RedisServ
     """4 processes start one bulk download at once: the vendor sees 1 job, and every process gets its rows."""
     clock = ScaledClock(20.0)
     sim = Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=30.0, seed_docs_example=False))
-    gtins = _gtin_sets(1, 40)[0]
+    gtins = gtin_sets(1, 40)[0]
     with sim.running():
-        run = run_workers(_specs(sim, clock, redis_server.url, tmp_path, [gtins] * 4, 10_000))
+        run = run_workers(specs(sim, clock, redis_server.url, tmp_path, [gtins] * 4, 10_000))
     _assert_delivered(run.reports, [gtins] * 4)
     assert sim.stats.jobs_created == 1
     assert len(sim.requests.matching(method="POST")) == 1
@@ -100,7 +76,7 @@ def test_a_redis_restart_mid_run_overspends_nothing(tmp_path: Path) -> None:
     window holds more than 750 calls, and no job is started twice."""
     clock = ScaledClock(50.0)
     sim = Wabi2bSimulator(clock, Wabi2bSettings(job_seconds=3.0, seed_docs_example=False))
-    sets = _gtin_sets(8, 150)
+    sets = gtin_sets(8, 150)
     with running(tmp_path / "redis") as server, sim.running():
         restarted: list[float] = []
 
@@ -111,7 +87,7 @@ def test_a_redis_restart_mid_run_overspends_nothing(tmp_path: Path) -> None:
             server.restart(down_seconds=0.5)
             restarted.append(clock.now())
 
-        run = run_workers(_specs(sim, clock, server.url, tmp_path, sets, 2), during=restart)
+        run = run_workers(specs(sim, clock, server.url, tmp_path, sets, 2), during=restart)
     assert restarted, "Redis was restarted during the run"
     assert max(r["finished"] for r in run.reports) > restarted[0]
     _assert_delivered(run.reports, sets)

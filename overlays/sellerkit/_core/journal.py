@@ -60,6 +60,18 @@ def fingerprint(vendor: str, base_url: str, credential: str, operation: str, par
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+def read_json(path: Path, what: str) -> dict[str, Any] | None:
+    """A JSON object from `path`; None if missing, and with a WARNING if unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the unreadable %s %s: %s", what, path, exc)
+        return None
+    return data if isinstance(data, dict) else None
+
+
 @dataclass(frozen=True)
 class Record:
     """One job a call started: enough to adopt it, list it, or resume its download."""
@@ -109,15 +121,7 @@ class FileJobStore:
         return self._folder() / vendor / f"{key}{suffix}"
 
     def get(self, vendor: str, key: str) -> dict[str, Any] | None:
-        path = self._path(vendor, key)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring the unreadable job record %s: %s", path, exc)
-            return None
-        return data if isinstance(data, dict) else None
+        return read_json(self._path(vendor, key), "job record")
 
     def put(self, record: Record, ttl: float) -> None:
         path = self._path(record.vendor, record.fingerprint)
@@ -300,14 +304,7 @@ class Journal:
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any] | None:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring the unreadable journal file %s: %s", path, exc)
-            return None
-        return data if isinstance(data, dict) else None
+        return read_json(path, "journal file")
 
     @staticmethod
     def _drop(path: Path) -> None:

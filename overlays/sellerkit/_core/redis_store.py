@@ -52,16 +52,22 @@ ENV_FALLBACK = "SELLERKIT_REDIS_FALLBACK"
 RETRY_AFTER_FALLBACK = 30.0
 """Seconds a client that fell back to local limits waits before trying Redis again."""
 
-# KEYS: grants (zset token -> grant time), shape, epoch.
-# ARGV: now ('' = Redis TIME), shape, the epoch this counter saw ('' = none yet), token, a new epoch, ttl ms,
-# then limit, period pairs.
-# → {'ok', epoch, now} | {'wait', epoch, seconds, quota index (from 1)} | {'lost'} | {'shape', the other one}
-_TAKE = """
+# Both quota scripts start here: ARGV[1] is the caller's clock, or '' for Redis's own (seconds, µs digits).
+_NOW = """
 local now_s = ARGV[1]
 if now_s == '' then
   local t = redis.call('TIME')
   now_s = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 end
+"""
+
+# KEYS: grants (zset token -> grant time), shape, epoch.
+# ARGV: now ('' = Redis TIME), shape, the epoch this counter saw ('' = none yet), token, a new epoch, ttl ms,
+# then limit, period pairs.
+# → {'ok', epoch, now} | {'wait', epoch, seconds, quota index (from 1)} | {'lost'} | {'shape', the other one}
+_TAKE = (
+    _NOW
+    + """
 local now = tonumber(now_s)
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
@@ -96,18 +102,17 @@ redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[6])
 return {'ok', epoch, now_s}
 """
+)
 
 # KEYS: grants. ARGV: now ('' = Redis TIME), token, ttl ms. The call's window starts again now.
-_RESTART = """
-local now_s = ARGV[1]
-if now_s == '' then
-  local t = redis.call('TIME')
-  now_s = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
-end
+_RESTART = (
+    _NOW
+    + """
 redis.call('ZADD', KEYS[1], now_s, ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
+)
 
 # KEYS: record, claim. ARGV: record JSON, ttl ms. Writing the record ends the claim (whoever held it).
 _PUT = """
