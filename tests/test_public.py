@@ -148,10 +148,14 @@ def test_version_and_shared_names() -> None:
 # ---------------------------------------------------------------- README examples, run as written
 
 
+README_SECTIONS = ("## Using it", "## Running many workers")
+README_REDIS = "redis://localhost:6379/0"  # the examples' Redis: the test's own server stands in
+
+
 def _examples() -> list[tuple[str, str]]:
     text = (ROOT / "README.md").read_text()
-    section = text.split("## Using it", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    sections = [text.split(heading, 1)[1].split("\n## ", 1)[0] for heading in README_SECTIONS]
+    blocks = [b for section in sections for b in re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)]
     found = []
     for block in blocks:
         vendor = next(v for v in VENDORS if f"from sellerkit.{v} import" in block)
@@ -216,8 +220,11 @@ def test_readme_example_runs(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.chdir(tmp_path)  # an empty folder, as a new user's
+    if README_REDIS in code:
+        code = code.replace(README_REDIS, request.getfixturevalue("redis_server").url)
     hooks = {"clock": fast_clock.now, "wall_clock": fast_clock.now, "sleep": fast_clock.sleep}
     for namespace in SIMULATED[vendor](fast_clock, monkeypatch):
         with use_runtime(**hooks):

@@ -83,6 +83,8 @@ def run(spec: Spec) -> Report:
                     ):
                         digest.update(f"{row.product}\n".encode())
                         count += 1
+                if store is not None:
+                    await store.aclose()  # this loop's pool; the sync one closes below
                 return count
 
             rows = asyncio.run(main())

@@ -292,8 +292,18 @@ class RedisStore:
             raise self.unavailable(exc) from exc
 
     def close(self) -> None:
-        """Close the connection pools."""
+        """Close the synchronous connection pool (`aclose()` also closes the running loop's)."""
         self._sync.close()
+
+    async def aclose(self) -> None:
+        """Close the running event loop's connection pool, and the synchronous one."""
+        import asyncio
+
+        with self._lock:
+            entry = self._async.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[0].aclose()
+        self.close()
 
     # -- QuotaStore
 
